@@ -1,0 +1,134 @@
+import type { LegName } from '../ingest/media-sink.ts';
+import type { ModelManifest } from '../score/model-manifest.ts';
+import type { AlertDecision, AlertKind } from './alert.ts';
+import { CardRule, type CardRuleOptions, DEFAULT_CARD_RULE } from './card-rule.ts';
+
+/**
+ * Turns one call's stream of model scores, digits and fingerprint matches into alert decisions. The same class
+ * serves `analyze` and the live service, so offline verdicts are what production would have raised.
+ *
+ * Model classes: a window is evidence for class c when p(c) >= thresholds[c]; an alert needs persistence[c]
+ * consecutive evidence windows (both chosen on validation data and stored in the model manifest). Its score is
+ * the mean probability over those windows.
+ *
+ * At most one alert per call and kind, except escalation: a later run of evidence whose mean score is at least
+ * ESCALATION_STEP above the last alert's score raises the same kind at the next level (up to MAX_LEVEL). The
+ * alert id includes the level, so the queue treats each level as its own alert and a repeat as a no-op.
+ */
+export const ESCALATION_STEP = 0.1;
+export const MAX_LEVEL = 3;
+
+export interface ReplayRuleOptions {
+  /** Other calls that must carry the same audio. */
+  minOtherCalls: number;
+  /** Seconds of consistent fingerprint overlap with the best matching call. */
+  minOverlapS: number;
+}
+export const DEFAULT_REPLAY_RULE: ReplayRuleOptions = { minOtherCalls: 1, minOverlapS: 4 };
+
+export interface PolicyOptions {
+  card?: CardRuleOptions;
+  replay?: ReplayRuleOptions;
+}
+
+interface KindState {
+  run: number;
+  runSum: number;
+  level: number;
+  lastScore: number;
+}
+
+export class CallPolicy {
+  private readonly classes: readonly string[];
+  private readonly thresholds: Float64Array;
+  private readonly persistence: Int32Array;
+  private readonly state = new Map<AlertKind, KindState>();
+  private readonly card: CardRule;
+  private readonly replayRule: ReplayRuleOptions;
+
+  constructor(manifest: Pick<ModelManifest, 'classes' | 'thresholds' | 'persistence'>, options: PolicyOptions = {}) {
+    this.classes = manifest.classes;
+    this.thresholds = new Float64Array(this.classes.length).fill(2); // > 1: classes without a threshold never fire
+    this.persistence = new Int32Array(this.classes.length).fill(1);
+    this.classes.forEach((c, i) => {
+      if (c === 'legit') return;
+      const t = manifest.thresholds[c];
+      if (t !== undefined) this.thresholds[i] = t;
+      this.persistence[i] = manifest.persistence[c] ?? 1;
+    });
+    this.card = new CardRule(options.card ?? DEFAULT_CARD_RULE);
+    this.replayRule = options.replay ?? DEFAULT_REPLAY_RULE;
+  }
+
+  /** One scored window: `probs[offset + c]` is p(classes[c]). Returns the alerts it raises (usually none). */
+  scoreWindow(mediaS: number, probs: Float32Array, offset: number): AlertDecision[] {
+    let out: AlertDecision[] | null = null;
+    for (let c = 0; c < this.classes.length; c++) {
+      if (this.thresholds[c] > 1) continue;
+      const kind = this.classes[c] as AlertKind;
+      const st = this.kindState(kind);
+      const p = probs[offset + c];
+      if (p < this.thresholds[c]) {
+        st.run = 0;
+        st.runSum = 0;
+        continue;
+      }
+      st.run++;
+      st.runSum += p;
+      if (st.run < this.persistence[c]) continue;
+      const score = st.runSum / st.run;
+      const decision = this.raise(kind, score, mediaS, { windows: st.run, threshold: this.thresholds[c] });
+      if (decision) (out ??= []).push(decision);
+    }
+    return out ?? NO_DECISIONS;
+  }
+
+  /** One digit from the merged (in-band + RFC 4733) digit stream of a leg. */
+  digit(leg: LegName, digit: string, atS: number): AlertDecision | null {
+    const match = this.card.push(leg === 'rx' ? 0 : 1, digit, atS);
+    if (!match) return null;
+    return this.raise('card_entry', 1, atS, {
+      leg,
+      digits: match.length,
+      last4: match.last4,
+      scheme: match.scheme,
+      first_digit_s: round(match.firstDigitS),
+    });
+  }
+
+  /** Cross-call fingerprint evidence: the call's audio is also heard on `otherCalls` other calls. */
+  replay(mediaS: number, otherCalls: number, overlapS: number, evidence: Record<string, unknown>): AlertDecision | null {
+    if (otherCalls < this.replayRule.minOtherCalls || overlapS < this.replayRule.minOverlapS) return null;
+    // Rule score: saturates as more calls share the audio (1 other call -> 0.75, 3 -> 0.94).
+    const score = 1 - 0.25 ** otherCalls;
+    return this.raise('replay', score, mediaS, { other_calls: otherCalls, overlap_s: round(overlapS), ...evidence });
+  }
+
+  /** An externally scored signal (e.g. transcript risk) under the same one-alert-per-kind discipline. */
+  external(kind: AlertKind, score: number, mediaS: number, evidence: Record<string, unknown>): AlertDecision | null {
+    return this.raise(kind, score, mediaS, evidence);
+  }
+
+  private raise(kind: AlertKind, score: number, mediaS: number, evidence: Record<string, unknown>): AlertDecision | null {
+    const st = this.kindState(kind);
+    if (st.level >= 0 && (st.level >= MAX_LEVEL || score < st.lastScore + ESCALATION_STEP)) return null;
+    st.level++;
+    st.lastScore = score;
+    return { kind, score: round(score), level: st.level, mediaS: round(mediaS), evidence };
+  }
+
+  private kindState(kind: AlertKind): KindState {
+    let st = this.state.get(kind);
+    if (!st) {
+      st = { run: 0, runSum: 0, level: -1, lastScore: 0 };
+      this.state.set(kind, st);
+    }
+    return st;
+  }
+}
+
+const NO_DECISIONS: AlertDecision[] = [];
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

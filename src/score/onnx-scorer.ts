@@ -1,0 +1,81 @@
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { type ModelManifest, loadManifest } from './model-manifest.ts';
+
+/**
+ * One onnxruntime session per process. Every tick the ready feature windows of all live calls are copied into
+ * one preallocated batch and scored in a single `run`: per-call runs would pay the session overhead per window.
+ */
+export class OnnxScorer {
+  readonly featureCount: number;
+  readonly classCount: number;
+  private batch: Float32Array;
+  private count = 0;
+  private capacity: number;
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    private readonly session: ort.InferenceSession,
+    capacity: number,
+  ) {
+    this.featureCount = manifest.features.length;
+    this.classCount = manifest.classes.length;
+    this.capacity = capacity;
+    this.batch = new Float32Array(capacity * this.featureCount);
+  }
+
+  static async load(manifestPath: string, initialCapacity = 1024): Promise<OnnxScorer> {
+    const manifest = await loadManifest(manifestPath);
+    const modelPath = join(dirname(manifestPath), manifest.onnx);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        intraOpNumThreads: 1, // one process per core: the model must not spread over the other cores
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+    } catch (err) {
+      throw new Error(`${modelPath}: cannot load model (${err instanceof Error ? err.message : String(err)})`);
+    }
+    return new OnnxScorer(manifest, session, initialCapacity);
+  }
+
+  /** Windows waiting for the next run. */
+  get pending(): number {
+    return this.count;
+  }
+
+  /** Copies one feature window into the batch; returns its row, where `run`'s output holds its probabilities. */
+  add(features: Float32Array): number {
+    if (this.count === this.capacity) this.grow();
+    this.batch.set(features.subarray(0, this.featureCount), this.count * this.featureCount);
+    return this.count++;
+  }
+
+  /**
+   * Scores every window added since the last run in one onnxruntime call. Returns class probabilities,
+   * row-major [rows x classCount], valid until the next run. Empty batches cost nothing.
+   */
+  async run(): Promise<Float32Array> {
+    const rows = this.count;
+    this.count = 0;
+    if (rows === 0) return new Float32Array(0);
+    const input = new ort.Tensor('float32', this.batch.subarray(0, rows * this.featureCount), [rows, this.featureCount]);
+    const out = await this.session.run({ [this.manifest.input.name]: input });
+    const probs = out[this.manifest.output.name];
+    if (!probs) throw new Error(`model output '${this.manifest.output.name}' missing`);
+    return probs.data as Float32Array;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+
+  private grow(): void {
+    // Doubling keeps the steady state allocation-free once the busiest tick has been seen.
+    this.capacity *= 2;
+    const bigger = new Float32Array(this.capacity * this.featureCount);
+    bigger.set(this.batch);
+    this.batch = bigger;
+  }
+}
