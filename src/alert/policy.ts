@@ -1,5 +1,4 @@
 import type { LegName } from '../ingest/media-sink.ts';
-import type { ModelManifest } from '../score/model-manifest.ts';
 import type { AlertDecision, AlertKind } from './alert.ts';
 import { CardRule, type CardRuleOptions, DEFAULT_CARD_RULE } from './card-rule.ts';
 
@@ -26,6 +25,13 @@ export interface ReplayRuleOptions {
 }
 export const DEFAULT_REPLAY_RULE: ReplayRuleOptions = { minOtherCalls: 1, minOverlapS: 4 };
 
+/** What the policy reads from a model manifest. */
+export interface PolicySettings {
+  classes: readonly string[];
+  thresholds: Readonly<Record<string, number>>;
+  persistence: Readonly<Record<string, number>>;
+}
+
 export interface PolicyOptions {
   card?: CardRuleOptions;
   replay?: ReplayRuleOptions;
@@ -46,7 +52,7 @@ export class CallPolicy {
   private readonly card: CardRule;
   private readonly replayRule: ReplayRuleOptions;
 
-  constructor(manifest: Pick<ModelManifest, 'classes' | 'thresholds' | 'persistence'>, options: PolicyOptions = {}) {
+  constructor(manifest: PolicySettings, options: PolicyOptions = {}) {
     this.classes = manifest.classes;
     this.thresholds = new Float64Array(this.classes.length).fill(2); // > 1: classes without a threshold never fire
     this.persistence = new Int32Array(this.classes.length).fill(1);

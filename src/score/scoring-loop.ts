@@ -1,0 +1,128 @@
+import type { AlertDecision } from '../alert/alert.ts';
+import { CallJudge } from '../alert/call-judge.ts';
+import type { PolicyOptions } from '../alert/policy.ts';
+import type { CallAnalyzer, CallAnalyzerListener } from '../dsp/call-analyzer.ts';
+import type { DetectorEvent } from '../dsp/detector-event.ts';
+import { NO_REPLAY, type ReplayIndex, type ReplayStatus } from '../dsp/fingerprint/replay-index.ts';
+import type { OnnxScorer } from './onnx-scorer.ts';
+
+/** Where a live call's alert decisions go (the alert producer, with the call's identity). */
+export interface DecisionSink {
+  onDecision(call: LiveCall, decision: AlertDecision): void;
+}
+
+/**
+ * One live call's link between its CallAnalyzer and the scoring loop: windows wait for the next batched model
+ * run, digits reach the policy at once (a card number must alert within a second of its last digit).
+ */
+export class LiveCall implements CallAnalyzerListener {
+  readonly judge: CallJudge;
+  ended = false;
+  private readonly decisions: AlertDecision[] = [];
+
+  constructor(
+    readonly key: string,
+    private readonly loop: ScoringLoop,
+    policyOptions?: PolicyOptions,
+  ) {
+    this.judge = new CallJudge(loop.scorer.manifest, policyOptions);
+  }
+
+  onWindow(call: CallAnalyzer, mediaS: number, features: Float32Array): void {
+    this.loop.enqueue(this, mediaS, features, call.key);
+  }
+
+  onEvent(_call: CallAnalyzer, event: DetectorEvent): void {
+    this.judge.event(event, this.decisions);
+    this.emit();
+  }
+
+  onEnd(): void {
+    this.ended = true;
+    this.loop.replayIndex?.endCall(this.key);
+  }
+
+  /** Called by the loop with this window's probabilities. */
+  scored(mediaS: number, probs: Float32Array, offset: number, replay: ReplayStatus): void {
+    this.judge.window(mediaS, probs, offset, replay, this.decisions);
+    this.emit();
+  }
+
+  private emit(): void {
+    if (this.decisions.length === 0) return;
+    for (const d of this.decisions) this.loop.sink.onDecision(this, d);
+    this.decisions.length = 0;
+  }
+}
+
+/**
+ * Batches the feature windows of all live calls and scores them in one onnxruntime run per tick. The pending
+ * bookkeeping is parallel arrays reused across ticks, so a tick allocates nothing but what onnxruntime returns.
+ */
+export class ScoringLoop {
+  private calls: LiveCall[] = [];
+  private times: number[] = [];
+  private replays: ReplayStatus[] = [];
+  private pending = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  /** Totals for metrics. */
+  readonly stats = { runs: 0, windows: 0, lastBatch: 0, runSeconds: 0 };
+
+  constructor(
+    readonly scorer: OnnxScorer,
+    readonly sink: DecisionSink,
+    readonly replayIndex?: ReplayIndex,
+  ) {}
+
+  enqueue(call: LiveCall, mediaS: number, features: Float32Array, callKey: string): void {
+    this.scorer.add(features);
+    const i = this.pending++;
+    this.calls[i] = call;
+    this.times[i] = mediaS;
+    this.replays[i] = this.replayIndex ? this.replayIndex.status(callKey) : NO_REPLAY;
+  }
+
+  /** Scores everything pending in one run. Ticks never overlap: a tick during a run waits for it. */
+  async tick(): Promise<void> {
+    if (this.running) await this.running;
+    if (this.pending === 0) return;
+    this.running = this.runOnce();
+    try {
+      await this.running;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      void this.tick();
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and scores what is still pending (shutdown finishes open windows). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.tick();
+  }
+
+  private async runOnce(): Promise<void> {
+    const n = this.pending;
+    this.pending = 0;
+    const started = process.hrtime.bigint();
+    const probs = await this.scorer.run();
+    this.stats.runSeconds += Number(process.hrtime.bigint() - started) / 1e9;
+    this.stats.runs++;
+    this.stats.windows += n;
+    this.stats.lastBatch = n;
+    const classes = this.scorer.classCount;
+    for (let i = 0; i < n; i++) {
+      this.calls[i].scored(this.times[i], probs, i * classes, this.replays[i]);
+      this.calls[i] = undefined as unknown as LiveCall; // drop the reference so ended calls can be collected
+    }
+  }
+}
