@@ -10,6 +10,11 @@ export interface BuildAlertContext {
   /** Wall-clock time of the decision, ms since the epoch. */
   nowMs: number;
   actionMap?: ActionMap;
+  /**
+   * Overrides the call key of the alert id. An unannounced stream (`udp:P`) is reused by many calls over time,
+   * so its caller passes a key unique to the session; otherwise a later call's alert would be taken for a repeat.
+   */
+  callKey?: string;
 }
 
 /** The queue payload for a policy decision on a known call (validated: a bad decision throws here, not in Redis). */
@@ -17,7 +22,7 @@ export function buildAlert(decision: AlertDecision, context: BuildAlertContext):
   const { identity } = context;
   return alertSchema.parse({
     v: ALERT_VERSION,
-    id: alertId(callKeyOf(identity), decision.kind, decision.level),
+    id: alertId(context.callKey ?? callKeyOf(identity), decision.kind, decision.level),
     kind: decision.kind,
     score: decision.score,
     level: decision.level,

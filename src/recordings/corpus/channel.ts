@@ -1,3 +1,4 @@
+import { Upsampler2x } from '../../ingest/codecs/upsampler.ts';
 import type { Delivery } from './call-plan.ts';
 import type { Prng } from './prng.ts';
 import { dbm0ToAmplitude, shapedNoise, whiteNoise } from './signals.ts';
@@ -67,7 +68,13 @@ function highPass(f: number): BiquadCoefficients {
   const alpha = Math.sin(w) / Math.SQRT2;
   const cos = Math.cos(w);
   const a0 = 1 + alpha;
-  return { b0: (1 + cos) / 2 / a0, b1: -(1 + cos) / a0, b2: (1 + cos) / 2 / a0, a1: (-2 * cos) / a0, a2: (1 - alpha) / a0 };
+  return {
+    b0: (1 + cos) / 2 / a0,
+    b1: -(1 + cos) / a0,
+    b2: (1 + cos) / 2 / a0,
+    a1: (-2 * cos) / a0,
+    a2: (1 - alpha) / a0,
+  };
 }
 
 function lowPass(f: number): BiquadCoefficients {
@@ -75,7 +82,13 @@ function lowPass(f: number): BiquadCoefficients {
   const alpha = Math.sin(w) / Math.SQRT2;
   const cos = Math.cos(w);
   const a0 = 1 + alpha;
-  return { b0: (1 - cos) / 2 / a0, b1: (1 - cos) / a0, b2: (1 - cos) / 2 / a0, a1: (-2 * cos) / a0, a2: (1 - alpha) / a0 };
+  return {
+    b0: (1 - cos) / 2 / a0,
+    b1: (1 - cos) / a0,
+    b2: (1 - cos) / 2 / a0,
+    a1: (-2 * cos) / a0,
+    a2: (1 - alpha) / a0,
+  };
 }
 
 function biquad(x: Float32Array, c: BiquadCoefficients): void {
@@ -93,26 +106,10 @@ function biquad(x: Float32Array, c: BiquadCoefficients): void {
   }
 }
 
-/** 8 kHz -> 16 kHz by zero-stuffing and a windowed-sinc low-pass at 3.8 kHz (for 16 kHz WAV delivery). */
-export function upsampleTo16k(x: Float32Array): Float32Array {
-  const taps = 31;
-  const half = (taps - 1) / 2;
-  const h = new Float32Array(taps);
-  for (let i = 0; i < taps; i++) {
-    const n = i - half;
-    const sinc = n === 0 ? 1 : Math.sin(Math.PI * n * (3800 / 8000)) / (Math.PI * n * (3800 / 8000));
-    const hann = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (taps - 1));
-    h[i] = (3800 / 8000) * sinc * hann * 2;
-  }
-  const out = new Float32Array(x.length * 2);
-  for (let i = 0; i < out.length; i++) {
-    let acc = 0;
-    for (let k = 0; k < taps; k++) {
-      const j = i - k + half;
-      if ((j & 1) === 0 && j >= 0 && j < out.length) acc += h[k] * x[j >> 1];
-    }
-    out[i] = acc;
-  }
+/** 8 kHz -> 16 kHz for 16 kHz WAV and G.722 delivery, through the codecs' anti-imaging upsampler. */
+export function upsampleTo16k(pcm: Int16Array): Int16Array {
+  const out = new Int16Array(pcm.length * 2);
+  new Upsampler2x().process(pcm, 0, pcm.length, out, 0);
   return out;
 }
 

@@ -2,15 +2,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CallPlan, Label } from './call-plan.ts';
 import { applyChannel, randomChannel, randomDelivery } from './channel.ts';
-import { writeCallPlan } from './write-call.ts';
-import { Prng, callSeed } from './prng.ts';
+import { callSeed, Prng } from './prng.ts';
 import { CARD_ENTRY_SCENARIOS } from './scenarios/card-entry.ts';
 import type { Scenario, ScenarioContext } from './scenarios/context.ts';
 import { FAX_MODEM_SCENARIOS } from './scenarios/fax-modem.ts';
 import { LEGIT_SCENARIOS } from './scenarios/legit.ts';
 import { PUMPING_SCENARIOS } from './scenarios/pumping.ts';
 import { ROBOCALL_SCENARIOS } from './scenarios/robocall.ts';
-import { TtsCache, checkTtsTools } from './tts.ts';
+import { checkTtsTools, TtsCache } from './tts.ts';
+import { writeCallPlan } from './write-call.ts';
 
 /** Share of each label in a generated corpus: legit dominates, as on real traffic, but every class is well fed. */
 const LABEL_MIX: ReadonlyArray<[Label, number, ReadonlyArray<[Scenario, number]>]> = [
@@ -62,15 +62,25 @@ export async function generateCorpus(options: CorpusOptions): Promise<CorpusSumm
   };
   const concurrency = Math.max(1, options.concurrency ?? 4);
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const summary: CorpusSummary = { seed: options.seed, calls: options.calls, counts: sortKeys(counts), audioSeconds };
+  const summary: CorpusSummary = {
+    seed: options.seed,
+    calls: options.calls,
+    counts: sortKeys(counts),
+    audioSeconds,
+  };
   await writeFile(join(options.out, 'corpus.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
 
+/** Which label and scenario a call gets (cheap: no audio is made). */
+export function chooseScenario(rng: Prng): { label: Label; scenario: Scenario } {
+  const [label, , scenarios] = weighted(rng, LABEL_MIX.map((entry) => [entry, entry[1]] as const));
+  return { label, scenario: weighted(rng, scenarios) };
+}
+
 export async function planCall(index: number, seed: number, tts: TtsCache, campaignCount: number): Promise<CallPlan> {
   const rng = new Prng(callSeed(seed, index));
-  const [, , scenarios] = weighted(rng, LABEL_MIX.map((entry) => [entry, entry[1]] as const));
-  const scenario = weighted(rng, scenarios);
+  const { scenario } = chooseScenario(rng);
   const ctx: ScenarioContext = { rng: rng.fork(1), tts, campaignCount };
   const call = await scenario(ctx);
   const channelRng = rng.fork(2);

@@ -1,5 +1,5 @@
 import type { Prng } from './prng.ts';
-import { RATE, concat, dbm0ToAmplitude, seconds, tones } from './signals.ts';
+import { concat, dbm0ToAmplitude, RATE, seconds, tones } from './signals.ts';
 
 /** Fax and modem signalling as ITU-T T.30 / V.25 / V.8 / V.21 and Bell 103 define it. */
 
@@ -7,7 +7,8 @@ import { RATE, concat, dbm0ToAmplitude, seconds, tones } from './signals.ts';
 export function cng(levelDbm0: number, totalS: number): Float32Array {
   const on = tones([1100], 0.5, [dbm0ToAmplitude(levelDbm0)]);
   const out = new Float32Array(seconds(totalS));
-  for (let at = 0; at < out.length; at += seconds(3.5)) out.set(on.subarray(0, Math.min(on.length, out.length - at)), at);
+  for (let at = 0; at < out.length; at += seconds(3.5))
+    out.set(on.subarray(0, Math.min(on.length, out.length - at)), at);
   return out;
 }
 
@@ -61,7 +62,13 @@ export function v21(rng: Prng, levelDbm0: number, durationS: number): Float32Arr
 }
 
 /** A high-speed data phase (V.17/V.29/V.34-like): a PSK carrier with random symbols, band-limited by construction. */
-export function dataCarrier(rng: Prng, levelDbm0: number, durationS: number, carrierHz = 1800, baud = 2400): Float32Array {
+export function dataCarrier(
+  rng: Prng,
+  levelDbm0: number,
+  durationS: number,
+  carrierHz = 1800,
+  baud = 2400,
+): Float32Array {
   const n = seconds(durationS);
   const out = new Float32Array(n);
   const a = dbm0ToAmplitude(levelDbm0);

@@ -15,7 +15,12 @@ export function seconds(s: number): number {
 }
 
 /** Sum of sines with 5 ms raised-cosine edges (hard edges splatter energy the detectors would see as clicks). */
-export function tones(freqs: readonly number[], durationS: number, amplitudes: readonly number[], phase = 0): Float32Array {
+export function tones(
+  freqs: readonly number[],
+  durationS: number,
+  amplitudes: readonly number[],
+  phase = 0,
+): Float32Array {
   const n = seconds(durationS);
   const out = new Float32Array(n);
   const ramp = Math.min(seconds(0.005), n >> 1);
@@ -54,7 +59,11 @@ export interface KeyedDigit {
  * A keyed digit string as a phone keypad produces it: 60-150 ms tones, 60-200 ms gaps, longer pauses
  * between groups, levels around -4..-16 dBm0 per tone with a little twist. Returns audio and digit times.
  */
-export function keyDigits(rng: Prng, digits: string, groupSizes: readonly number[] = []): { audio: Float32Array; keyed: KeyedDigit[] } {
+export function keyDigits(
+  rng: Prng,
+  digits: string,
+  groupSizes: readonly number[] = [],
+): { audio: Float32Array; keyed: KeyedDigit[] } {
   const keyed: KeyedDigit[] = [];
   const parts: Float32Array[] = [];
   let t = 0;

@@ -1,6 +1,13 @@
 /** Phrase pools for the corpus. Plain, everyday call content; the model must learn structure, not words. */
 
-export const GREETINGS = ['Hello?', 'Hello, who is this?', 'Hi, yes?', 'Good morning.', 'Hello, speaking.', 'Yeah, hello?'];
+export const GREETINGS = [
+  'Hello?',
+  'Hello, who is this?',
+  'Hi, yes?',
+  'Good morning.',
+  'Hello, speaking.',
+  'Yeah, hello?',
+];
 
 export const AGENT_OPENINGS = [
   'Thank you for calling, my name is Sam, how can I help you today?',
@@ -52,7 +59,12 @@ export const LONG_STORY = [
   'So I am just hoping there is something you can do, even a loan car or something like that would help.',
 ];
 
-export const CLOSINGS = ['Thanks so much, bye.', 'Great, thank you, goodbye.', 'Okay, have a nice day.', 'Bye now.'];
+export const CLOSINGS = [
+  'Thanks so much, bye.',
+  'Great, thank you, goodbye.',
+  'Okay, have a nice day.',
+  'Bye now.',
+];
 
 /** Prerecorded robocall scripts. A campaign is one script in one voice, reused across many calls. */
 export const ROBOCALL_SCRIPTS = [

@@ -1,6 +1,6 @@
 import type { Leg } from '../../ingest/media-sink.ts';
 import type { Prng } from './prng.ts';
-import { RATE, mixInto, seconds } from './signals.ts';
+import { mixInto, RATE, seconds } from './signals.ts';
 
 /**
  * Two legs of a call being assembled, with human conversational timing helpers. Audio is placed at absolute

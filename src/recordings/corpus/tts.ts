@@ -40,9 +40,19 @@ export function randomVoice(rng: Prng): Voice {
     };
   }
   if (r < 0.8) {
-    return { engine: 'flite', name: rng.pick(FLITE_VOICES), rate: rng.uniform(0.85, 1.2), pitch: rng.uniform(-3, 3) };
+    return {
+      engine: 'flite',
+      name: rng.pick(FLITE_VOICES),
+      rate: rng.uniform(0.85, 1.2),
+      pitch: rng.uniform(-3, 3),
+    };
   }
-  return { engine: 'festival', name: rng.pick(FESTIVAL_VOICES), rate: rng.uniform(0.85, 1.2), pitch: rng.uniform(-4, 4) };
+  return {
+    engine: 'festival',
+    name: rng.pick(FESTIVAL_VOICES),
+    rate: rng.uniform(0.85, 1.2),
+    pitch: rng.uniform(-4, 4),
+  };
 }
 
 export const REQUIRED_TOOLS = ['espeak-ng', 'flite', 'text2wave', 'sox'] as const;
@@ -72,7 +82,9 @@ export class TtsCache {
   constructor(private readonly dir: string) {}
 
   async speak(text: string, voice: Voice): Promise<Float32Array> {
-    const key = createHash('sha1').update(JSON.stringify([voice.engine, voice.name, voice.rate, voice.pitch, text]));
+    const key = createHash('sha1').update(
+      JSON.stringify([voice.engine, voice.name, voice.rate, voice.pitch, text]),
+    );
     const file = join(this.dir, `${key.digest('hex')}.s16`);
     try {
       return toFloat(await readFile(file));
@@ -87,7 +99,27 @@ export class TtsCache {
       const pitchCents = Math.round(voice.engine === 'espeak-ng' ? 0 : voice.pitch * 100);
       const effects = pitchCents !== 0 ? ['pitch', String(pitchCents)] : [];
       // Telephone rate with sox's own anti-alias filter; a little gain headroom keeps pitch shifts from clipping.
-      await run('sox', [wav, '-t', 'raw', '-r', '8000', '-e', 'signed', '-b', '16', '-c', '1', tmp, 'gain', '-n', '-3', ...effects]);
+      // -R -D: repeatable and undithered, so one seed gives byte-identical corpora.
+      await run('sox', [
+        '-R',
+        '-D',
+        wav,
+        '-t',
+        'raw',
+        '-r',
+        '8000',
+        '-e',
+        'signed',
+        '-b',
+        '16',
+        '-c',
+        '1',
+        tmp,
+        'gain',
+        '-n',
+        '-3',
+        ...effects,
+      ]);
       await rename(tmp, file);
       return toFloat(await readFile(file));
     } finally {
@@ -102,7 +134,17 @@ async function synthesise(text: string, voice: Voice, wavPath: string): Promise<
     case 'espeak-ng': {
       const words = Math.round(170 * voice.rate);
       const pitch = Math.round(50 + voice.pitch * 6);
-      await run('espeak-ng', ['-v', voice.name, '-s', String(words), '-p', String(pitch), '-w', wavPath, text]);
+      await run('espeak-ng', [
+        '-v',
+        voice.name,
+        '-s',
+        String(words),
+        '-p',
+        String(pitch),
+        '-w',
+        wavPath,
+        text,
+      ]);
       return;
     }
     case 'flite':

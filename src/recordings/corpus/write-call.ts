@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { Leg } from '../../ingest/media-sink.ts';
 import { writeStrepHeader } from '../../ingest/strep.ts';
 import { type PcapDatagram, writePcap } from '../pcap-writer.ts';
-import { type RtpDatagram, packetize } from '../rtp-packetizer.ts';
+import { packetize, type RtpDatagram } from '../rtp-packetizer.ts';
 import { writeWav } from '../wav-writer.ts';
 import type { CallPlan, Delivery } from './call-plan.ts';
 import { toInt16, upsampleTo16k } from './channel.ts';
@@ -25,19 +25,28 @@ export async function writeCallPlan(out: string, index: number, plan: CallPlan):
   let path: string;
   if (delivery.format === 'wav') {
     path = `${base}.wav`;
-    const pcm = legs.map((leg) => toInt16(delivery.sampleRate === 16000 ? upsampleTo16k(leg) : leg));
+    const pcm = legs.map((leg) => (delivery.sampleRate === 16000 ? upsampleTo16k(toInt16(leg)) : toInt16(leg)));
     await writeWav(path, pcm, delivery.sampleRate, delivery.encoding);
   } else {
     path = `${base}.pcap`;
     await writePcap(path, callPackets(index, plan, delivery));
   }
-  const label = { label: plan.label, onset_s: round3(plan.onsetS), campaign: plan.campaign, scenario: plan.scenario };
+  const label = {
+    label: plan.label,
+    onset_s: round3(plan.onsetS),
+    campaign: plan.campaign,
+    scenario: plan.scenario,
+  };
   await writeFile(`${base}.json`, `${JSON.stringify(label)}\n`);
   return path;
 }
 
 /** Both legs as the fork would capture them: RTP per leg, network loss and jitter, optional STREP. */
-function callPackets(index: number, plan: CallPlan, delivery: Extract<Delivery, { format: 'pcap' }>): PcapDatagram[] {
+function callPackets(
+  index: number,
+  plan: CallPlan,
+  delivery: Extract<Delivery, { format: 'pcap' }>,
+): PcapDatagram[] {
   const rng = new Prng(0x5eed ^ index);
   const callLegId = uuidFrom(rng);
   const datagrams: PcapDatagram[] = [];
@@ -48,7 +57,7 @@ function callPackets(index: number, plan: CallPlan, delivery: Extract<Delivery, 
     const firstSequence = rng.int(0, 65535);
     const firstTimestamp = (rng.next() * 0xffffffff) >>> 0;
     const wideband = delivery.codec === 'g722';
-    const pcm = toInt16(wideband ? upsampleTo16k(audio) : audio);
+    const pcm = wideband ? upsampleTo16k(toInt16(audio)) : toInt16(audio);
     let packets: RtpDatagram[] = packetize(pcm, wideband ? 16000 : 8000, delivery.codec, ssrc, {
       firstSequence,
       firstTimestamp,
@@ -61,7 +70,8 @@ function callPackets(index: number, plan: CallPlan, delivery: Extract<Delivery, 
       const delay = delivery.jitterMs > 0 ? Math.abs(rng.normal()) * delivery.jitterMs : 0;
       const data = delivery.strep ? withStrep(packet.data, leg, callLegId) : packet.data;
       datagrams.push({ timeMs: packet.timeMs + 5 + delay, srcPort: 20000 + leg * 2, dstPort, data });
-      if (rng.chance(0.002)) datagrams.push({ timeMs: packet.timeMs + 6 + delay, srcPort: 20000 + leg * 2, dstPort, data });
+      if (rng.chance(0.002))
+        datagrams.push({ timeMs: packet.timeMs + 6 + delay, srcPort: 20000 + leg * 2, dstPort, data });
     }
   }
   datagrams.sort((a, b) => a.timeMs - b.timeMs);
@@ -79,7 +89,13 @@ function interleaveEvents(
   firstSequence: number,
   firstTimestamp: number,
 ): RtpDatagram[] {
-  const events = telephoneEventPackets(digits, TELEPHONE_EVENT_PT, ssrc, (s) => (firstTimestamp + Math.round(s * 8000)) >>> 0, 8000);
+  const events = telephoneEventPackets(
+    digits,
+    TELEPHONE_EVENT_PT,
+    ssrc,
+    (s) => (firstTimestamp + Math.round(s * 8000)) >>> 0,
+    8000,
+  );
   const merged = [...audio, ...events].sort((a, b) => a.timeMs - b.timeMs);
   for (let i = 0; i < merged.length; i++) {
     const view = new DataView(merged[i].data.buffer, merged[i].data.byteOffset);
@@ -104,4 +120,3 @@ function uuidFrom(rng: Prng): string {
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
-

@@ -41,7 +41,13 @@ async function cardEntry(ctx: ScenarioContext, asEvents: boolean): Promise<Scena
   const shifted = keyed.map((k) => ({ ...k, startS: k.startS + onsetS }));
   if (!asEvents) tl.place(caller.leg, onsetS, audio);
   const after = onsetS + audio.length / 8000;
-  const end = await say(ctx, tl, prompter, 'Thank you, please wait while we process your payment.', after + rng.uniform(0.5, 1.5));
+  const end = await say(
+    ctx,
+    tl,
+    prompter,
+    'Thank you, please wait while we process your payment.',
+    after + rng.uniform(0.5, 1.5),
+  );
   return {
     label: 'card_entry',
     scenario: asEvents ? `card_entry/rfc4733_${digits.length}` : `card_entry/inband_${digits.length}`,

@@ -1,6 +1,6 @@
 import type { CallPlan } from '../call-plan.ts';
 import type { Prng } from '../prng.ts';
-import { type TtsCache, type Voice, randomVoice } from '../tts.ts';
+import { randomVoice, type TtsCache, type Voice } from '../tts.ts';
 
 /** What a scenario gets: its own random stream and the speech synthesiser. */
 export interface ScenarioContext {

@@ -13,7 +13,13 @@ export interface Party {
 }
 
 /** Says `text` on a party's leg at `atS`; returns when it ends. */
-export async function say(ctx: ScenarioContext, tl: Timeline, party: Party, text: string, atS: number): Promise<number> {
+export async function say(
+  ctx: ScenarioContext,
+  tl: Timeline,
+  party: Party,
+  text: string,
+  atS: number,
+): Promise<number> {
   const audio = await ctx.tts.speak(text, party.voice);
   return tl.place(party.leg, Math.max(0, atS), audio, party.gain);
 }

@@ -1,7 +1,7 @@
 import { type Leg, RX, TX } from '../../../ingest/media-sink.ts';
 import { ansam, bellAnswer, ced, cng, dataCarrier, v21 } from '../modem-signals.ts';
-import { Timeline } from '../timeline.ts';
 import { GREETINGS } from '../texts.ts';
+import { Timeline } from '../timeline.ts';
 import { randomVoice } from '../tts.ts';
 import type { Scenario, ScenarioCall, ScenarioContext } from './context.ts';
 import { say } from './conversation.ts';
@@ -36,7 +36,11 @@ async function faxModem(ctx: ScenarioContext, family: Family): Promise<ScenarioC
     }
     case 'v8_modem': {
       const end = tl.place(answerer, t, ansam(level(), rng.uniform(2.5, 5)));
-      tl.place(caller, end - rng.uniform(0.5, 1.5), dataCarrier(rng, level(), rng.uniform(10, 20), 1800, 2400));
+      tl.place(
+        caller,
+        end - rng.uniform(0.5, 1.5),
+        dataCarrier(rng, level(), rng.uniform(10, 20), 1800, 2400),
+      );
       tl.place(answerer, end + 0.2, dataCarrier(rng, level(), rng.uniform(10, 20), 1800, 2400));
       break;
     }
@@ -47,7 +51,12 @@ async function faxModem(ctx: ScenarioContext, family: Family): Promise<ScenarioC
       break;
     }
   }
-  return { label: 'fax_modem', scenario: `fax_modem/${family}`, onsetS, legs: tl.finish(tl.lastS + rng.uniform(0.2, 1)) };
+  return {
+    label: 'fax_modem',
+    scenario: `fax_modem/${family}`,
+    onsetS,
+    legs: tl.finish(tl.lastS + rng.uniform(0.2, 1)),
+  };
 }
 
 export const FAX_MODEM_SCENARIOS: ReadonlyArray<[Scenario, number]> = [

@@ -1,6 +1,6 @@
+import { keyDigits, music } from '../signals.ts';
 import { BACKCHANNELS, CLOSINGS, IVR_PROMPTS, LONG_STORY } from '../texts.ts';
 import { Timeline } from '../timeline.ts';
-import { keyDigits, music } from '../signals.ts';
 import { randomVoice } from '../tts.ts';
 import { type Scenario, type ScenarioCall, type ScenarioContext, twoVoices } from './context.ts';
 import { assignParties, converse, greet, say } from './conversation.ts';

@@ -1,8 +1,17 @@
 import { RX, TX } from '../../../ingest/media-sink.ts';
+import { sit } from '../modem-signals.ts';
+import {
+  cadence,
+  concat,
+  dbm0ToAmplitude,
+  music,
+  seconds,
+  shapedNoise,
+  tones,
+  whiteNoise,
+} from '../signals.ts';
 import { ANNOUNCEMENTS, GREETINGS } from '../texts.ts';
 import { Timeline } from '../timeline.ts';
-import { cadence, concat, dbm0ToAmplitude, music, seconds, shapedNoise, tones, whiteNoise } from '../signals.ts';
-import { sit } from '../modem-signals.ts';
 import { randomVoice } from '../tts.ts';
 import type { Scenario, ScenarioCall, ScenarioContext } from './context.ts';
 import { say } from './conversation.ts';
@@ -11,12 +20,21 @@ import { say } from './conversation.ts';
  * Traffic pumping / IRSF: a long call with no real conversation, kept open to bill minutes. The far end plays
  * silence, noise, a loop or tones; sometimes a short greeting comes first, so the behaviour has an onset.
  */
-async function pumping(ctx: ScenarioContext, kind: 'silence' | 'noise' | 'loop' | 'tones'): Promise<ScenarioCall> {
+async function pumping(
+  ctx: ScenarioContext,
+  kind: 'silence' | 'noise' | 'loop' | 'tones',
+): Promise<ScenarioCall> {
   const { rng } = ctx;
   const tl = new Timeline(90);
   let onsetS = 0;
   if (rng.chance(0.35)) {
-    const end = await say(ctx, tl, { leg: TX, voice: randomVoice(rng), gain: 1 }, rng.pick(GREETINGS), rng.uniform(0.2, 1));
+    const end = await say(
+      ctx,
+      tl,
+      { leg: TX, voice: randomVoice(rng), gain: 1 },
+      rng.pick(GREETINGS),
+      rng.uniform(0.2, 1),
+    );
     onsetS = end + 0.5;
   }
   const durationS = onsetS + rng.uniform(30, 70);
@@ -42,10 +60,15 @@ async function pumping(ctx: ScenarioContext, kind: 'silence' | 'noise' | 'loop' 
       const level = dbm0ToAmplitude(rng.uniform(-20, -8));
       const pick = rng.int(0, 2);
       let audio: Float32Array;
-      if (pick === 0) audio = cadence(tones([440, 480], 2, [level, level]), 4, span); // ringback forever
+      if (pick === 0)
+        audio = cadence(tones([440, 480], 2, [level, level]), 4, span); // ringback forever
       else if (pick === 1) {
         const announcement = await ctx.tts.speak(ANNOUNCEMENTS[0], randomVoice(rng));
-        audio = cadence(concat([sit(rng, rng.uniform(-20, -10)), new Float32Array(seconds(0.2)), announcement]), 1.5, span);
+        audio = cadence(
+          concat([sit(rng, rng.uniform(-20, -10)), new Float32Array(seconds(0.2)), announcement]),
+          1.5,
+          span,
+        );
       } else audio = tones([rng.pick([400, 425, 440, 1000])], span, [level]);
       tl.place(RX, onsetS, audio);
       break;

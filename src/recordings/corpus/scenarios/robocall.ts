@@ -6,7 +6,14 @@ import { randomVoice } from '../tts.ts';
 import type { Scenario, ScenarioCall, ScenarioContext } from './context.ts';
 import { type Party, say } from './conversation.ts';
 
-const REACTIONS = ['Hello?', 'Hello? Who is this?', 'Is anyone there?', 'Sorry, what?', 'Hello, can you hear me?', 'Stop calling me.'];
+const REACTIONS = [
+  'Hello?',
+  'Hello? Who is this?',
+  'Is anyone there?',
+  'Sorry, what?',
+  'Hello, can you hear me?',
+  'Stop calling me.',
+];
 
 /**
  * A prerecorded or synthetic message that does not react to the other side. A campaign is one script in one
@@ -49,7 +56,9 @@ async function robocall(ctx: ScenarioContext, startsBeforeHello: boolean): Promi
     await say(ctx, tl, callee, rng.pick(REACTIONS), at);
   }
   // Some callees hang up part-way through.
-  const callEnd = rng.chance(0.3) ? onsetS + rng.uniform(6, Math.max(7, end - onsetS)) : end + rng.uniform(0.3, 1.5);
+  const callEnd = rng.chance(0.3)
+    ? onsetS + rng.uniform(6, Math.max(7, end - onsetS))
+    : end + rng.uniform(0.3, 1.5);
   return {
     label: 'robocall',
     scenario: startsBeforeHello ? 'robocall/before_hello' : 'robocall/after_hello',

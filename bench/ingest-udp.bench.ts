@@ -1,0 +1,326 @@
+/**
+ * Real UDP path on loopback: how many datagrams per second each receiver keeps up with, measured in one run.
+ *   bare       dgram socket(s) that only count
+ *   werift     the same, parsing every packet with werift-rtp RtpPacket.deSerialize
+ *   forkguard  IngestServer: trust, STREP demux, sessions, CallMedia (parse, reorder, PCMU decode) into a
+ *              counting sink
+ * A separate sender process (C, compiled on first run with the system `cc`; it runs on the other core) cycles
+ * over many call streams with correct sequence numbers and timestamps, either as fast as it can (saturation:
+ * datagrams/s received is each receiver's capacity) or paced at 20 ms per stream like real calls (CPU time per
+ * datagram and loss at a realistic load).
+ *
+ * Run: npx tsx bench/ingest-udp.bench.ts   (JSON: bench/results/ingest-udp.json)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RtpPacket } from 'werift-rtp';
+import { DROP_REASONS } from '../src/ingest/drop-reasons.ts';
+import type { CallIdentity, DigitEvent, Leg, MediaSink } from '../src/ingest/media-sink.ts';
+import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
+
+const HOST = '127.0.0.1';
+const WARMUP_MS = 500;
+const MEASURE_MS = 1500;
+const PAIR_FIRST = 42000;
+const PAIRS = 100;
+const STREP_CALLS = 1000;
+
+/** The sender: C with sendmmsg, because an interpreted sender tops out far below what one receiver core takes. */
+const SENDER_C = String.raw`#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static double now_s(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+
+int main(int argc, char **argv) {
+  if (argc < 7) { fprintf(stderr, "usage: mode host port streams seconds pps\n"); return 2; }
+  int strep = strcmp(argv[1], "strep") == 0;
+  const char *host = argv[2];
+  int port = atoi(argv[3]), streams = atoi(argv[4]);
+  double seconds = atof(argv[5]), pps = atof(argv[6]);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int sndbuf = 4 << 20; setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  int hdr = strep ? 24 : 0, len = hdr + 12 + 160;
+  unsigned char *bufs = calloc(streams, len);
+  struct sockaddr_in *dst = calloc(streams, sizeof *dst);
+  for (int i = 0; i < streams; i++) {
+    unsigned char *b = bufs + (size_t)i * len;
+    if (strep) {
+      b[0] = 0xc4 | (i & 1); b[1] = 24;
+      uint32_t id[4] = { htonl(0x5eed0000u), htonl((uint32_t)(i >> 1)), htonl(0x40000000u), htonl(0x80000000u) };
+      memcpy(b + 8, id, 16);
+    }
+    b[hdr] = 0x80; b[hdr + 1] = 0;
+    uint32_t ssrc = htonl((uint32_t)i + 1); memcpy(b + hdr + 8, &ssrc, 4);
+    memset(b + hdr + 12, (i * 37 + 5) & 0x7f, 160);
+    dst[i].sin_family = AF_INET; inet_pton(AF_INET, host, &dst[i].sin_addr);
+    dst[i].sin_port = htons((uint16_t)(strep ? port : port + i));
+  }
+  enum { BATCH = 64 };
+  struct mmsghdr msgs[BATCH]; struct iovec iov[BATCH];
+  unsigned long long sent = 0;
+  double start = now_s(), end = start + seconds, round_s = pps > 0 ? streams / pps : 0;
+  for (uint32_t k = 0; now_s() < end; k++) {
+    if (round_s > 0) {
+      double due = start + k * round_s, t = now_s();
+      if (due > t) { struct timespec ts = { (time_t)(due - t), (long)((due - t - (time_t)(due - t)) * 1e9) }; nanosleep(&ts, NULL); }
+    }
+    uint16_t seq = htons((uint16_t)k); uint32_t ts = htonl(k * 160u);
+    for (int i = 0; i < streams; i += BATCH) {
+      int n = streams - i < BATCH ? streams - i : BATCH;
+      for (int j = 0; j < n; j++) {
+        unsigned char *b = bufs + (size_t)(i + j) * len;
+        memcpy(b + hdr + 2, &seq, 2); memcpy(b + hdr + 4, &ts, 4);
+        iov[j].iov_base = b; iov[j].iov_len = len;
+        memset(&msgs[j], 0, sizeof msgs[j]);
+        msgs[j].msg_hdr.msg_iov = &iov[j]; msgs[j].msg_hdr.msg_iovlen = 1;
+        msgs[j].msg_hdr.msg_name = &dst[i + j]; msgs[j].msg_hdr.msg_namelen = sizeof dst[0];
+      }
+      int r = sendmmsg(fd, msgs, n, 0);
+      if (r > 0) sent += r;
+    }
+  }
+  printf("%llu\n", sent);
+  return 0;
+}
+`;
+
+interface Receiver {
+  ports: string;
+  count(): number;
+  close(): Promise<void>;
+  extra?(): Record<string, unknown>;
+}
+
+type Scenario = 'strep' | 'pairs';
+
+async function bindSocket(port: number, onMessage: (msg: Buffer) => void): Promise<Socket> {
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+  socket.on('message', onMessage);
+  await new Promise<void>((resolve) => socket.bind(port, HOST, () => resolve()));
+  return socket;
+}
+
+async function plainReceiver(scenario: Scenario, parse: boolean): Promise<Receiver> {
+  let count = 0;
+  let checksum = 0;
+  const offset = scenario === 'strep' ? 24 : 0;
+  const onMessage = parse
+    ? (msg: Buffer) => {
+        const packet = RtpPacket.deSerialize(offset === 0 ? msg : msg.subarray(offset));
+        checksum = (checksum + packet.header.sequenceNumber + packet.payload.length) | 0;
+        count++;
+      }
+    : () => {
+        count++;
+      };
+  const sockets =
+    scenario === 'strep'
+      ? [await bindSocket(0, onMessage)]
+      : await Promise.all(Array.from({ length: 2 * PAIRS }, (_, i) => bindSocket(PAIR_FIRST + i, onMessage)));
+  return {
+    ports: scenario === 'strep' ? String(sockets[0].address().port) : String(PAIR_FIRST),
+    count: () => count,
+    close: async () => {
+      await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    },
+    extra: () => (parse ? { checksum } : {}),
+  };
+}
+
+class CountingSink implements MediaSink {
+  static frames = 0;
+  static digits = 0;
+  pushFrame(_leg: Leg, _frameIndex: number, pcm: Int16Array): void {
+    CountingSink.frames += pcm.length === 160 ? 1 : 0;
+  }
+  pushDigit(_leg: Leg, _event: DigitEvent): void {
+    CountingSink.digits++;
+  }
+  end(): void {}
+}
+
+async function forkguardReceiver(scenario: Scenario): Promise<Receiver> {
+  CountingSink.frames = 0;
+  let sessions = 0;
+  const server = new IngestServer(
+    {
+      host: HOST,
+      ...(scenario === 'strep'
+        ? { strepPort: 0 }
+        : { rtpPorts: { first: PAIR_FIRST, last: PAIR_FIRST + 2 * PAIRS - 1 } }),
+      strepRecvBufferBytes: 4 * 1024 * 1024,
+      pairRecvBufferBytes: 4 * 1024 * 1024,
+      maxSessions: 4096,
+    },
+    {
+      open: (_identity: CallIdentity) => {
+        sessions++;
+        return new CountingSink();
+      },
+      closed: () => {},
+    },
+  );
+  await server.start();
+  return {
+    ports: scenario === 'strep' ? String(server.strepAddress()!.port) : String(PAIR_FIRST),
+    count: () => server.counters.received,
+    close: () => server.stop(),
+    extra: () => {
+      const totals = server.dropTotals();
+      const drops: Record<string, number> = {};
+      DROP_REASONS.forEach((reason, i) => {
+        if (totals[i] > 0) drops[reason] = totals[i];
+      });
+      return { sessions, frames: CountingSink.frames, drops };
+    },
+  };
+}
+
+interface Measurement {
+  receiver: string;
+  sentPerSecond: number;
+  receivedPerSecond: number;
+  lossFraction: number;
+  cpuMicrosPerPacket: number;
+  /** 1e6 / cpuMicrosPerPacket: what one core could take if the sender were not the limit. */
+  cpuBoundPacketsPerSecond: number;
+  extra: Record<string, unknown>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Compiles the sender once per source version into the temp folder. */
+function senderBinary(): string {
+  const hash = createHash('sha256').update(SENDER_C).digest('hex').slice(0, 12);
+  const binary = join(tmpdir(), `forkguard-udp-sender-${hash}`);
+  if (existsSync(binary)) return binary;
+  const source = `${binary}.c`;
+  writeFileSync(source, SENDER_C);
+  try {
+    execFileSync('cc', ['-O2', '-o', binary, source], { stdio: 'inherit' });
+  } catch {
+    throw new Error('bench/ingest-udp needs a C compiler (`cc`) for its packet sender: apt-get install gcc');
+  }
+  return binary;
+}
+
+interface Phase {
+  scenario: Scenario;
+  /** Offered datagrams per second in total; 0 = as fast as the sender can. */
+  pps: number;
+  label: string;
+}
+
+async function measure(phase: Phase, name: string, receiver: Receiver): Promise<Measurement> {
+  const streams = phase.scenario === 'strep' ? 2 * STREP_CALLS : 2 * PAIRS;
+  const seconds = (WARMUP_MS + MEASURE_MS + 300) / 1000;
+  const args = [phase.scenario, HOST, receiver.ports, String(streams), String(seconds), String(phase.pps)];
+  const child = spawn(senderBinary(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await sleep(WARMUP_MS);
+  const count0 = receiver.count();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(MEASURE_MS);
+  const count1 = receiver.count();
+  const cpu1 = process.cpuUsage(cpu0);
+  const elapsedS = (performance.now() - t0) / 1000;
+  await exited;
+  await sleep(100);
+  const sent = Number(output.trim());
+  const total = receiver.count();
+  const extra = receiver.extra?.() ?? {};
+  await receiver.close();
+  const packets = count1 - count0;
+  const cpuMicros = (cpu1.user + cpu1.system) / packets;
+  return {
+    receiver: name,
+    sentPerSecond: Math.round(sent / seconds),
+    receivedPerSecond: Math.round(packets / elapsedS),
+    lossFraction: sent > 0 ? Math.max(0, 1 - total / sent) : 0,
+    cpuMicrosPerPacket: cpuMicros,
+    cpuBoundPacketsPerSecond: Math.round(1e6 / cpuMicros),
+    extra,
+  };
+}
+
+async function runPhase(phase: Phase): Promise<Measurement[]> {
+  const results: Measurement[] = [];
+  results.push(await measure(phase, 'bare', await plainReceiver(phase.scenario, false)));
+  results.push(await measure(phase, 'werift', await plainReceiver(phase.scenario, true)));
+  results.push(await measure(phase, 'forkguard', await forkguardReceiver(phase.scenario)));
+  return results;
+}
+
+function report(phase: Phase, results: Measurement[]): Record<string, unknown> {
+  const [bare, werift, full] = results;
+  const rows = results.map((r) => ({
+    receiver: r.receiver,
+    'sent/s': r.sentPerSecond,
+    'received/s': r.receivedPerSecond,
+    loss: `${(100 * r.lossFraction).toFixed(2)}%`,
+    'cpu µs/pkt': r.cpuMicrosPerPacket.toFixed(2),
+    'received vs bare': (r.receivedPerSecond / bare.receivedPerSecond).toFixed(3),
+    'cpu/pkt vs bare': (r.cpuMicrosPerPacket / bare.cpuMicrosPerPacket).toFixed(2),
+  }));
+  console.log(`\n${phase.label}`);
+  console.table(rows);
+  for (const r of results)
+    if (Object.keys(r.extra).length > 0) console.log(`  ${r.receiver}:`, JSON.stringify(r.extra));
+  return {
+    ...phase,
+    results,
+    ratios: {
+      receivedFullOverBare: full.receivedPerSecond / bare.receivedPerSecond,
+      receivedWeriftOverBare: werift.receivedPerSecond / bare.receivedPerSecond,
+      cpuPerPacketFullOverBare: full.cpuMicrosPerPacket / bare.cpuMicrosPerPacket,
+      cpuPerPacketFullOverWerift: full.cpuMicrosPerPacket / werift.cpuMicrosPerPacket,
+    },
+  };
+}
+
+const phases: Phase[] = [
+  {
+    scenario: 'strep',
+    pps: 0,
+    label: `STREP, ${STREP_CALLS} calls x 2 directions on one port, sender flat out`,
+  },
+  {
+    scenario: 'strep',
+    pps: STREP_CALLS * 2 * 50,
+    label: `STREP, ${STREP_CALLS} calls x 2 directions, real-time pacing (20 ms per stream, ${STREP_CALLS * 100} pkt/s)`,
+  },
+  { scenario: 'pairs', pps: 0, label: `port pairs, ${PAIRS} pairs (${2 * PAIRS} sockets), sender flat out` },
+];
+// Other work on the machine starves the receiver and shows up as loss in every column: say how busy it was.
+const loadBefore = loadavg()[0];
+const measured: Record<string, unknown>[] = [];
+for (const phase of phases) measured.push(report(phase, await runPhase(phase)));
+const loadAfter = loadavg()[0];
+console.log(`\nload average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}`);
+const json = {
+  bench: 'ingest-udp',
+  node: process.version,
+  warmupMs: WARMUP_MS,
+  measureMs: MEASURE_MS,
+  loadAverage: { before: loadBefore, after: loadAfter },
+  target: 'forkguard received/s >= 0.9 x bare when the sender runs flat out',
+  phases: measured,
+};
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/ingest-udp.json', import.meta.url), `${JSON.stringify(json, null, 2)}\n`);
+console.log('\nwrote bench/results/ingest-udp.json');

@@ -1,0 +1,191 @@
+/**
+ * Per-frame audio fingerprint: 32 bits from the signs of time-and-frequency energy differences of 33 log-spaced
+ * bands (Haitsma & Kalker, "A Highly Robust Audio Fingerprinting System", 2002).
+ *
+ * Why band-energy-difference bits rather than spectral-peak landmarks: at 8 kHz telephone band a 20 ms frame has
+ * few resolvable peaks, G.711 quantisation noise and packet-loss concealment create spurious peaks, and landmark
+ * pairs need a peak picker with its own thresholds. Energy-difference signs are invariant to any level change
+ * (all bands scale together), robust to codec noise (only energy *orderings* matter), give exactly one 32-bit
+ * word per frame (which makes within-call loop search and a Redis key per frame trivial), and cost 33 band sums
+ * per frame over the FFT magnitudes the frame analyser already computed.
+ *
+ * The 20 ms hop is coarse for this scheme (the original uses 11.6 ms hops of 370 ms frames): the same recording
+ * heard on another call starts at an arbitrary sub-frame offset. Energies are therefore summed over
+ * SMOOTH_FRAMES consecutive frames and the time difference is taken DIFF_LAG frames apart, so a misalignment of up
+ * to half a hop changes only a small part of each summed window. Measured on espeak-ng speech through mu-law at
+ * -10 dB: aligned, 1.4 % bit errors and 73 % of frames exactly equal; shifted 5 ms, 8 % / 13 %; shifted 10 ms,
+ * 12 % / 5 %; unrelated speech 50 % / 0 %. Exact-equal frames are what index look-ups find; bit error rates are
+ * what the loop verifier measures.
+ */
+
+export const FINGERPRINT_BANDS = 33;
+export const FINGERPRINT_LOW_HZ = 300;
+export const FINGERPRINT_HIGH_HZ = 3400;
+/** Frames summed into one band energy (see the module comment). */
+export const SMOOTH_FRAMES = 6;
+/** Frames between the two energy snapshots whose difference forms the bits. */
+export const DIFF_LAG = 4;
+/** Frames of history kept: at least SMOOTH_FRAMES + DIFF_LAG. */
+const HISTORY = 16;
+
+export interface FingerprinterOptions {
+  /** Frames quieter than this carry no fingerprint (silence and comfort noise must never match). */
+  minLevelDbfs?: number;
+  /**
+   * Normalised entropy (0..1) of the band energy distribution below which a frame is treated as a tone
+   * (one or two bands hold nearly all energy) and carries no fingerprint.
+   */
+  minBandEntropy?: number;
+  /**
+   * Relative change of band energies between the two snapshots below which the spectrum is steady (a tone, a
+   * hum) and the bits are decided by rounding noise, so the frame carries no fingerprint.
+   */
+  minRelativeChange?: number;
+}
+
+export class Fingerprinter {
+  readonly minLevelDbfs: number;
+  readonly minBandEntropy: number;
+  readonly minRelativeChange: number;
+  /** Fraction of the last frame's bits decided by a difference smaller than a tenth of the typical one. */
+  weakBits = 0;
+  /** Bit mask of the least reliable bit of the last hash (for approximate look-ups). */
+  weakestBit = 0;
+
+  /** Per band: first spectrum bin, last bin, and per-bin overlap weights (fractional bin coverage). */
+  private readonly bandFirst: Int32Array;
+  private readonly bandLast: Int32Array;
+  private readonly bandWeightOffset: Int32Array;
+  private readonly weights: Float32Array;
+  /** Ring of per-frame band energies, HISTORY x BANDS. */
+  private readonly energies: Float64Array;
+  private readonly smoothNow: Float64Array;
+  private readonly smoothThen: Float64Array;
+  private readonly diffs: Float64Array;
+  private frames = 0;
+
+  constructor(spectrumLength: number, binHz: number, options: FingerprinterOptions = {}) {
+    this.minLevelDbfs = options.minLevelDbfs ?? -50;
+    this.minBandEntropy = options.minBandEntropy ?? 0.55;
+    this.minRelativeChange = options.minRelativeChange ?? 0.08;
+    this.bandFirst = new Int32Array(FINGERPRINT_BANDS);
+    this.bandLast = new Int32Array(FINGERPRINT_BANDS);
+    this.bandWeightOffset = new Int32Array(FINGERPRINT_BANDS);
+    const ratio = (FINGERPRINT_HIGH_HZ / FINGERPRINT_LOW_HZ) ** (1 / FINGERPRINT_BANDS);
+    const weightList: number[] = [];
+    for (let b = 0; b < FINGERPRINT_BANDS; b++) {
+      const lo = FINGERPRINT_LOW_HZ * ratio ** b;
+      const hi = lo * ratio;
+      // Bin k covers [(k - 0.5) binHz, (k + 0.5) binHz); a band takes each bin in proportion to the overlap, so
+      // bands narrower than a bin (the lowest ones with a short FFT) still get distinct, nonzero weights.
+      const first = Math.max(0, Math.floor(lo / binHz + 0.5));
+      const last = Math.min(spectrumLength - 1, Math.floor(hi / binHz + 0.5));
+      this.bandFirst[b] = first;
+      this.bandLast[b] = last;
+      this.bandWeightOffset[b] = weightList.length;
+      for (let k = first; k <= last; k++) {
+        const binLo = (k - 0.5) * binHz;
+        const binHi = (k + 0.5) * binHz;
+        const overlap = Math.max(0, Math.min(hi, binHi) - Math.max(lo, binLo));
+        weightList.push(overlap / binHz);
+      }
+    }
+    this.weights = Float32Array.from(weightList);
+    this.energies = new Float64Array(HISTORY * FINGERPRINT_BANDS);
+    this.smoothNow = new Float64Array(FINGERPRINT_BANDS);
+    this.smoothThen = new Float64Array(FINGERPRINT_BANDS);
+    this.diffs = new Float64Array(FINGERPRINT_BANDS - 1);
+  }
+
+  reset(): void {
+    this.energies.fill(0);
+    this.frames = 0;
+  }
+
+  /**
+   * Fingerprint of the frame whose magnitude spectrum is given, or 0 when the frame is silent, tonal, steady or
+   * too early in the stream. A real fingerprint of 0 is returned as 1 so 0 always means "none".
+   */
+  process(spectrum: Float32Array, levelDbfs: number): number {
+    const bands = FINGERPRINT_BANDS;
+    const slot = (this.frames % HISTORY) * bands;
+    const energies = this.energies;
+    const weights = this.weights;
+    let total = 0;
+    for (let b = 0; b < bands; b++) {
+      let e = 0;
+      let w = this.bandWeightOffset[b];
+      const last = this.bandLast[b];
+      for (let k = this.bandFirst[b]; k <= last; k++) {
+        const m = spectrum[k];
+        e += weights[w++] * m * m;
+      }
+      energies[slot + b] = e;
+      total += e;
+    }
+    this.frames++;
+    if (this.frames < SMOOTH_FRAMES + DIFF_LAG) return 0;
+    if (!(levelDbfs >= this.minLevelDbfs) || !(total > 0)) return 0;
+
+    // Band entropy of this frame: tones and DTMF put nearly everything in one or two bands.
+    let entropy = 0;
+    for (let b = 0; b < bands; b++) {
+      const p = energies[slot + b] / total;
+      if (p > 1e-12) entropy -= p * Math.log(p);
+    }
+    if (entropy / Math.log(bands) < this.minBandEntropy) return 0;
+
+    const now = this.smoothNow;
+    const then = this.smoothThen;
+    now.fill(0);
+    then.fill(0);
+    const newest = this.frames - 1;
+    for (let j = 0; j < SMOOTH_FRAMES; j++) {
+      const a = ((newest - j) % HISTORY) * bands;
+      const c = ((newest - DIFF_LAG - j) % HISTORY) * bands;
+      for (let b = 0; b < bands; b++) {
+        now[b] += energies[a + b];
+        then[b] += energies[c + b];
+      }
+    }
+    let changed = 0;
+    let sumNow = 0;
+    let sumThen = 0;
+    for (let b = 0; b < bands; b++) {
+      sumNow += now[b];
+      sumThen += then[b];
+    }
+    // Compare spectral shapes, not levels: a fade must not count as change.
+    const scaleThen = sumThen > 0 ? sumNow / sumThen : 0;
+    for (let b = 0; b < bands; b++) changed += Math.abs(now[b] - then[b] * scaleThen);
+    if (!(changed >= this.minRelativeChange * sumNow)) return 0;
+
+    let hash = 0;
+    let magnitude = 0;
+    const diffs = this.diffs;
+    for (let b = 0; b < bands - 1; b++) {
+      // Unscaled, as in the original: measured on G.711 speech shifted by 5-10 ms, it keeps more bits than
+      // comparing level-normalised shapes.
+      const d = now[b] - now[b + 1] - (then[b] - then[b + 1]);
+      diffs[b] = d;
+      magnitude += Math.abs(d);
+      if (d > 0) hash |= 1 << b;
+    }
+    const typical = magnitude / (bands - 1);
+    let weak = 0;
+    let weakest = 0;
+    let weakestAbs = Number.POSITIVE_INFINITY;
+    for (let b = 0; b < bands - 1; b++) {
+      const a = Math.abs(diffs[b]);
+      if (a < 0.1 * typical) weak++;
+      if (a < weakestAbs) {
+        weakestAbs = a;
+        weakest = b;
+      }
+    }
+    this.weakBits = weak / (bands - 1);
+    this.weakestBit = (1 << weakest) >>> 0;
+    hash >>>= 0;
+    return hash === 0 ? 1 : hash;
+  }
+}

@@ -1,0 +1,183 @@
+import { FRAME_MS } from '../../ingest/media-sink.ts';
+import { hammingDistance } from './hamming.ts';
+
+/**
+ * Finds the same few seconds of audio repeating on one leg (a looped recording: a classic traffic-pumping filler).
+ *
+ * Two stages, because exact fingerprint equality is cheap but sparse and bit-error rates are dense but costly:
+ * 1. Candidates: every fingerprinted frame looks its hash up in a small table of recently seen hashes; each
+ *    exact hit at a distance of minPeriod..maxPeriod votes for that distance (the lag). Votes decay each
+ *    second so a loop that stopped fades out.
+ * 2. Verification, once a second: for the best-voted lag, the last verifyS seconds of fingerprints are compared
+ *    with the ones one lag earlier (each frame taking the best of lag-1, lag, lag+1, because a period that is not a
+ *    multiple of 20 ms drifts across frame boundaries). The loop score is the fraction of compared frames within
+ *    maxBitErrors bits, scaled down when too few frames carried a fingerprint to be sure.
+ */
+export interface LoopDetectorOptions {
+  minPeriodS?: number;
+  maxPeriodS?: number;
+  verifyS?: number;
+  /** A frame pair within this many differing bits (of 32) counts as the same audio. */
+  maxBitErrors?: number;
+}
+
+/** A repeat still counts as a loop at this score (what `loopingSinceS` marks). */
+export const LOOP_SCORE_THRESHOLD = 0.5;
+
+const FRAMES_PER_SECOND = 1000 / FRAME_MS;
+const TABLE_BUCKETS = 1024;
+const BUCKET_WAYS = 4;
+const VOTE_DECAY_PER_SECOND = 0.7;
+
+export class LoopDetector {
+  /** 0..1, updated once a second. */
+  score = 0;
+  /** Period of the best candidate loop in seconds (0 when none). */
+  periodS = 0;
+  /** Media time at which the score last rose to LOOP_SCORE_THRESHOLD (-1 when not looping). */
+  loopingSinceS = -1;
+  /** Highest score seen in the call and its period. */
+  maxScore = 0;
+  maxScorePeriodS = 0;
+
+  private readonly minLag: number;
+  private readonly maxLag: number;
+  private readonly verifyFrames: number;
+  private readonly maxBitErrors: number;
+  private readonly history: Uint32Array;
+  private readonly tableHashes: Uint32Array;
+  private readonly tableFrames: Int32Array;
+  private readonly votes: Float32Array;
+  private frames = 0;
+
+  constructor(options: LoopDetectorOptions = {}) {
+    this.minLag = Math.max(2, Math.round((options.minPeriodS ?? 1.5) * FRAMES_PER_SECOND));
+    this.maxLag = Math.round((options.maxPeriodS ?? 12) * FRAMES_PER_SECOND);
+    this.verifyFrames = Math.round((options.verifyS ?? 4) * FRAMES_PER_SECOND);
+    this.maxBitErrors = options.maxBitErrors ?? 10;
+    this.history = new Uint32Array(this.maxLag + this.verifyFrames + 2);
+    this.tableHashes = new Uint32Array(TABLE_BUCKETS * BUCKET_WAYS);
+    this.tableFrames = new Int32Array(TABLE_BUCKETS * BUCKET_WAYS).fill(-1);
+    this.votes = new Float32Array(this.maxLag + 2);
+  }
+
+  /** One frame's fingerprint (0 = none) for consecutive frames of the leg. */
+  push(hash: number): void {
+    const n = this.frames;
+    this.history[n % this.history.length] = hash;
+    if (hash !== 0) this.voteAndRemember(hash, n);
+    this.frames = n + 1;
+    if (this.frames % FRAMES_PER_SECOND === 0) this.evaluate();
+  }
+
+  private voteAndRemember(hash: number, n: number): void {
+    // Fibonacci hashing spreads fingerprints that differ only in high bits.
+    const bucket = (Math.imul(hash, 0x9e3779b1) >>> 22) & (TABLE_BUCKETS - 1);
+    const base = bucket * BUCKET_WAYS;
+    let oldestWay = base;
+    let oldestFrame = 0x7fffffff;
+    for (let w = base; w < base + BUCKET_WAYS; w++) {
+      const f = this.tableFrames[w];
+      if (f >= 0 && this.tableHashes[w] === hash) {
+        const lag = n - f;
+        if (lag >= this.minLag && lag <= this.maxLag) this.votes[lag] += 1;
+      }
+      if (f < oldestFrame) {
+        oldestFrame = f;
+        oldestWay = w;
+      }
+    }
+    // Replace the oldest way: the newest occurrence of a hash is the one later repeats are closest to.
+    this.tableHashes[oldestWay] = hash;
+    this.tableFrames[oldestWay] = n;
+  }
+
+  private evaluate(): void {
+    const votes = this.votes;
+    let bestLag = 0;
+    let bestVotes = 0;
+    for (let lag = this.minLag; lag <= this.maxLag; lag++) {
+      const v = votes[lag - 1] + votes[lag] + votes[lag + 1];
+      if (v > bestVotes) {
+        bestVotes = v;
+        bestLag = lag;
+      }
+    }
+    for (let lag = 0; lag < votes.length; lag++) votes[lag] *= VOTE_DECAY_PER_SECOND;
+    const nowS = (this.frames * FRAME_MS) / 1000;
+    if (bestVotes < 2) {
+      this.setScore(0, 0, nowS);
+      return;
+    }
+    // A loop of period P also repeats at 2P and 3P and those lags collect votes too; report the fundamental: the
+    // shortest of lag, lag/2, lag/3 that verifies nearly as well as the best of them.
+    const bestLagScore = this.verify(bestLag);
+    let best = bestLagScore;
+    let period = bestLag;
+    for (let divisor = 2; divisor <= 3; divisor++) {
+      const lag = Math.round(bestLag / divisor);
+      if (lag < this.minLag) break;
+      const score = this.verify(lag);
+      if (score >= 0.9 * bestLagScore && score > 0) {
+        best = score;
+        period = lag;
+      }
+    }
+    this.setScore(best, (period * FRAME_MS) / 1000, nowS);
+  }
+
+  /** Loop score of one candidate lag over the last verifyS seconds. */
+  private verify(candidateLag: number): number {
+    const h = this.history;
+    const size = h.length;
+    const last = this.frames - 1;
+    const span = Math.min(this.verifyFrames, this.frames - candidateLag - 1);
+    let compared = 0;
+    let matched = 0;
+    for (let i = last - span + 1; i <= last; i++) {
+      const a = h[i % size];
+      if (a === 0) continue;
+      let best = 33;
+      for (let lag = candidateLag - 1; lag <= candidateLag + 1; lag++) {
+        const j = i - lag;
+        if (j < 0) continue;
+        const b = h[j % size];
+        if (b === 0) continue;
+        const d = hammingDistance(a, b);
+        if (d < best) best = d;
+      }
+      if (best > 32) continue;
+      compared++;
+      if (best <= this.maxBitErrors) matched++;
+    }
+    // Fewer than a fifth of the window fingerprinted is too little to call a loop with full confidence.
+    const confidence = Math.min(1, compared / (0.2 * this.verifyFrames));
+    return compared > 0 ? (matched / compared) * confidence : 0;
+  }
+
+  private setScore(score: number, periodS: number, nowS: number): void {
+    this.score = score;
+    this.periodS = score > 0 ? periodS : 0;
+    if (score >= LOOP_SCORE_THRESHOLD) {
+      if (this.loopingSinceS < 0) this.loopingSinceS = nowS;
+    } else {
+      this.loopingSinceS = -1;
+    }
+    if (score > this.maxScore) {
+      this.maxScore = score;
+      this.maxScorePeriodS = periodS;
+    }
+  }
+
+  reset(): void {
+    this.history.fill(0);
+    this.tableFrames.fill(-1);
+    this.votes.fill(0);
+    this.frames = 0;
+    this.score = 0;
+    this.periodS = 0;
+    this.loopingSinceS = -1;
+    this.maxScore = 0;
+    this.maxScorePeriodS = 0;
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Per-leg, per-frame analysis: level, clipping, zero crossings, spectral shape, mel band energies, pitch/voicing and
+ * voice activity, for each 20 ms frame of 8 kHz audio. One instance per leg; everything is allocated in the
+ * constructor and `process` allocates nothing.
+ */
+
+import * as media from '../../ingest/media-sink.ts';
+import { RealFft } from '../fft/real-fft.ts';
+import type { FrameFeatures } from './frame-features.ts';
+import * as ff from './frame-features.ts';
+import { MelBands } from './mel-bands.ts';
+import { PITCH_HISTORY, PitchTracker } from './pitch-tracker.ts';
+
+// Imported bindings are live (read through an accessor under some loaders); the hot loops read these plain
+// module constants instead.
+const FRAME_SAMPLES: number = media.FRAME_SAMPLES;
+const FRAME_SECONDS: number = media.FRAME_MS / 1000;
+const FFT_SIZE: number = ff.FFT_SIZE;
+const BIN_COUNT: number = ff.BIN_COUNT;
+const BIN_HZ: number = ff.BIN_HZ;
+const BAND_COUNT: number = ff.BAND_COUNT;
+const BAND_FLOOR_DB: number = ff.BAND_FLOOR_DB;
+const LEVEL_FLOOR_DBFS: number = ff.LEVEL_FLOOR_DBFS;
+
+import { VoiceActivity } from './voice-activity.ts';
+
+/**
+ * A sample counts as clipped at |x| >= 32000: the largest G.711 codewords decode to 32124 (mu-law) and 32256
+ * (A-law), and linear PCM saturates at 32767, so this catches a saturated signal whichever codec carried it.
+ */
+export const CLIP_THRESHOLD = 32000;
+/** Default roll-off point: 95% of the spectral magnitude (85% is common for music; 95% keeps fricatives' tails). */
+export const DEFAULT_ROLLOFF_FRACTION = 0.95;
+
+const HISTORY: number = PITCH_HISTORY; // 40 ms: the pitch tracker's span, which also contains the 32 ms FFT block
+const FFT_START = HISTORY - FFT_SIZE;
+const INV_FULL_SCALE = 1 / 32768;
+/** Sum of |X|^2 below this is digital silence (far below one LSB of 16-bit audio); shape features are then 0. */
+const SILENT_SPECTRUM_ENERGY = 1e-12;
+/** Magnitudes are floored here inside the flatness logarithm only; one LSB of noise gives bins ~1e-4. */
+const FLATNESS_FLOOR = 1e-8;
+/**
+ * Products of 32 floored magnitudes stay inside double range (1e-256 .. 1e68 for magnitudes up to 128, the largest
+ * a full-scale square wave produces), so one logarithm per 32 bins suffices for the geometric mean.
+ */
+const FLATNESS_GROUP = 32;
+/** Telephone band for the VAD level and tonality (G.712 passband). */
+const TEL_LOW_BIN = Math.ceil(300 / BIN_HZ);
+const TEL_HIGH_BIN = Math.floor(3400 / BIN_HZ);
+/** Tonality counts +-2 bins around a peak: the Hann main lobe is 4 bins wide. */
+const PEAK_HALF_WIDTH = 2;
+
+export interface FrameAnalyzerOptions {
+  /** Fraction of spectral magnitude below the roll-off frequency, 0..1 (default 0.95). */
+  rolloffFraction?: number;
+  /**
+   * Search pitch on every frame, including frames within 2 dB of the noise floor (default false: those report
+   * pitchHz = voicing = 0). For offline studies of background sounds; costs up to ~30% more per frame.
+   */
+  pitchEveryFrame?: boolean;
+}
+
+export class FrameAnalyzer {
+  /** Magnitudes |X_k| (k = 0..128, 31.25 Hz apart) of the last frame's 256-point Hann-windowed FFT, full scale = 1. */
+  readonly spectrum = new Float32Array(BIN_COUNT);
+
+  private readonly rolloffFraction: number;
+  private readonly pitchEveryFrame: boolean;
+  private readonly fft = new RealFft(FFT_SIZE);
+  private readonly window = new Float64Array(FFT_SIZE);
+  /** 1 / sum of squared window coefficients: turns |X|^2 into power per bin (Parseval). */
+  private readonly invWindowPower: number;
+  /** Latest 40 ms, oldest first; shifted by one frame per call so both the FFT and the pitch search see it unwrapped. */
+  private readonly history = new Float64Array(HISTORY);
+  private readonly fftInput = new Float64Array(FFT_SIZE);
+  private readonly power = new Float64Array(BIN_COUNT);
+  /** Previous frame's magnitudes and their L2 norm, for flux. */
+  private readonly previous = new Float32Array(BIN_COUNT);
+  private previousNorm = 0;
+  private readonly bands = new MelBands();
+  private readonly pitch = new PitchTracker();
+  private readonly vad = new VoiceActivity();
+  private lastSample = 0;
+
+  constructor(options: FrameAnalyzerOptions = {}) {
+    this.rolloffFraction = options.rolloffFraction ?? DEFAULT_ROLLOFF_FRACTION;
+    this.pitchEveryFrame = options.pitchEveryFrame ?? false;
+    // Symmetric Hann (the definition meyda and most feature literature use); at 256 points it differs from the
+    // periodic form by < 0.4% in any coefficient.
+    let sumSq = 0;
+    for (let i = 0; i < FFT_SIZE; i++) {
+      const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (FFT_SIZE - 1));
+      this.window[i] = w;
+      sumSq += w * w;
+    }
+    this.invWindowPower = 1 / sumSq;
+  }
+
+  reset(): void {
+    this.history.fill(0);
+    this.previous.fill(0);
+    this.previousNorm = 0;
+    this.spectrum.fill(0);
+    this.pitch.reset();
+    this.vad.reset();
+    this.lastSample = 0;
+  }
+
+  /** Analyses the next 160-sample frame of this leg into `out`. */
+  process(pcm: Int16Array, out: FrameFeatures): void {
+    this.timeDomain(pcm, out);
+    const h = this.history;
+    const x = this.fftInput;
+    const w = this.window;
+    for (let i = 0; i < FFT_SIZE; i++) x[i] = h[FFT_START + i] * w[i];
+    this.spectralShape(this.fft.transform(x), out);
+    this.tonality(out);
+    this.melBands(out);
+    const vad = this.vad;
+    vad.updateEnergy(out);
+    const pitch = this.pitch;
+    // Frames at the noise floor cannot be speech; their pitch is not searched unless asked for (it is most of the
+    // per-frame cost), and reads 0.
+    if (vad.foreground || this.pitchEveryFrame) pitch.update(h, FRAME_SAMPLES);
+    else pitch.skip(h, FRAME_SAMPLES);
+    out.pitchHz = pitch.pitchHz;
+    out.voicing = pitch.voicing;
+    vad.decide(out);
+  }
+
+  /** Level, clipping and zero crossings of the new samples; appends them to the history. */
+  private timeDomain(pcm: Int16Array, out: FrameFeatures): void {
+    const h = this.history;
+    h.copyWithin(0, FRAME_SAMPLES);
+    const base = HISTORY - FRAME_SAMPLES;
+    let sumSq = 0;
+    let clipped = 0;
+    let crossings = 0;
+    let prev = this.lastSample;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const s = pcm[i];
+      const v = s * INV_FULL_SCALE;
+      h[base + i] = v;
+      sumSq += v * v;
+      if (s >= CLIP_THRESHOLD || s <= -CLIP_THRESHOLD) clipped++;
+      // Sign bits differ: one sample negative, the other >= 0 (zero counts as positive, as in meyda).
+      if ((s ^ prev) < 0) crossings++;
+      prev = s;
+    }
+    this.lastSample = prev;
+    const meanSq = sumSq / FRAME_SAMPLES;
+    out.levelDbfs = meanSq > 1e-12 ? 10 * Math.log10(meanSq) : LEVEL_FLOOR_DBFS;
+    out.clipFraction = clipped / FRAME_SAMPLES;
+    out.zcr = crossings / FRAME_SECONDS;
+  }
+
+  /**
+   * Magnitudes, then centroid, spread, roll-off, flatness and flux over bins 0..128 (magnitude-weighted, as in
+   * Peeters 2004 and meyda), in one pass over the transform.
+   */
+  private spectralShape(c: Float64Array, out: FrameFeatures): void {
+    const a = this.spectrum;
+    const p = this.power;
+    const prev = this.previous;
+    let sum = 0;
+    let sumK = 0;
+    let sumK2 = 0;
+    let energy = 0;
+    let dot = 0;
+    let logSum = 0;
+    let product = 1;
+    for (let k = 0; k < BIN_COUNT; k++) {
+      const re = c[2 * k];
+      const im = c[2 * k + 1];
+      const pk = re * re + im * im;
+      const m = Math.sqrt(pk);
+      p[k] = pk;
+      a[k] = m;
+      sum += m;
+      sumK += k * m;
+      sumK2 += k * k * m;
+      energy += pk;
+      dot += m * prev[k];
+      product *= Math.max(m, FLATNESS_FLOOR);
+      if ((k & (FLATNESS_GROUP - 1)) === FLATNESS_GROUP - 1) {
+        logSum += Math.log(product);
+        product = 1;
+      }
+    }
+    logSum += Math.log(product);
+
+    const norm = Math.sqrt(energy);
+    const prevNorm = this.previousNorm;
+    const silent = energy < SILENT_SPECTRUM_ENERGY;
+    // Flux between unit-norm spectra: |u - v|^2 = 2 - 2 u.v; a silent frame counts as the zero vector.
+    if (silent) out.flux = prevNorm > 0 ? 1 : 0;
+    else if (prevNorm > 0) out.flux = Math.sqrt(Math.max(0, 2 - (2 * dot) / (norm * prevNorm)));
+    else out.flux = 1;
+    prev.set(a);
+    this.previousNorm = silent ? 0 : norm;
+
+    if (silent) {
+      out.centroidHz = 0;
+      out.bandwidthHz = 0;
+      out.rolloffHz = 0;
+      out.flatness = 0;
+      return;
+    }
+    const centroid = sumK / sum;
+    out.centroidHz = centroid * BIN_HZ;
+    out.bandwidthHz = Math.sqrt(Math.max(0, sumK2 / sum - centroid * centroid)) * BIN_HZ;
+    // The geometric mean never exceeds the arithmetic mean; the clamp only absorbs rounding.
+    out.flatness = Math.min(1, Math.exp(logSum / BIN_COUNT) / (sum / BIN_COUNT));
+    const target = this.rolloffFraction * sum;
+    let cumulative = 0;
+    let k = 0;
+    for (; k < BIN_COUNT - 1; k++) {
+      cumulative += a[k];
+      if (cumulative >= target) break;
+    }
+    out.rolloffHz = k * BIN_HZ;
+  }
+
+  /**
+   * Share of telephone-band power within +-2 bins of the two strongest spectral peaks; also hands the band's
+   * mean-square power (relative to full scale) to the VAD.
+   */
+  private tonality(out: FrameFeatures): void {
+    const p = this.power;
+    let total = 0;
+    let best1 = -1;
+    let best2 = -1;
+    let v1 = 0;
+    let v2 = 0;
+    for (let k = TEL_LOW_BIN; k <= TEL_HIGH_BIN; k++) {
+      const v = p[k];
+      total += v;
+      if (v >= p[k - 1] && v > p[k + 1]) {
+        if (v > v1) {
+          best2 = best1;
+          v2 = v1;
+          best1 = k;
+          v1 = v;
+        } else if (v > v2) {
+          best2 = k;
+          v2 = v;
+        }
+      }
+    }
+    // One-sided spectrum: each interior bin stands for two (positive and negative frequency).
+    this.vad.bandPower = (2 * total * this.invWindowPower) / FFT_SIZE;
+    if (best1 < 0 || total <= 0) {
+      out.tonality = 0;
+      return;
+    }
+    // Lobes are clipped to the band so that numerator and denominator count the same bins.
+    let peak = 0;
+    const lo1 = Math.max(best1 - PEAK_HALF_WIDTH, TEL_LOW_BIN);
+    const hi1 = Math.min(best1 + PEAK_HALF_WIDTH, TEL_HIGH_BIN);
+    for (let k = lo1; k <= hi1; k++) peak += p[k];
+    if (best2 >= 0) {
+      const lo2 = Math.max(best2 - PEAK_HALF_WIDTH, TEL_LOW_BIN);
+      const hi2 = Math.min(best2 + PEAK_HALF_WIDTH, TEL_HIGH_BIN);
+      // Skip bins already counted when the two peaks' lobes overlap.
+      for (let k = lo2; k <= hi2; k++) if (k < lo1 || k > hi1) peak += p[k];
+    }
+    out.tonality = Math.min(1, peak / total);
+  }
+
+  private melBands(out: FrameFeatures): void {
+    const p = this.power;
+    const mel = this.bands;
+    const weights = mel.weights;
+    const offset = mel.offset;
+    const firstBin = mel.firstBin;
+    const weightSum = mel.weightSum;
+    const bands = out.bands;
+    const scale = this.invWindowPower;
+    for (let b = 0; b < BAND_COUNT; b++) {
+      const end = offset[b + 1];
+      let acc = 0;
+      for (let j = offset[b], k = firstBin[b]; j < end; j++, k++) acc += weights[j] * p[k];
+      // E|X_k|^2 = variance * sum(w^2) for white noise, so this is the band's mean power spectral density with
+      // full-scale white noise (variance 1) at 0 dB.
+      const meanPower = (acc / weightSum[b]) * scale;
+      bands[b] = meanPower > 1e-12 ? 10 * Math.log10(meanPower) : BAND_FLOOR_DB;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Triangular mel filterbank over the FFT bins, built once. Stored sparsely (first bin and weights per band) so the
+ * per-frame sum touches only the bins a band covers.
+ */
+
+import { BAND_COUNT, BAND_HIGH_HZ, BAND_LOW_HZ, BIN_COUNT, BIN_HZ } from './frame-features.ts';
+
+function hzToMel(hz: number): number {
+  return 2595 * Math.log10(1 + hz / 700);
+}
+
+function melToHz(mel: number): number {
+  return 700 * (10 ** (mel / 2595) - 1);
+}
+
+export class MelBands {
+  /** First bin of band b is firstBin[b]; its weights are weights[offset[b] .. offset[b+1]). */
+  readonly firstBin = new Int32Array(BAND_COUNT);
+  readonly offset = new Int32Array(BAND_COUNT + 1);
+  readonly weights: Float64Array;
+  /** Sum of weights per band, to turn a weighted power sum into a mean per bin. */
+  readonly weightSum = new Float64Array(BAND_COUNT);
+
+  constructor() {
+    const edges = new Float64Array(BAND_COUNT + 2);
+    const lo = hzToMel(BAND_LOW_HZ);
+    const hi = hzToMel(BAND_HIGH_HZ);
+    for (let i = 0; i < edges.length; i++) edges[i] = melToHz(lo + ((hi - lo) * i) / (BAND_COUNT + 1));
+    const scratch: number[] = [];
+    for (let b = 0; b < BAND_COUNT; b++) {
+      const left = edges[b];
+      const centre = edges[b + 1];
+      const right = edges[b + 2];
+      this.offset[b] = scratch.length;
+      let first = -1;
+      let sum = 0;
+      for (let k = 0; k < BIN_COUNT; k++) {
+        const f = k * BIN_HZ;
+        if (f <= left || f >= right) {
+          if (first >= 0) break;
+          continue;
+        }
+        const w = f <= centre ? (f - left) / (centre - left) : (right - f) / (right - centre);
+        if (first < 0) first = k;
+        scratch.push(w);
+        sum += w;
+      }
+      this.firstBin[b] = first;
+      this.weightSum[b] = sum;
+    }
+    this.offset[BAND_COUNT] = scratch.length;
+    this.weights = Float64Array.from(scratch);
+  }
+}

@@ -1,0 +1,262 @@
+import type { FrameFeatures } from './frame-features.ts';
+
+/**
+ * Voice-activity detection for one leg: a classic signal-processing detector (no trained model). Every constant
+ * below is a physical or published figure, explained where it is defined.
+ *
+ * Decision, per 20 ms frame:
+ *
+ *   speechProb = E * (1 - T) * max(M * (1 - W), V * P)
+ *
+ *   E  energy:     telephone-band level above the minimum-statistics noise floor (ramp 3..9 dB), and above an
+ *                  absolute -60 dBFS gate.
+ *   M  modulation: syllabic envelope modulation. Speech switches between syllable nuclei and consonant/pause dips
+ *                  3-6 times a second (the ~4 Hz syllable rate); stationary noise, tones and sustained chords do not.
+ *   W  white:      spectral flatness at the level of white noise; such frames get no credit from modulation alone.
+ *   V  voicing:    YIN periodicity.
+ *   P  pitch motion: a voice's pitch glides (intonation, micro-prosody); an instrument's sustained note or a tone
+ *                  generator holds it within a fraction of a percent.
+ *   T  tonality:   share of the in-band power held by the two strongest spectral peaks. A pure tone or a DTMF
+ *                  pair puts >99% of its power there; voiced speech spreads it over many harmonics and formants.
+ *
+ * A voice therefore needs energy plus either syllabic modulation or a gliding periodic source, and never looks like
+ * one or two spectral lines. Music made of held notes has voicing without motion and no syllabic dips; tones and
+ * DTMF fail T whatever their cadence; stationary noise fails E once the floor has adapted (~1.5 s) and M/V always.
+ *
+ * isSpeech = speechProb >= 0.5, extended by a hangover of 8 frames (160 ms) after any run of >= 3 speech frames, as
+ * in the ITU-T G.729 Annex B / 3GPP AMR VADs: it bridges stop closures and word-final unvoiced consonants (50-150 ms)
+ * without letting isolated frames extend themselves.
+ */
+
+/** Minimum statistics (Martin 2001): the floor is the minimum of the smoothed level over 6 sub-windows of 12 frames
+ * (1.44 s), long enough to span the pauses between words, short enough to follow a changing line. */
+const SUB_WINDOW_FRAMES = 12;
+const SUB_WINDOWS = 6;
+/** Level smoothing before taking minima: time constant ~90 ms, which steadies noise without following syllables. */
+const LEVEL_SMOOTHING = 0.8;
+/** Minimum of a smoothed noise level sits below its mean; ~1 dB for the ~100-bin telephone band at this smoothing. */
+const FLOOR_BIAS_DB = 1;
+/** Floor never below this: below 16-bit quantisation noise, so digital silence keeps finite arithmetic. */
+const FLOOR_MIN_DBFS = -100;
+/** Nominal active speech on telephone networks is near -20 dBm0 (about -23 dBFS); -60 dBFS is 15 dB below the
+ * quietest plausible talker and close to G.711 idle-channel noise. */
+const SPEECH_MIN_DBFS = -60;
+/** Energy ramp: a voice 3 dB over the floor is indistinguishable from floor fluctuation; at 9 dB it dominates. */
+const SNR_LOW_DB = 2;
+const SNR_HIGH_DB = 6;
+/** Syllabic dips: the envelope peak-hold releases at 25 dB/s, slower than a syllable's 10-20 dB fall in 50-100 ms
+ * but fast enough to follow level changes over a second; dips are averaged over ~0.5 s (two syllables). */
+const PEAK_RELEASE_DB_PER_FRAME = 0.5;
+const MODULATION_SMOOTHING = Math.exp(-0.02 / 0.5);
+/** Mean dip of a syllabic envelope (10-20 dB peak-to-valley) is several dB; stationary noise gives ~0.5-1 dB. */
+const MODULATION_LOW_DB = 2;
+const MODULATION_HIGH_DB = 5;
+/** White noise has a magnitude-spectrum flatness of ~0.85 (Rayleigh-distributed bins); telephone-band fricatives
+ * are coloured and stay lower. */
+const WHITE_FLATNESS_LOW = 0.72;
+const WHITE_FLATNESS_HIGH = 0.82;
+/** Voicing (1 - YIN normalised difference): 0.5 means half the energy is periodic; 0.8 is clearly voiced. */
+const VOICING_LOW = 0.5;
+const VOICING_HIGH = 0.8;
+/** Pitch motion: net |ln f0| change per 20 ms over 60 ms of consecutive voiced frames. Intonation moves a voice by
+ * 5-30 semitones/s (0.6-3.5% per frame); a held note moves < 0.2% per frame once estimation noise cancels out. */
+const MOTION_LOW = 0.002;
+const MOTION_HIGH = 0.008;
+const MOTION_SPAN = 3;
+const MOTION_SMOOTHING = 0.75;
+/** 8% in 20 ms is ~70 semitones/s, faster than the fastest intonation rises: anything larger is a tracking jump. */
+const MAX_GLIDE_STEP = 0.08;
+/** Tonality: a Hann-windowed sinusoid leaks at most -34 dB of its power outside +-2 bins of its peak (half-bin
+ * offset, the worst case), so one or two tones leave a residual below -33 dB; voiced speech leaves other harmonics,
+ * formants and breath noise at -27 dB or more (male and female, synthetic and espeak-ng voices). The ramp spans
+ * residuals of -26 to -33 dB. */
+const TONALITY_LOW = 1 - 10 ** (-26 / 10);
+const TONALITY_HIGH = 1 - 10 ** (-33 / 10);
+/** Frames after a tonal frame still treated as tone: 120 ms, longer than the 40-100 ms gaps of keyed DTMF and
+ * short enough that speech right after a prompt tone loses at most its first syllable's onset. */
+const TONAL_HOLD_FRAMES = 6;
+const SPEECH_THRESHOLD = 0.5;
+const BURST_FRAMES = 3;
+const HANGOVER_FRAMES = 8;
+
+function ramp(x: number, lo: number, hi: number): number {
+  if (x <= lo) return 0;
+  if (x >= hi) return 1;
+  return (x - lo) / (hi - lo);
+}
+
+export class VoiceActivity {
+  /** Mean-square telephone-band (300-3400 Hz) power of the current frame relative to full scale, linear. */
+  bandPower = 0;
+  /** Energy cue E of the current frame, 0..1. */
+  energy = 0;
+  /** The frame stands out of the noise floor (E > 0): only then can it be speech, and only then is pitch searched. */
+  foreground = false;
+  speechProb = 0;
+  isSpeech = false;
+  noiseFloorDbfs = FLOOR_MIN_DBFS;
+  snrDb = 0;
+  modulationDb = 0;
+  pitchMotion = 0;
+
+  private readonly subMinima = new Float64Array(SUB_WINDOWS);
+  private subIndex = 0;
+  private subCount = 0;
+  private currentMin = Number.POSITIVE_INFINITY;
+  private smoothedPower = -1;
+  private peakDb = FLOOR_MIN_DBFS;
+  /** Ring of the last MOTION_SPAN + 1 log-pitches of consecutive voiced frames. */
+  private readonly logPitch = new Float64Array(MOTION_SPAN + 1);
+  private chainIndex = 0;
+  private chainLength = 0;
+  private burst = 0;
+  private tonalHold = 0;
+  private hangover = 0;
+
+  constructor() {
+    this.reset();
+  }
+
+  reset(): void {
+    this.subMinima.fill(Number.POSITIVE_INFINITY);
+    this.subIndex = 0;
+    this.subCount = 0;
+    this.currentMin = Number.POSITIVE_INFINITY;
+    this.smoothedPower = -1;
+    this.peakDb = FLOOR_MIN_DBFS;
+    this.logPitch.fill(0);
+    this.chainIndex = 0;
+    this.chainLength = 0;
+    this.burst = 0;
+    this.hangover = 0;
+    this.tonalHold = 0;
+    this.bandPower = 0;
+    this.energy = 0;
+    this.foreground = false;
+    this.speechProb = 0;
+    this.isSpeech = false;
+    this.noiseFloorDbfs = FLOOR_MIN_DBFS;
+    this.snrDb = 0;
+    this.modulationDb = 0;
+    this.pitchMotion = 0;
+  }
+
+  /**
+   * First stage, before pitch: tracks the noise floor and the syllabic envelope from `bandPower` (set just before)
+   * and the frame level, and decides whether the frame stands out of the floor (`foreground`). Inputs travel in
+   * fields and objects rather than as number arguments so that no double is boxed on the way.
+   */
+  updateEnergy(f: FrameFeatures): void {
+    const bandPower = this.bandPower;
+    const levelDb = bandPower > 1e-10 ? 10 * Math.log10(bandPower) : FLOOR_MIN_DBFS;
+    this.trackFloor();
+    const floorDb = this.noiseFloorDbfs;
+    const snr = levelDb - floorDb;
+    this.snrDb = snr;
+
+    // Envelope clamped at the floor so sub-floor noise wiggles do not count as syllables.
+    const env = Math.max(levelDb, floorDb);
+    this.peakDb = Math.max(env, this.peakDb - PEAK_RELEASE_DB_PER_FRAME);
+    const dip = this.peakDb - env;
+    this.modulationDb = MODULATION_SMOOTHING * this.modulationDb + (1 - MODULATION_SMOOTHING) * dip;
+
+    // The 32 ms analysis block reaches 12 ms into the previous frame: the current 20 ms must carry the energy too, or
+    // the tail of a sound that just stopped (a tone burst cut off, a gated prompt) would be judged as present.
+    const eBlock = levelDb > SPEECH_MIN_DBFS ? ramp(snr, SNR_LOW_DB, SNR_HIGH_DB) : 0;
+    const eFrame = ramp(f.levelDbfs - floorDb, SNR_LOW_DB, SNR_HIGH_DB);
+    this.energy = Math.min(eBlock, eFrame);
+    this.foreground = this.energy > 0;
+  }
+
+  /**
+   * Second stage: reads voicing, pitchHz, flatness and tonality and writes speechProb, isSpeech, noiseFloorDbfs,
+   * snrDb and modulationDb into `f`.
+   */
+  decide(f: FrameFeatures): void {
+    const pitchHz = f.pitchHz;
+    this.trackPitchMotion(f);
+    const e = this.energy;
+    const m = ramp(this.modulationDb, MODULATION_LOW_DB, MODULATION_HIGH_DB);
+    const w = ramp(f.flatness, WHITE_FLATNESS_LOW, WHITE_FLATNESS_HIGH);
+    const v = ramp(f.voicing, VOICING_LOW, VOICING_HIGH);
+    const p = pitchHz > 0 ? ramp(this.pitchMotion, MOTION_LOW, MOTION_HIGH) : 0;
+    let t = ramp(f.tonality, TONALITY_LOW, TONALITY_HIGH);
+    // A frame right after a pure-tone frame is judged as tone too: a tone gated on and off (DTMF 40-50 ms bursts,
+    // cadenced call-progress tones) smears its spectrum in the blocks that straddle an edge, while nothing about
+    // the source has changed.
+    if (t >= 0.5) this.tonalHold = TONAL_HOLD_FRAMES;
+    else if (this.tonalHold > 0) {
+      this.tonalHold--;
+      t = 1;
+    }
+    const prob = e * (1 - t) * (1 - w) * v * Math.max(m, p);
+    this.speechProb = prob;
+    f.speechProb = prob;
+
+    if (prob >= SPEECH_THRESHOLD) {
+      this.burst++;
+      if (this.burst >= BURST_FRAMES) this.hangover = HANGOVER_FRAMES;
+      this.isSpeech = true;
+    } else {
+      this.burst = 0;
+      if (this.hangover > 0) {
+        this.hangover--;
+        this.isSpeech = true;
+      } else {
+        this.isSpeech = false;
+      }
+    }
+    f.isSpeech = this.isSpeech;
+    f.noiseFloorDbfs = this.noiseFloorDbfs;
+    f.snrDb = this.snrDb;
+    f.modulationDb = this.modulationDb;
+  }
+
+  /**
+   * Pitch motion is the net change of log-pitch over the last MOTION_SPAN voiced frames, per frame: a glide adds up
+   * while estimation noise and jitter, which alternate in sign, cancel. A step larger than MAX_GLIDE_STEP between
+   * consecutive frames is a tracking jump (octave error, a different voice or note), not a glide, and restarts the
+   * chain.
+   */
+  private trackPitchMotion(f: FrameFeatures): void {
+    const pitchHz = f.pitchHz;
+    const chain = this.logPitch;
+    if (pitchHz <= 0) {
+      this.chainLength = 0;
+      return;
+    }
+    const lp = Math.log(pitchHz);
+    if (this.chainLength > 0) {
+      const step = lp - chain[(this.chainIndex + MOTION_SPAN) % (MOTION_SPAN + 1)];
+      if (step > MAX_GLIDE_STEP || step < -MAX_GLIDE_STEP) this.chainLength = 0;
+    }
+    this.chainIndex = (this.chainIndex + 1) % (MOTION_SPAN + 1);
+    chain[this.chainIndex] = lp;
+    if (this.chainLength < MOTION_SPAN + 1) this.chainLength++;
+    if (this.chainLength === MOTION_SPAN + 1) {
+      const oldest = chain[(this.chainIndex + 1) % (MOTION_SPAN + 1)];
+      const slope = Math.abs(lp - oldest) / MOTION_SPAN;
+      this.pitchMotion = MOTION_SMOOTHING * this.pitchMotion + (1 - MOTION_SMOOTHING) * slope;
+    }
+  }
+
+  /** Updates noiseFloorDbfs. */
+  private trackFloor(): void {
+    const power = this.bandPower;
+    const s =
+      this.smoothedPower < 0 ? power : LEVEL_SMOOTHING * this.smoothedPower + (1 - LEVEL_SMOOTHING) * power;
+    this.smoothedPower = s;
+    if (s < this.currentMin) this.currentMin = s;
+    if (++this.subCount === SUB_WINDOW_FRAMES) {
+      this.subMinima[this.subIndex] = this.currentMin;
+      this.subIndex = (this.subIndex + 1) % SUB_WINDOWS;
+      this.subCount = 0;
+      this.currentMin = Number.POSITIVE_INFINITY;
+    }
+    let min = this.currentMin;
+    for (let i = 0; i < SUB_WINDOWS; i++) if (this.subMinima[i] < min) min = this.subMinima[i];
+    let floorDb = min > 1e-10 ? 10 * Math.log10(min) + FLOOR_BIAS_DB : FLOOR_MIN_DBFS;
+    if (floorDb < FLOOR_MIN_DBFS) floorDb = FLOOR_MIN_DBFS;
+    this.noiseFloorDbfs = floorDb;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Both legs of one call, from RTP datagrams to time-aligned 20 ms frames on one MediaSink.
+ *
+ * Call media time zero is the arrival of the first packet of either leg. Each leg anchors its RTP timestamps at
+ * the 20 ms frame nearest to its first packet's arrival on that clock, so frame k of rx and frame k of tx are the
+ * same 20 ms of wall-clock time.
+ *
+ * Leading frames: a leg that starts later than the other is filled with silence from frame 0 up to its first
+ * packet, so once a leg has any media, every frame index from 0 on is emitted exactly once for it, in order (the
+ * MediaSink contract). A leg that never receives a packet emits no frames at all: absence of a leg (one-sided
+ * fork, lost stream) stays visible to the sink instead of looking like a silent party.
+ *
+ * Live use calls `flush(now)` from a timer (every 10-20 ms) so gaps play out when their reorder deadline passes;
+ * offline use calls it after each packet with the capture time. `end()` plays out everything held.
+ */
+import { DROP, newDropCounts } from './drop-reasons.ts';
+import { type DecoderFactory, LegStream } from './leg-stream.ts';
+import type { Leg, LegStats, MediaSink } from './media-sink.ts';
+import { type PayloadTypeMap, withPayloadTypes } from './payload-types.ts';
+import { parseRtpHeader, RtpHeaderView } from './rtp/rtp-header.ts';
+
+export interface CallMediaOptions {
+  /** Reorder wait, ms (default 40, max 60). */
+  reorderMs?: number;
+  /** Payload types added to or overriding DEFAULT_PAYLOAD_TYPES (e.g. `{ 111: 'opus' }`). */
+  payloadTypes?: PayloadTypeMap;
+  /** Decoder factory; the codec registry by default. */
+  createDecoder?: DecoderFactory;
+}
+
+export class CallMedia {
+  readonly stats: readonly [LegStats, LegStats];
+  /** Per DROP reason, both legs together. */
+  readonly drops: Float64Array = newDropCounts();
+  /** Codecs seen on this call that forkguard does not decode (report once per session). */
+  readonly unsupportedCodecs = new Set<string>();
+  readonly legs: readonly [LegStream, LegStream];
+  /** Arrival time of the last packet of either leg (NaN before the first), for idle detection. */
+  lastArrivalMs = Number.NaN;
+  /** Call media time zero: arrival of the first packet (NaN before it). */
+  callZeroMs = Number.NaN;
+  /** Exceptions caught at the packet boundary (a decoder or sink failing); the packet is dropped. */
+  failures = 0;
+  lastFailure: unknown = null;
+  private ended = false;
+  private readonly header = new RtpHeaderView();
+
+  constructor(
+    private readonly sink: MediaSink,
+    options: CallMediaOptions = {},
+  ) {
+    const payloadTypes = withPayloadTypes(options.payloadTypes ?? {});
+    const legOptions = {
+      reorderMs: options.reorderMs,
+      payloadTypes,
+      drops: this.drops,
+      unsupportedCodecs: this.unsupportedCodecs,
+      createDecoder: options.createDecoder,
+    };
+    const rx = new LegStream(0, sink, legOptions);
+    const tx = new LegStream(1, sink, legOptions);
+    this.legs = [rx, tx];
+    this.stats = [rx.stats, tx.stats];
+  }
+
+  /** Takes one RTP datagram of `leg`. Returns 0 when accepted, else the DROP index it was counted under. */
+  pushPacket(leg: Leg, data: Uint8Array, offset: number, length: number, arrivalMs: number): number {
+    if (this.ended) {
+      this.drops[DROP.closed]++;
+      return DROP.closed;
+    }
+    const header = this.header;
+    const parsed = parseRtpHeader(data, offset, length, header);
+    if (!header.ok) {
+      this.drops[parsed]++;
+      return parsed;
+    }
+    if (Number.isNaN(this.callZeroMs)) {
+      this.callZeroMs = arrivalMs;
+      this.legs[0].callZeroMs = arrivalMs;
+      this.legs[1].callZeroMs = arrivalMs;
+    }
+    this.lastArrivalMs = arrivalMs;
+    const stream = leg === 1 ? this.legs[1] : this.legs[0];
+    try {
+      return stream.push(header, data, arrivalMs);
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  /** Plays out, on both legs, gaps whose reorder deadline has passed by `nowMs`; closes stale digit events. */
+  flush(nowMs: number): void {
+    if (this.ended) return;
+    try {
+      this.legs[0].flush(nowMs);
+      this.legs[1].flush(nowMs);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Plays out everything held, completes the last frames and ends the sink. Idempotent. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      this.legs[0].finish();
+      this.legs[1].finish();
+    } catch (error) {
+      this.fail(error);
+    }
+    this.sink.end();
+  }
+
+  private fail(error: unknown): number {
+    this.failures++;
+    this.lastFailure = error;
+    // No reason names "the decoder or sink failed"; the payload is what could not be handled.
+    this.drops[DROP.truncated]++;
+    return DROP.truncated;
+  }
+}

@@ -1,0 +1,528 @@
+/**
+ * One direction of a call: RTP packets in (any order, duplicated, lost), 20 ms frames of 8 kHz PCM out on the
+ * call media timeline, plus RFC 4733 digits and transport statistics.
+ *
+ * Sequence: 16-bit numbers are extended across wrap. A packet is held in a fixed ring of preallocated slots
+ * (payload bytes copied in) until every lower sequence number has been played or declared lost. The first
+ * packet of a stream waits `reorderMs` so a reordered start is not lost; afterwards in-order packets play at
+ * once and only a gap waits, until the packet after it has waited `reorderMs` (then the gap is lost).
+ *
+ * Timeline: the stream is anchored at its first played packet: RTP timestamp T0 sits at the 20 ms frame nearest
+ * to that packet's arrival in call media time, and later audio lands at T0's position plus its timestamp offset.
+ * A gap in timestamps is filled with codec concealment when packets were lost, comfort noise after a CN packet,
+ * and silence otherwise (marker bit/talkspurt start, DTX, telephone-events). A timestamp jump of more than
+ * MAX_TIMESTAMP_GAP_MS forward or MAX_TIMESTAMP_OVERLAP_SAMPLES backward, an SSRC change, a sequence restart or
+ * a clock-rate change re-anchors the stream at the packet's arrival (never before audio already emitted): the
+ * silence that fills is the wall-clock time that really passed, so both legs stay aligned and a bogus timestamp
+ * cannot produce minutes of silence.
+ */
+
+import type { PayloadDecoder } from './codecs/decoder.ts';
+import { createDecoder } from './codecs/registry.ts';
+import { DROP, newDropCounts } from './drop-reasons.ts';
+import {
+  emptyLegStats,
+  FRAME_MS,
+  FRAME_SAMPLES,
+  type Leg,
+  type LegStats,
+  type MediaSink,
+  SAMPLE_RATE,
+} from './media-sink.ts';
+import {
+  type CodecName,
+  DEFAULT_PAYLOAD_TYPES,
+  type DecodableCodec,
+  type PayloadTypeMap,
+  PT_KIND_AUDIO,
+  PT_KIND_CN,
+  PT_KIND_EVENT,
+  PT_KIND_UNKNOWN,
+  PT_KIND_UNSUPPORTED,
+  payloadKindOf,
+} from './payload-types.ts';
+import { FrameAssembler } from './rtp/frame-assembler.ts';
+import { JitterEstimator } from './rtp/jitter.ts';
+import type { RtpHeaderView } from './rtp/rtp-header.ts';
+import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
+
+export const DEFAULT_REORDER_MS = 40;
+export const MAX_REORDER_MS = 60;
+/** Slots in the reorder ring: 60 ms at 10 ms packets is 6; the rest absorbs bursts without forcing playout. */
+export const REORDER_SLOTS = 16;
+/** Largest payload kept: an Ethernet MTU. Anything bigger is not a 20-60 ms voice packet. */
+export const MAX_PAYLOAD_BYTES = 1500;
+export const MAX_TIMESTAMP_GAP_MS = 4000;
+export const MAX_TIMESTAMP_OVERLAP_SAMPLES = FRAME_SAMPLES;
+/**
+ * A leg without packets for this long is idle and is advanced with silence to this far behind the clock: well
+ * beyond network jitter (so a delayed packet is not overtaken) and short enough for live conversation features.
+ */
+export const IDLE_FILL_MS = 200;
+/** Sequence steps beyond this (either way) are a sender restart, not loss or reordering (RFC 3550 A.1). */
+export const MAX_SEQUENCE_STEP = 3000;
+/** Concealment longer than this is silence: a codec PLC has nothing left to say after 120 ms. */
+const MAX_CONCEAL_SAMPLES = 960;
+/** Extended sequence numbers start here so they never go negative when the first packets arrive reordered. */
+const SEQUENCE_BASE = 1 << 20;
+const SLOT_MASK = REORDER_SLOTS - 1;
+const SLOT_EMPTY = 0;
+const SLOT_PENDING = 1;
+const SLOT_DONE = 2;
+/** Rebase the timestamp anchor before signed 32-bit offsets could overflow on long calls. */
+const REBASE_TIMESTAMP_SPAN = 1 << 28;
+
+const GAP_SILENCE = 0;
+const GAP_CONCEAL = 1;
+const GAP_COMFORT_NOISE = 2;
+
+/** Signed distance from the extended sequence number `reference` to the 16-bit `sequence`, in -32768..32767. */
+function sequenceStep(sequence: number, reference: number): number {
+  return ((sequence - (reference % 65536) + 98304) % 65536) - 32768;
+}
+
+export type DecoderFactory = (codec: DecodableCodec) => PayloadDecoder;
+
+export interface LegStreamOptions {
+  /** Reorder wait in ms, 0..MAX_REORDER_MS (default DEFAULT_REORDER_MS). */
+  reorderMs?: number;
+  /** Complete payload-type map (see `withPayloadTypes` to extend the defaults). */
+  payloadTypes?: PayloadTypeMap;
+  /** Shared per-reason drop counters (CallMedia passes one array for both legs). */
+  drops?: Float64Array;
+  /** Shared set the unsupported codecs seen are added to. */
+  unsupportedCodecs?: Set<string>;
+  createDecoder?: DecoderFactory;
+}
+
+export class LegStream implements EventClock {
+  readonly stats: LegStats = emptyLegStats();
+  readonly drops: Float64Array;
+  readonly unsupportedCodecs: Set<string>;
+  readonly reorderMs: number;
+  /** Call media time zero (arrival ms of the call's first packet); set by the owner before the first push. */
+  callZeroMs = Number.NaN;
+  /** Timeline re-anchors for timestamp jumps, sequence restarts and clock-rate changes (SSRC changes apart). */
+  resyncs = 0;
+  /** Samples filled by concealment, comfort noise and silence respectively. */
+  concealedSamples = 0;
+  comfortNoiseSamples = 0;
+  silenceSamples = 0;
+  /** Of those, samples written because the leg had no packets while time went on (see `flush`). */
+  idleFilledSamples = 0;
+  /** Arrival time of this leg's last packet. */
+  lastArrivalMs = Number.NaN;
+  readonly events: TelephoneEventTracker;
+
+  private readonly frames: FrameAssembler;
+  private readonly jitter = new JitterEstimator();
+  private readonly newDecoder: DecoderFactory;
+
+  // Payload types: kind, codec and decoder per PT, decoders created on first use and kept.
+  private readonly ptKind = new Uint8Array(128);
+  private readonly ptCodec: (CodecName | undefined)[] = new Array(128).fill(undefined);
+  private readonly ptDecoder: (PayloadDecoder | null)[] = new Array(128).fill(null);
+  private readonly ptStatName: string[] = new Array(128).fill('');
+
+  // Reorder ring.
+  private readonly slotSequence = new Float64Array(REORDER_SLOTS).fill(-1);
+  private readonly slotState = new Uint8Array(REORDER_SLOTS);
+  private readonly slotKind = new Uint8Array(REORDER_SLOTS);
+  private readonly slotPayloadType = new Uint8Array(REORDER_SLOTS);
+  private readonly slotMarker = new Uint8Array(REORDER_SLOTS);
+  private readonly slotTimestamp = new Float64Array(REORDER_SLOTS);
+  private readonly slotArrivalMs = new Float64Array(REORDER_SLOTS);
+  private readonly slotLength = new Int32Array(REORDER_SLOTS);
+  private readonly slotBytes = new Uint8Array(REORDER_SLOTS * MAX_PAYLOAD_BYTES);
+  private pending = 0;
+
+  // Sequence state of the current RTP stream.
+  private streamStarted = false;
+  private playing = false;
+  private holdUntilMs = 0;
+  private ssrc = 0;
+  private previousSsrc = -1;
+  private previousHighestSequence = 0;
+  private highestSequence = 0;
+  private nextPlaySequence = 0;
+
+  // Timeline.
+  private anchored = false;
+  private reanchorPending = false;
+  private anchorTimestamp = 0;
+  private anchorSample = 0;
+  clockRate = SAMPLE_RATE;
+  private lostSinceAudio = false;
+  private comfortNoiseRms = 0;
+  private comfortNoise = false;
+
+  constructor(
+    readonly leg: Leg,
+    sink: MediaSink,
+    options: LegStreamOptions = {},
+  ) {
+    const reorderMs = options.reorderMs ?? DEFAULT_REORDER_MS;
+    if (!(reorderMs >= 0 && reorderMs <= MAX_REORDER_MS)) {
+      throw new Error(`reorderMs: must be between 0 and ${MAX_REORDER_MS} ms, got ${reorderMs}`);
+    }
+    this.reorderMs = reorderMs;
+    this.drops = options.drops ?? newDropCounts();
+    this.unsupportedCodecs = options.unsupportedCodecs ?? new Set();
+    this.newDecoder = options.createDecoder ?? createDecoder;
+    this.frames = new FrameAssembler(leg, sink);
+    this.events = new TelephoneEventTracker(leg, sink);
+    const map = options.payloadTypes ?? DEFAULT_PAYLOAD_TYPES;
+    for (let pt = 0; pt < 128; pt++) {
+      const codec = map[pt];
+      this.ptCodec[pt] = codec;
+      this.ptKind[pt] = payloadKindOf(codec);
+      this.ptStatName[pt] = this.ptKind[pt] === PT_KIND_UNSUPPORTED ? `unsupported:${pt}` : (codec ?? '');
+    }
+  }
+
+  /** Index of the next frame this leg will emit. */
+  get nextFrameIndex(): number {
+    return this.frames.frameIndex;
+  }
+
+  /**
+   * Takes one parsed packet (payload still in `data`). Returns 0 when it was accepted into the stream, else the
+   * DROP index it was counted under. Plays out whatever became ready.
+   */
+  push(header: RtpHeaderView, data: Uint8Array, arrivalMs: number): number {
+    const stats = this.stats;
+    if (Number.isNaN(this.callZeroMs)) this.callZeroMs = arrivalMs;
+    this.lastArrivalMs = arrivalMs;
+    if (this.streamStarted && header.ssrc !== this.ssrc) {
+      if (header.ssrc === this.previousSsrc) {
+        // A straggler of the stream just replaced is late; the old source coming back with newer sequence
+        // numbers (a media server switching back) is a stream change like any other.
+        const step = sequenceStep(header.sequence, this.previousHighestSequence);
+        if (step <= 0 && step > -MAX_SEQUENCE_STEP) {
+          stats.late++;
+          return this.drop(DROP.late);
+        }
+      }
+      this.restartStream(arrivalMs);
+      stats.ssrcChanges++;
+      this.previousSsrc = this.ssrc;
+      this.previousHighestSequence = this.highestSequence;
+    }
+    let sequence: number;
+    if (!this.streamStarted) {
+      sequence = SEQUENCE_BASE + header.sequence;
+      this.startStream(header.ssrc, sequence, arrivalMs);
+    } else {
+      const step = sequenceStep(header.sequence, this.highestSequence);
+      sequence = this.highestSequence + step;
+      if (step > MAX_SEQUENCE_STEP || step < -MAX_SEQUENCE_STEP) {
+        this.restartStream(arrivalMs);
+        this.resyncs++;
+        sequence = SEQUENCE_BASE + header.sequence;
+        this.startStream(header.ssrc, sequence, arrivalMs);
+      }
+    }
+
+    let slot = sequence & SLOT_MASK;
+    if (this.slotSequence[slot] === sequence) {
+      stats.duplicates++;
+      return this.drop(DROP.duplicate);
+    }
+    if (sequence < this.nextPlaySequence) {
+      if (this.playing || this.highestSequence - sequence >= REORDER_SLOTS) {
+        stats.late++;
+        return this.drop(DROP.late);
+      }
+      // Still holding the stream start: a reordered first packet moves the start back.
+      this.nextPlaySequence = sequence;
+    }
+    if (sequence >= this.nextPlaySequence + REORDER_SLOTS) {
+      // Ring full of range: play or declare lost whatever must leave to make room.
+      this.playing = true;
+      this.playOut(arrivalMs, sequence - REORDER_SLOTS + 1);
+    }
+    if (sequence > this.highestSequence) this.highestSequence = sequence;
+    else if (sequence !== this.highestSequence) stats.reordered++;
+
+    const pt = header.payloadType;
+    let kind = this.ptKind[pt];
+    // -1 = accepted: DROP.truncated is index 0, so 0 cannot mean "no drop" inside this function.
+    let result = -1;
+    const length = header.payloadLength;
+    if (kind === PT_KIND_AUDIO && this.ptDecoder[pt] === null && !this.createDecoderFor(pt)) {
+      kind = this.ptKind[pt];
+    }
+    if (kind === PT_KIND_UNKNOWN) {
+      result = DROP.unknown_payload_type;
+    } else if (kind === PT_KIND_UNSUPPORTED) {
+      result = DROP.unsupported_codec;
+      const codec = this.ptCodec[pt] as string;
+      if (!this.unsupportedCodecs.has(codec)) this.unsupportedCodecs.add(codec);
+      stats.codec = this.ptStatName[pt];
+    } else if (length > MAX_PAYLOAD_BYTES) {
+      result = DROP.oversized;
+    } else if (kind === PT_KIND_EVENT && length < TELEPHONE_EVENT_BYTES) {
+      result = DROP.truncated;
+    } else if (kind === PT_KIND_AUDIO) {
+      const decoder = this.ptDecoder[pt] as PayloadDecoder;
+      this.jitter.update(arrivalMs, header.timestamp, decoder.clockRate);
+      stats.jitterMs = this.jitter.jitterMs;
+    } else if (kind === PT_KIND_CN) {
+      this.jitter.update(arrivalMs, header.timestamp, this.clockRate);
+      stats.jitterMs = this.jitter.jitterMs;
+    }
+    if (result >= 0) {
+      this.drops[result]++;
+      // The slot still takes the sequence number so the gap it leaves is not counted as loss.
+      kind = PT_KIND_UNKNOWN;
+    } else {
+      stats.packets++;
+    }
+    slot = sequence & SLOT_MASK;
+    this.slotSequence[slot] = sequence;
+    this.slotKind[slot] = kind;
+    this.slotPayloadType[slot] = pt;
+    this.slotMarker[slot] = header.marker ? 1 : 0;
+    this.slotTimestamp[slot] = header.timestamp;
+    this.slotArrivalMs[slot] = arrivalMs;
+    this.slotLength[slot] = result < 0 ? length : 0;
+    if (this.playing && this.pending === 0 && sequence === this.nextPlaySequence) {
+      // In order with nothing held: play straight from the datagram, no copy into the ring.
+      this.slotState[slot] = SLOT_DONE;
+      this.nextPlaySequence = sequence + 1;
+      this.play(slot, data, header.payloadOffset);
+    } else {
+      if (result < 0) {
+        const bytes = this.slotBytes;
+        const base = slot * MAX_PAYLOAD_BYTES;
+        const from = header.payloadOffset;
+        for (let i = 0; i < length; i++) bytes[base + i] = data[from + i];
+      }
+      this.slotState[slot] = SLOT_PENDING;
+      this.pending++;
+      this.flush(arrivalMs);
+    }
+    return Math.max(result, 0);
+  }
+
+  /**
+   * Plays out what is in order, and gaps whose reorder deadline has passed by `nowMs`; closes stale events; and
+   * keeps a leg that has gone quiet (hold, DTX, a stalled sender) moving with silence or comfort noise up to
+   * IDLE_FILL_MS before `nowMs`, so the other leg's frames are not left waiting for this one.
+   */
+  flush(nowMs: number): void {
+    if (this.streamStarted && !this.playing && nowMs >= this.holdUntilMs) this.playing = true;
+    if (this.playing && this.pending > 0) this.playOut(nowMs, -1);
+    this.events.expire(nowMs, this);
+    if (
+      this.playing &&
+      this.pending === 0 &&
+      this.anchored &&
+      !this.reanchorPending &&
+      nowMs - this.lastArrivalMs >= IDLE_FILL_MS
+    ) {
+      this.fillIdle(nowMs);
+    }
+  }
+
+  /** Plays out everything held, closes an open event and completes the last frame. */
+  finish(): void {
+    this.drain();
+    this.events.finish(this);
+    this.frames.finish();
+  }
+
+  /** Call media seconds of an RTP timestamp of the current stream (EventClock). */
+  secondsOf(timestamp: number): number {
+    if (!this.anchored) return this.frames.position / SAMPLE_RATE;
+    return this.positionOf(timestamp) / SAMPLE_RATE;
+  }
+
+  private drop(reason: number): number {
+    this.drops[reason]++;
+    return reason;
+  }
+
+  /**
+   * Creates the PT's decoder on its first packet. A codec this build cannot decode (its decoder missing or failing
+   * to load) is reported like G.729: unsupported for the session, never decoded as noise. Returns success.
+   */
+  private createDecoderFor(pt: number): boolean {
+    try {
+      this.ptDecoder[pt] = this.newDecoder(this.ptCodec[pt] as DecodableCodec);
+      return true;
+    } catch {
+      this.ptKind[pt] = PT_KIND_UNSUPPORTED;
+      this.ptStatName[pt] = `unsupported:${pt}`;
+      return false;
+    }
+  }
+
+  private startStream(ssrc: number, sequence: number, arrivalMs: number): void {
+    this.streamStarted = true;
+    this.playing = false;
+    this.holdUntilMs = arrivalMs + this.reorderMs;
+    this.ssrc = ssrc;
+    this.highestSequence = sequence;
+    this.nextPlaySequence = sequence;
+  }
+
+  /** Ends the current RTP stream: plays out what it holds and forgets its sequence space. */
+  private restartStream(arrivalMs: number): void {
+    this.drain();
+    this.events.finish(this);
+    this.slotSequence.fill(-1);
+    this.slotState.fill(SLOT_EMPTY);
+    this.streamStarted = false;
+    this.reanchorPending = true;
+    this.jitter.restart();
+    this.holdUntilMs = arrivalMs;
+  }
+
+  private drain(): void {
+    if (this.pending > 0) this.playOut(Number.POSITIVE_INFINITY, -1);
+  }
+
+  /**
+   * Plays slots in sequence order. Stops at a gap unless the next held packet has waited `reorderMs` by `nowMs`,
+   * or the gap lies below `forceBelow` (room needed in the ring).
+   */
+  private playOut(nowMs: number, forceBelow: number): void {
+    const stats = this.stats;
+    while (this.pending > 0 || this.nextPlaySequence < forceBelow) {
+      const sequence = this.nextPlaySequence;
+      const slot = sequence & SLOT_MASK;
+      if (this.slotSequence[slot] === sequence && this.slotState[slot] === SLOT_PENDING) {
+        // Slot state moves before any decoder or sink runs, so an exception there cannot replay it.
+        this.slotState[slot] = SLOT_DONE;
+        this.pending--;
+        this.nextPlaySequence = sequence + 1;
+        this.play(slot, this.slotBytes, slot * MAX_PAYLOAD_BYTES);
+        continue;
+      }
+      if (sequence >= forceBelow && this.oldestPendingArrivalMs() + this.reorderMs > nowMs) return;
+      this.nextPlaySequence = sequence + 1;
+      stats.lost++;
+      this.lostSinceAudio = true;
+    }
+  }
+
+  private oldestPendingArrivalMs(): number {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (let slot = 0; slot < REORDER_SLOTS; slot++) {
+      if (this.slotState[slot] === SLOT_PENDING && this.slotArrivalMs[slot] < oldest) {
+        oldest = this.slotArrivalMs[slot];
+      }
+    }
+    return oldest;
+  }
+
+  /** Plays one packet whose payload is at bytes[offset, offset + slotLength[slot]). */
+  private play(slot: number, bytes: Uint8Array, offset: number): void {
+    const kind = this.slotKind[slot];
+    if (kind === PT_KIND_AUDIO) this.playAudio(slot, bytes, offset);
+    else if (kind === PT_KIND_EVENT) this.playEvent(slot, bytes, offset);
+    else if (kind === PT_KIND_CN) this.playComfortNoise(slot, bytes, offset);
+  }
+
+  private playAudio(slot: number, bytes: Uint8Array, offset: number): void {
+    const pt = this.slotPayloadType[slot];
+    const decoder = this.ptDecoder[pt] as PayloadDecoder;
+    const stats = this.stats;
+    if (stats.codec !== this.ptStatName[pt]) stats.codec = this.ptStatName[pt];
+    const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
+    this.frames.writeDecoded(decoder, bytes, offset, this.slotLength[slot], overlap);
+    this.lostSinceAudio = false;
+    this.comfortNoise = false;
+  }
+
+  private playComfortNoise(slot: number, bytes: Uint8Array, offset: number): void {
+    this.advanceTo(slot, this.clockRate, null);
+    // RFC 3389: first octet is the noise level in -dBov (0..127); a level-less CN packet means "very quiet".
+    const level = this.slotLength[slot] > 0 ? bytes[offset] & 0x7f : 127;
+    this.comfortNoiseRms = 32767 * 10 ** (-level / 20);
+    this.comfortNoise = true;
+    this.lostSinceAudio = false;
+  }
+
+  private playEvent(slot: number, bytes: Uint8Array, offset: number): void {
+    if (!this.anchored || this.reanchorPending) this.anchor(slot, this.clockRate);
+    this.events.handle(bytes, offset, this.slotTimestamp[slot], this.slotArrivalMs[slot], this);
+  }
+
+  /**
+   * Moves the timeline to the slot's timestamp: fills a gap before it, re-anchors on a jump, and returns how many
+   * leading samples of the packet overlap audio already written (to be skipped).
+   */
+  private advanceTo(slot: number, clockRate: number, decoder: PayloadDecoder | null): number {
+    if (!this.anchored || this.reanchorPending || clockRate !== this.clockRate) {
+      if (this.anchored && !this.reanchorPending) this.resyncs++;
+      this.anchor(slot, clockRate);
+    }
+    const timestamp = this.slotTimestamp[slot];
+    let gap = this.positionOf(timestamp) - this.frames.position;
+    if (gap > (MAX_TIMESTAMP_GAP_MS * SAMPLE_RATE) / 1000 || gap < -MAX_TIMESTAMP_OVERLAP_SAMPLES) {
+      this.resyncs++;
+      this.anchor(slot, clockRate);
+      gap = this.anchorSample - this.frames.position;
+    }
+    if (gap > 0) {
+      let mode = GAP_SILENCE;
+      if (this.comfortNoise) mode = GAP_COMFORT_NOISE;
+      else if (this.lostSinceAudio && this.slotMarker[slot] === 0) mode = GAP_CONCEAL;
+      this.fillGap(gap, mode, decoder);
+    }
+    const offset = (timestamp - this.anchorTimestamp) | 0;
+    if (offset > REBASE_TIMESTAMP_SPAN) {
+      this.anchorSample += Math.round((offset * SAMPLE_RATE) / this.clockRate);
+      this.anchorTimestamp = timestamp;
+    }
+    return gap < 0 ? -gap : 0;
+  }
+
+  /** Anchors the stream's timestamps at the slot's arrival, never before audio already emitted. */
+  private anchor(slot: number, clockRate: number): void {
+    const arrivalFrame = Math.round((this.slotArrivalMs[slot] - this.callZeroMs) / 20);
+    const arrivalSample = Math.max(arrivalFrame, 0) * FRAME_SAMPLES;
+    const position = this.frames.position;
+    this.anchorSample = Math.max(arrivalSample, position);
+    this.anchorTimestamp = this.slotTimestamp[slot];
+    this.clockRate = clockRate;
+    this.anchored = true;
+    this.reanchorPending = false;
+    // Audio before a re-anchor is a different stream: what fills up to the anchor is silence, not its PLC.
+    this.lostSinceAudio = false;
+  }
+
+  private positionOf(timestamp: number): number {
+    const offset = (timestamp - this.anchorTimestamp) | 0;
+    return this.anchorSample + Math.round((offset * SAMPLE_RATE) / this.clockRate);
+  }
+
+  private fillIdle(nowMs: number): void {
+    const target = Math.floor((nowMs - this.callZeroMs - IDLE_FILL_MS) / FRAME_MS) * FRAME_SAMPLES;
+    const gap = target - this.frames.position;
+    if (gap <= 0) return;
+    this.idleFilledSamples += gap;
+    this.fillGap(gap, this.comfortNoise ? GAP_COMFORT_NOISE : GAP_SILENCE, null);
+  }
+
+  private fillGap(count: number, mode: number, decoder: PayloadDecoder | null): void {
+    const frames = this.frames;
+    if (mode === GAP_COMFORT_NOISE) {
+      frames.writeNoise(count, this.comfortNoiseRms);
+      this.comfortNoiseSamples += count;
+      return;
+    }
+    let left = count;
+    if (mode === GAP_CONCEAL && decoder !== null) {
+      const made = frames.writeConcealed(decoder, Math.min(left, MAX_CONCEAL_SAMPLES));
+      left -= made;
+      this.concealedSamples += made;
+    }
+    if (left > 0) {
+      frames.writeSilence(left);
+      this.silenceSamples += left;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Re-frames decoded audio of any packet size (10/20/30/60 ms or odd Opus durations) into the canonical 20 ms
+ * frames the sink expects, numbering them on the call media timeline. Position is counted in 8 kHz samples from
+ * call media time zero, so `position` is where the next written sample lands.
+ */
+import type { PayloadDecoder } from '../codecs/decoder.ts';
+import { FRAME_SAMPLES, type Leg, type MediaSink } from '../media-sink.ts';
+
+/** Decode space: any decoder output (<= 120 ms at 8 kHz, with room) lands here. */
+const WORK_SAMPLES = 2048;
+
+export class FrameAssembler {
+  /** Index of the frame being filled. */
+  frameIndex = 0;
+  private fill = 0;
+  /** The frame handed to the sink is the start of `work`, so a frame-aligned packet decodes in place. */
+  private readonly work = new Int16Array(WORK_SAMPLES);
+  private readonly frame = this.work.subarray(0, FRAME_SAMPLES);
+  private readonly scratch = new Int16Array(WORK_SAMPLES);
+  private noiseState = 0x2545f491;
+
+  constructor(
+    private readonly leg: Leg,
+    private readonly sink: MediaSink,
+  ) {}
+
+  get position(): number {
+    return this.frameIndex * FRAME_SAMPLES + this.fill;
+  }
+
+  /**
+   * Decodes one payload onto the timeline, dropping its first `skip` samples (overlap with audio already
+   * written). Returns the decoder's sample count. On a frame boundary the decoder writes straight into the frame
+   * the sink sees, so the common 20 ms packet costs no copy.
+   */
+  writeDecoded(
+    decoder: PayloadDecoder,
+    payload: Uint8Array,
+    offset: number,
+    length: number,
+    skip: number,
+  ): number {
+    if (this.fill !== 0 || skip !== 0) {
+      const count = decoder.decode(payload, offset, length, this.scratch);
+      if (skip < count) this.write(this.scratch, skip, count);
+      return count;
+    }
+    const work = this.work;
+    const count = decoder.decode(payload, offset, length, work);
+    let at = 0;
+    while (count - at >= FRAME_SAMPLES) {
+      if (at > 0) work.copyWithin(0, at, at + FRAME_SAMPLES);
+      this.emit();
+      at += FRAME_SAMPLES;
+    }
+    if (at < count) {
+      if (at > 0) work.copyWithin(0, at, count);
+      this.fill = count - at;
+    }
+    return count;
+  }
+
+  /** Writes up to `count` samples of the decoder's loss concealment; returns how many it produced. */
+  writeConcealed(decoder: PayloadDecoder, count: number): number {
+    const scratch = this.scratch;
+    let left = count;
+    while (left > 0) {
+      // Decoders conceal at most 960 samples per call (their output contract).
+      const made = decoder.conceal(Math.min(left, 960), scratch);
+      if (made <= 0) break;
+      this.write(scratch, 0, made);
+      left -= made;
+    }
+    return count - left;
+  }
+
+  write(samples: Int16Array, start: number, end: number): void {
+    const frame = this.frame;
+    let i = start;
+    while (i < end) {
+      let fill = this.fill;
+      const room = FRAME_SAMPLES - fill;
+      const take = Math.min(end - i, room);
+      for (let k = 0; k < take; k++) frame[fill + k] = samples[i + k];
+      i += take;
+      fill += take;
+      this.fill = fill;
+      if (fill === FRAME_SAMPLES) this.emit();
+    }
+  }
+
+  /** Writes `count` samples of digital silence. */
+  writeSilence(count: number): void {
+    this.writeNoise(count, 0);
+  }
+
+  /**
+   * Writes `count` samples of uniform white noise with the given RMS (0 = digital silence). Comfort noise is
+   * audible as a low floor, which keeps level/VAD features honest about a line that is open but quiet.
+   */
+  writeNoise(count: number, rms: number): void {
+    const frame = this.frame;
+    const amplitude = rms * 1.7320508; // uniform on [-a, a] has RMS a / sqrt(3)
+    let state = this.noiseState;
+    let left = count;
+    while (left > 0) {
+      let fill = this.fill;
+      const room = FRAME_SAMPLES - fill;
+      const take = Math.min(left, room);
+      if (amplitude === 0) {
+        for (let k = 0; k < take; k++) frame[fill + k] = 0;
+      } else {
+        for (let k = 0; k < take; k++) {
+          // xorshift32: cheap, allocation-free, deterministic per leg.
+          state ^= state << 13;
+          state ^= state >>> 17;
+          state ^= state << 5;
+          frame[fill + k] = Math.round(((state >>> 0) / 4294967296 - 0.5) * 2 * amplitude);
+        }
+      }
+      left -= take;
+      fill += take;
+      this.fill = fill;
+      if (fill === FRAME_SAMPLES) this.emit();
+    }
+    this.noiseState = state;
+  }
+
+  /** Completes a partly filled frame with silence so the last frame index is emitted too. */
+  finish(): void {
+    if (this.fill > 0) this.writeSilence(FRAME_SAMPLES - this.fill);
+  }
+
+  private emit(): void {
+    // State first: a sink that throws must not make the same frame index come out twice.
+    const index = this.frameIndex;
+    this.frameIndex = index + 1;
+    this.fill = 0;
+    this.sink.pushFrame(this.leg, index, this.frame);
+  }
+}

@@ -1,0 +1,61 @@
+import type { CallIdentity, LegStats, MediaSink } from '../media-sink.ts';
+import type { StrepLegLetter } from '../strep.ts';
+import { LegLatch } from '../trust/leg-latch.ts';
+
+/** The part of CallMedia (src/ingest/call-media.ts) that the UDP layer drives and reads. */
+export interface SessionMedia {
+  readonly stats: readonly [LegStats, LegStats];
+  readonly drops: Float64Array;
+  readonly unsupportedCodecs: Set<string>;
+  pushPacket(leg: 0 | 1, data: Uint8Array, offset: number, length: number, arrivalMs: number): number;
+  flush(nowMs: number): void;
+  end(): void;
+}
+
+export type SessionEndReason = 'idle' | 'request' | 'shutdown';
+
+/** Builds the media pipeline of a new session around the sink its owner opened. */
+export type SessionMediaFactory = (sink: MediaSink) => SessionMedia;
+
+/** One call as the UDP layer sees it: who it is, where its packets come from, and its media pipeline. */
+export class IngestSession {
+  /** Kept by reference: an announcement after the first packets fills in the ids of this same object. */
+  readonly identity: CallIdentity;
+  readonly media: SessionMedia;
+  /** Even port P of the pair for port-pair sessions, -1 for STREP sessions. */
+  readonly pairPort: number;
+  /** STREP L bit of the first packet ('A'/'B'), null for port pairs. */
+  strepLeg: StrepLegLetter | null = null;
+  /** Monotonic clock (performance.now()) at creation and at the last accepted packet. */
+  readonly createdMs: number;
+  lastSeenMs: number;
+  /** Wall-clock creation time, epoch milliseconds. */
+  readonly startedAt: number;
+  readonly latch = new LegLatch();
+  announced: boolean;
+  endReason: SessionEndReason | null = null;
+
+  constructor(
+    identity: CallIdentity,
+    media: SessionMedia,
+    pairPort: number,
+    nowMs: number,
+    announced: boolean,
+  ) {
+    this.identity = identity;
+    this.media = media;
+    this.pairPort = pairPort;
+    this.createdMs = nowMs;
+    this.lastSeenMs = nowMs;
+    this.startedAt = Date.now();
+    this.announced = announced;
+  }
+
+  get stream(): string {
+    return this.identity.stream;
+  }
+
+  get ended(): boolean {
+    return this.endReason !== null;
+  }
+}

@@ -1,0 +1,25 @@
+import { DROP } from '../drop-reasons.ts';
+
+/**
+ * "Go on" answer of the admission checks. Not 0: the drop catalogue numbers `truncated` 0, so 0 cannot mean
+ * success here.
+ */
+export const PASS = -1;
+
+/** IP MTU on Ethernet: a 20 ms packet of any codec forkguard takes fits with room to spare. */
+export const DEFAULT_MAX_DATAGRAM_BYTES = 1500;
+const RTP_FIXED_HEADER_BYTES = 12;
+
+/**
+ * The checks a datagram must pass before it may open a session or latch a leg: long enough for an RTP header,
+ * RTP version 2, and not RTCP (RFC 5761: packet types 200-204 occupy what would be RTP marker+PT 72-76).
+ * Everything deeper is the stream's job. Returns PASS or a DROP index.
+ */
+export function checkRtpShape(data: Uint8Array, offset: number, length: number): number {
+  if (length < RTP_FIXED_HEADER_BYTES)
+    return length > 0 && (data[offset] & 0xc0) !== 0x80 ? DROP.bad_version : DROP.truncated;
+  if ((data[offset] & 0xc0) !== 0x80) return DROP.bad_version;
+  const b1 = data[offset + 1];
+  if (b1 >= 200 && b1 <= 204) return DROP.rtcp;
+  return PASS;
+}

@@ -1,0 +1,327 @@
+/**
+ * The UDP front door: port-pair sockets (rx on even P, tx on P+1) and/or one STREP socket carrying many calls.
+ * Each datagram goes through size, source (allow-list, rate), shape, session and latch checks, then into the
+ * session's CallMedia. Every rejection is counted by DROP reason; nothing a sender does can throw out of the
+ * socket handler.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { type AddressInfo, isIPv6 } from 'node:net';
+import { logger } from '../../service/logger.ts';
+import { CallMedia } from '../call-media.ts';
+import { DROP, newDropCounts } from '../drop-reasons.ts';
+import type { Leg, MediaSink } from '../media-sink.ts';
+import type { PayloadTypeMap } from '../payload-types.ts';
+import type { IngestSession, SessionEndReason } from '../sessions/ingest-session.ts';
+import {
+  type AnnouncedIdentity,
+  type PortPairRange,
+  type SessionHandlers,
+  SessionTable,
+} from '../sessions/session-table.ts';
+import { parseStrepHeader, StrepHeaderView } from '../strep.ts';
+import { SourceGuard } from '../trust/source-guard.ts';
+import { checkRtpShape, DEFAULT_MAX_DATAGRAM_BYTES, PASS } from './datagram-checks.ts';
+
+/**
+ * Kernel receive buffer asked for the STREP socket: ~8 MiB holds ~40,000 G.711 datagrams, i.e. 0.4 s of 1,000
+ * calls, enough to ride out a GC pause. Linux caps it at net.core.rmem_max (often 208 KiB): raise that sysctl
+ * on a busy host. Port-pair sockets carry one leg each, so they ask for much less.
+ */
+export const STREP_RECV_BUFFER_BYTES = 8 * 1024 * 1024;
+export const PAIR_RECV_BUFFER_BYTES = 256 * 1024;
+
+export interface IngestServerOptions {
+  host: string;
+  rtpPorts?: PortPairRange;
+  strepPort?: number;
+  idleMs?: number;
+  maxSessions?: number;
+  allowCidrs?: string[];
+  maxPacketsPerSecondPerSource?: number;
+  reorderMs?: number;
+  payloadTypes?: PayloadTypeMap;
+  /** Datagrams above this many bytes are dropped as oversized (default 1500). */
+  maxDatagramBytes?: number;
+  /** How often reorder buffers are played out and idle sessions looked for (default 20 ms). */
+  sweepIntervalMs?: number;
+  /** See SessionTableOptions.closedGraceMs. */
+  closedGraceMs?: number;
+  strepRecvBufferBytes?: number;
+  pairRecvBufferBytes?: number;
+}
+
+export interface IngestCounters {
+  /** Datagrams read from the sockets, accepted or not. */
+  received: number;
+  /** Per DROP index: drops decided here, plus the media drops of sessions that have ended. */
+  drops: Float64Array;
+  /** Datagrams whose handling threw (a fault in forkguard, never in the sender): logged and counted. */
+  errors: number;
+}
+
+export class IngestServer {
+  readonly counters: IngestCounters = { received: 0, drops: newDropCounts(), errors: 0 };
+  private readonly options: IngestServerOptions;
+  private readonly table: SessionTable;
+  private readonly guard: SourceGuard;
+  private readonly strepView = new StrepHeaderView();
+  private readonly maxDatagramBytes: number;
+  private readonly pairSockets: Socket[] = [];
+  private strepSocket: Socket | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  /** Media drops already folded into counters.drops (those of ended sessions). */
+  private readonly foldedMediaDrops = newDropCounts();
+
+  constructor(options: IngestServerOptions, handlers: SessionHandlers) {
+    this.options = options;
+    if (options.rtpPorts === undefined && options.strepPort === undefined) {
+      throw new Error('ingest needs rtpPorts, strepPort or both');
+    }
+    if (
+      options.strepPort !== undefined &&
+      !(Number.isInteger(options.strepPort) && options.strepPort >= 0 && options.strepPort <= 65535)
+    ) {
+      throw new RangeError(`strepPort must be a UDP port (0-65535), got ${options.strepPort}`);
+    }
+    this.maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
+    this.guard = new SourceGuard({
+      allowCidrs: options.allowCidrs,
+      maxPacketsPerSecond: options.maxPacketsPerSecondPerSource,
+    });
+    const mediaOptions = { reorderMs: options.reorderMs, payloadTypes: options.payloadTypes };
+    this.table = new SessionTable({
+      handlers,
+      createMedia: (sink: MediaSink) => new CallMedia(sink, mediaOptions),
+      pairs: options.rtpPorts,
+      idleMs: options.idleMs,
+      maxSessions: options.maxSessions,
+      closedGraceMs: options.closedGraceMs,
+    });
+  }
+
+  /** Binds every socket; rejects (with every socket closed again) naming the port that could not be bound. */
+  async start(): Promise<void> {
+    const type = isIPv6(this.options.host) ? 'udp6' : 'udp4';
+    const binds: Promise<void>[] = [];
+    const range = this.options.rtpPorts;
+    if (range !== undefined) {
+      const pairBuffer = this.options.pairRecvBufferBytes ?? PAIR_RECV_BUFFER_BYTES;
+      for (let port = range.first; port <= range.last; port++) {
+        const socket = createSocket({ type, recvBufferSize: pairBuffer });
+        const pairIndex = (port - range.first) >> 1;
+        const leg = (port & 1) as Leg;
+        socket.on('message', (msg, rinfo) =>
+          this.onPairDatagram(pairIndex, leg, msg, rinfo.address, rinfo.port),
+        );
+        this.pairSockets.push(socket);
+        binds.push(this.bind(socket, port));
+      }
+    }
+    if (this.options.strepPort !== undefined) {
+      const socket = createSocket({
+        type,
+        recvBufferSize: this.options.strepRecvBufferBytes ?? STREP_RECV_BUFFER_BYTES,
+      });
+      socket.on('message', (msg, rinfo) => this.onStrepDatagram(msg, rinfo.address, rinfo.port));
+      this.strepSocket = socket;
+      binds.push(this.bind(socket, this.options.strepPort));
+    }
+    try {
+      await Promise.all(binds);
+    } catch (error) {
+      await this.closeSockets();
+      throw error;
+    }
+    const interval = this.options.sweepIntervalMs ?? 20;
+    this.sweepTimer = setInterval(() => this.sweep(), interval);
+    this.sweepTimer.unref();
+    logger.info(
+      {
+        host: this.options.host,
+        rtpPorts: range ? `${range.first}-${range.last}` : null,
+        strepPort: this.strepSocket ? this.strepSocket.address().port : null,
+        strepRecvBufferBytes: this.strepSocket?.getRecvBufferSize() ?? null,
+      },
+      'ingest listening',
+    );
+  }
+
+  /** Stops intake, then ends every session ('shutdown') so sinks see their end. */
+  async stop(): Promise<void> {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.closeSockets();
+    this.table.endAll('shutdown');
+    this.foldEndedMediaDrops();
+  }
+
+  /** Address of the STREP socket (its real port when strepPort was 0). */
+  strepAddress(): AddressInfo | null {
+    return this.strepSocket === null ? null : this.strepSocket.address();
+  }
+
+  sessions(): Iterable<IngestSession> {
+    return this.table.sessions();
+  }
+
+  session(stream: string): IngestSession | undefined {
+    return this.table.get(stream);
+  }
+
+  get activeSessions(): number {
+    return this.table.size;
+  }
+
+  /** See SessionTable.announce. */
+  announce(identity: AnnouncedIdentity): IngestSession {
+    const session = this.table.announce(identity);
+    this.foldEndedMediaDrops();
+    return session;
+  }
+
+  /** Ends a session now (hangup, fork stopped); false when no session has that stream name. */
+  end(stream: string, reason: SessionEndReason = 'request'): boolean {
+    const ended = this.table.end(stream, reason);
+    this.foldEndedMediaDrops();
+    return ended;
+  }
+
+  /** Every drop so far per DROP index: this layer's, and the media drops of live and ended sessions. */
+  dropTotals(): Float64Array {
+    this.foldEndedMediaDrops();
+    const totals = Float64Array.from(this.counters.drops);
+    for (const session of this.table.sessions()) {
+      const drops = session.media.drops;
+      for (let i = 0; i < totals.length; i++) totals[i] += drops[i];
+    }
+    return totals;
+  }
+
+  private onPairDatagram(pairIndex: number, leg: Leg, msg: Buffer, address: string, port: number): void {
+    try {
+      const now = performance.now();
+      this.counters.received++;
+      const length = msg.length;
+      const verdict = this.admit(msg, 0, length, address, now);
+      const session = verdict === PASS ? this.table.forPair(pairIndex, now) : null;
+      this.deliver(verdict, session, leg, msg, 0, length, address, port, now);
+    } catch (error) {
+      this.fault(error);
+    }
+  }
+
+  private onStrepDatagram(msg: Buffer, address: string, port: number): void {
+    try {
+      const now = performance.now();
+      this.counters.received++;
+      const length = msg.length;
+      const view = this.strepView;
+      let verdict: number = DROP.oversized;
+      if (length <= this.maxDatagramBytes) {
+        const parsed = parseStrepHeader(msg, 0, length, view);
+        verdict = view.ok
+          ? this.admit(msg, view.headerLength, length - view.headerLength, address, now)
+          : parsed;
+      }
+      const session = verdict === PASS ? this.table.forStrep(view, now) : null;
+      const offset = view.headerLength;
+      this.deliver(verdict, session, view.direction, msg, offset, length - offset, address, port, now);
+    } catch (error) {
+      this.fault(error);
+    }
+  }
+
+  /** Checks that need no session: size, source allow-list and rate, RTP shape. PASS or a DROP index. */
+  private admit(msg: Buffer, offset: number, length: number, address: string, now: number): number {
+    if (offset + length > this.maxDatagramBytes) return DROP.oversized;
+    const source = this.guard.admit(address, now);
+    if (source !== PASS) return source;
+    return checkRtpShape(msg, offset, length);
+  }
+
+  /** Counts why a datagram stops here, or latches/checks its source and hands it to the session's media. */
+  private deliver(
+    verdict: number,
+    session: IngestSession | null,
+    leg: Leg,
+    msg: Buffer,
+    offset: number,
+    length: number,
+    address: string,
+    port: number,
+    now: number,
+  ): void {
+    if (verdict !== PASS) {
+      this.counters.drops[verdict]++;
+    } else if (session === null) {
+      this.counters.drops[this.table.refusal]++;
+    } else if (!session.latch.accept(leg, address, port)) {
+      this.counters.drops[DROP.unknown_source]++;
+    } else {
+      session.lastSeenMs = now;
+      // The media counts its own drops (duplicate, late, codec...) in media.drops; they are summed from there.
+      session.media.pushPacket(leg, msg, offset, length, now);
+    }
+  }
+
+  private sweep(): void {
+    try {
+      this.table.sweep(performance.now());
+      this.foldEndedMediaDrops();
+    } catch (error) {
+      logger.error({ err: error }, 'ingest sweep failed');
+    }
+  }
+
+  /** Adds media drops of sessions ended since the last fold into counters.drops. */
+  private foldEndedMediaDrops(): void {
+    const ended = this.table.endedMediaDrops;
+    const folded = this.foldedMediaDrops;
+    const drops = this.counters.drops;
+    for (let i = 0; i < drops.length; i++) {
+      if (ended[i] !== folded[i]) {
+        drops[i] += ended[i] - folded[i];
+        folded[i] = ended[i];
+      }
+    }
+  }
+
+  private fault(error: unknown): void {
+    this.counters.errors++;
+    // Logged at most once per 1024 faults so a pathological input cannot flood the log.
+    if ((this.counters.errors & 1023) === 1) logger.error({ err: error }, 'datagram handling failed');
+  }
+
+  private bind(socket: Socket, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => {
+        reject(new Error(`cannot bind UDP ${this.options.host}:${port}: ${error.message}`));
+      };
+      socket.once('error', onError);
+      socket.bind(port, this.options.host, () => {
+        socket.off('error', onError);
+        socket.on('error', (error) => logger.warn({ err: error, port }, 'UDP socket error'));
+        resolve();
+      });
+    });
+  }
+
+  private async closeSockets(): Promise<void> {
+    const sockets = [...this.pairSockets];
+    if (this.strepSocket !== null) sockets.push(this.strepSocket);
+    this.pairSockets.length = 0;
+    this.strepSocket = null;
+    await Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            try {
+              socket.close(() => resolve());
+            } catch {
+              resolve(); // never bound, or already closed
+            }
+          }),
+      ),
+    );
+  }
+}

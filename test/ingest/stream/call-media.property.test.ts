@@ -1,0 +1,119 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CallMedia } from '../../../src/ingest/call-media.ts';
+import { FRAME_SAMPLES, RX } from '../../../src/ingest/media-sink.ts';
+import {
+  decodedLevel,
+  expectContiguous,
+  levelOf,
+  pcmuPayload,
+  RecordingSink,
+  rtpPacket,
+} from './stream-helpers.ts';
+
+const T0 = 5_000;
+
+describe('CallMedia properties', () => {
+  it('never throws on garbage and keeps every leg contiguous', () => {
+    const datagram = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }),
+      // Version-2 headers with random everything else reach deeper into the stream.
+      fc.uint8Array({ minLength: 12, maxLength: 200 }).map((b) => {
+        b[0] = 0x80 | (b[0] & 0x3f);
+        return b;
+      }),
+      fc
+        .record({
+          sequence: fc.integer({ min: 0, max: 0xffff }),
+          timestamp: fc.integer({ min: 0, max: 0xffffffff }),
+          ssrc: fc.constantFrom(1, 2),
+          payloadType: fc.constantFrom(0, 8, 13, 18, 50, 96, 97, 101),
+          marker: fc.boolean(),
+          payload: fc.uint8Array({ maxLength: 500 }),
+        })
+        .map(rtpPacket),
+    );
+    const step = fc.record({
+      leg: fc.constantFrom(0, 1) as fc.Arbitrary<0 | 1>,
+      bytes: datagram,
+      dt: fc.integer({ min: -50, max: 3000 }),
+      flush: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), fc.integer({ min: 0, max: 60 }), (steps, reorderMs) => {
+        const sink = new RecordingSink();
+        const media = new CallMedia(sink, { reorderMs });
+        let now = T0;
+        for (const s of steps) {
+          now += s.dt;
+          media.pushPacket(s.leg, s.bytes, 0, s.bytes.length, now);
+          if (s.flush) media.flush(now);
+        }
+        media.end();
+        expect(media.failures).toBe(0);
+        for (const leg of [0, 1] as const) {
+          expect(expectContiguous(sink.indices[leg])).toBe(true);
+          for (const f of sink.frames[leg]) expect(f.length).toBe(FRAME_SAMPLES);
+        }
+        expect(sink.ended).toBe(1);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('under loss, duplication and jitter within the window: exact counts and every packet in its frame', () => {
+    const packetFate = fc.record({
+      dropped: fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x < 0.1),
+      duplicated: fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x < 0.1),
+      jitter: fc.integer({ min: 0, max: 30 }),
+      duplicateJitter: fc.integer({ min: 0, max: 30 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(packetFate, { minLength: 2, maxLength: 150 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (fates, seqBase, tsBase) => {
+          const sink = new RecordingSink();
+          const media = new CallMedia(sink, { reorderMs: 40 });
+          const arrivals: { n: number; at: number }[] = [];
+          fates.forEach((f, n) => {
+            if (f.dropped) return;
+            arrivals.push({ n, at: T0 + n * 20 + f.jitter });
+            if (f.duplicated) arrivals.push({ n, at: T0 + n * 20 + f.jitter + f.duplicateJitter });
+          });
+          fc.pre(arrivals.length > 0);
+          arrivals.sort((a, b) => a.at - b.at);
+          for (const a of arrivals) {
+            const bytes = rtpPacket({
+              sequence: seqBase + a.n,
+              timestamp: tsBase + a.n * 160,
+              payload: pcmuPayload(levelOf(a.n)),
+            });
+            media.pushPacket(RX, bytes, 0, bytes.length, a.at);
+            media.flush(a.at);
+          }
+          media.end();
+          const delivered = fates.map((f, n) => (f.dropped ? -1 : n)).filter((n) => n >= 0);
+          const first = delivered[0];
+          const last = delivered[delivered.length - 1];
+          const lostBetween = fates.slice(first, last + 1).filter((f) => f.dropped).length;
+          const duplicates = fates.filter((f) => !f.dropped && f.duplicated).length;
+          expect(media.stats[RX]).toMatchObject({ lost: lostBetween, duplicates, late: 0 });
+          expect(media.stats[RX].packets).toBe(delivered.length);
+          expect(expectContiguous(sink.indices[RX])).toBe(true);
+          // The first packet's frame is where its arrival puts it; every later packet keeps its offset.
+          const firstFrame = sink.indices[RX].length - (last - first + 1);
+          expect(firstFrame).toBeGreaterThanOrEqual(0);
+          expect(firstFrame).toBeLessThanOrEqual(3);
+          for (const n of delivered) {
+            const frame = sink.frames[RX][firstFrame + n - first];
+            expect(frame[0]).toBe(decodedLevel(levelOf(n)));
+            expect(frame[FRAME_SAMPLES - 1]).toBe(decodedLevel(levelOf(n)));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,386 @@
+import { describe, expect, it } from 'vitest';
+import { CallMedia } from '../../../src/ingest/call-media.ts';
+import { DROP } from '../../../src/ingest/drop-reasons.ts';
+import { RX, TX } from '../../../src/ingest/media-sink.ts';
+import {
+  decodedLevel,
+  expectContiguous,
+  levelOf,
+  pcmuPayload,
+  RecordingSink,
+  rtpPacket,
+  telephoneEvent,
+} from './stream-helpers.ts';
+
+const T0 = 1_000_000;
+
+function push(
+  media: CallMedia,
+  leg: 0 | 1,
+  n: number,
+  arrivalMs: number,
+  seqBase = 0,
+  tsBase = 0,
+  ssrc = 0x1234,
+) {
+  const bytes = rtpPacket({
+    sequence: seqBase + n,
+    timestamp: tsBase + n * 160,
+    ssrc,
+    payload: pcmuPayload(levelOf(n)),
+  });
+  const result = media.pushPacket(leg, bytes, 0, bytes.length, arrivalMs);
+  media.flush(arrivalMs);
+  return result;
+}
+
+describe('CallMedia: one leg in order', () => {
+  it('emits one frame per 20 ms packet, in order, with the decoded samples', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 50; n++) push(media, RX, n, T0 + n * 20);
+    media.end();
+    expect(sink.indices[RX].length).toBe(50);
+    expect(expectContiguous(sink.indices[RX])).toBe(true);
+    expect(sink.firstSamples(RX)).toEqual(Array.from({ length: 50 }, (_, n) => decodedLevel(levelOf(n))));
+    expect(media.stats[RX]).toMatchObject({ packets: 50, lost: 0, duplicates: 0, late: 0, codec: 'pcmu' });
+    expect(sink.indices[TX].length).toBe(0);
+    expect(sink.ended).toBe(1);
+  });
+
+  it('extends the sequence number across 65535 -> 0 without loss or resync', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 20; n++) push(media, RX, n, T0 + n * 20, 65530, 0xffffff00);
+    media.end();
+    expect(sink.indices[RX].length).toBe(20);
+    expect(sink.firstSamples(RX)).toEqual(Array.from({ length: 20 }, (_, n) => decodedLevel(levelOf(n))));
+    expect(media.stats[RX].lost).toBe(0);
+    expect(media.legs[RX].resyncs).toBe(0);
+  });
+
+  it('puts packets reordered within the window back in order', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 40 });
+    const order = [0, 1, 3, 2, 4, 6, 5, 7, 9, 8, 10, 11];
+    order.forEach((n, i) => {
+      push(media, RX, n, T0 + i * 20);
+    });
+    media.end();
+    expect(sink.firstSamples(RX)).toEqual(order.map((_, n) => decodedLevel(levelOf(n))));
+    expect(media.stats[RX]).toMatchObject({ reordered: 3, lost: 0, late: 0 });
+  });
+
+  it('puts a reordered first packet first', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    [1, 0, 2, 3].forEach((n, i) => {
+      push(media, RX, n, T0 + i * 5);
+    });
+    media.end();
+    expect(sink.firstSamples(RX)).toEqual([0, 1, 2, 3].map((n) => decodedLevel(levelOf(n))));
+    expect(media.stats[RX].lost).toBe(0);
+  });
+
+  it('drops and counts duplicates, before and after playout', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 10; n++) {
+      push(media, RX, n, T0 + n * 20);
+      if (n === 4) expect(push(media, RX, 4, T0 + n * 20 + 1)).toBe(DROP.duplicate);
+    }
+    expect(push(media, RX, 2, T0 + 200)).toBe(DROP.duplicate);
+    media.end();
+    expect(sink.indices[RX].length).toBe(10);
+    expect(media.stats[RX].duplicates).toBe(2);
+    expect(media.drops[DROP.duplicate]).toBe(2);
+  });
+
+  it('conceals a loss burst, counts it and keeps frames contiguous; a straggler is late', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 40 });
+    for (let n = 0; n < 30; n++) if (n < 5 || n > 9) push(media, RX, n, T0 + n * 20);
+    expect(push(media, RX, 7, T0 + 30 * 20)).toBe(DROP.late);
+    media.end();
+    expect(sink.indices[RX].length).toBe(30);
+    expect(expectContiguous(sink.indices[RX])).toBe(true);
+    expect(media.stats[RX]).toMatchObject({ lost: 5, late: 1, packets: 25 });
+    expect(media.drops[DROP.late]).toBe(1);
+    // Concealment repeats the last packet at falling level, then fades to silence within 60 ms.
+    const before = decodedLevel(levelOf(4));
+    expect(sink.rms(RX, 5)).toBeGreaterThan(0);
+    expect(sink.rms(RX, 5)).toBeLessThan(before);
+    expect(sink.rms(RX, 9)).toBe(0);
+    expect(sink.frames[RX][10][0]).toBe(decodedLevel(levelOf(10)));
+    expect(media.legs[RX].concealedSamples).toBeGreaterThan(0);
+  });
+
+  it('plays a gap out only when the reorder deadline passes', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 60 });
+    push(media, RX, 0, T0);
+    media.flush(T0 + 60);
+    push(media, RX, 2, T0 + 40);
+    expect(sink.indices[RX].length).toBe(1);
+    media.flush(T0 + 99);
+    expect(sink.indices[RX].length).toBe(1);
+    media.flush(T0 + 100);
+    expect(sink.indices[RX].length).toBe(3);
+    expect(media.stats[RX].lost).toBe(1);
+  });
+
+  it('re-frames 10 ms and 30 ms packets into 20 ms frames', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    let ts = 0;
+    let t = T0;
+    const sizes = [80, 80, 240, 240, 80, 160, 480, 80];
+    sizes.forEach((size, n) => {
+      const bytes = rtpPacket({ sequence: n, timestamp: ts, payload: pcmuPayload(levelOf(n), size) });
+      media.pushPacket(RX, bytes, 0, bytes.length, t);
+      media.flush(t);
+      ts += size;
+      t += size / 8;
+    });
+    media.end();
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(sink.indices[RX].length).toBe(total / 160);
+    const all = new Int16Array(total);
+    sink.frames[RX].forEach((f, i) => {
+      all.set(f, i * 160);
+    });
+    let at = 0;
+    sizes.forEach((size, n) => {
+      expect(all[at]).toBe(decodedLevel(levelOf(n)));
+      expect(all[at + size - 1]).toBe(decodedLevel(levelOf(n)));
+      at += size;
+    });
+  });
+});
+
+describe('CallMedia: stream changes', () => {
+  it('resyncs on an SSRC change mid-call without a gap', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 25; n++) push(media, RX, n, T0 + n * 20, 100, 5000, 0xaaaa);
+    // New stream: unrelated sequence and timestamp bases.
+    for (let n = 25; n < 50; n++) push(media, RX, n, T0 + n * 20, 40000, 3_000_000_000, 0xbbbb);
+    // A straggler of the old stream is late, not a third stream.
+    expect(push(media, RX, 24, T0 + 50 * 20, 100, 5000, 0xaaaa)).toBe(DROP.late);
+    expect(media.stats[RX].late).toBe(1);
+    // The old source resuming with newer numbers is a change back, not a straggler.
+    for (let n = 50; n < 60; n++) push(media, RX, n, T0 + n * 20, 100, 5000, 0xaaaa);
+    media.end();
+    expect(media.stats[RX].ssrcChanges).toBe(2);
+    expect(media.stats[RX].lost).toBe(0);
+    expect(sink.indices[RX].length).toBe(60);
+    expect(sink.firstSamples(RX)).toEqual(Array.from({ length: 60 }, (_, n) => decodedLevel(levelOf(n))));
+  });
+
+  it('resyncs on a timestamp jump instead of emitting minutes of silence', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 25; n++) push(media, RX, n, T0 + n * 20);
+    // Ten minutes forward, then back again, while packets keep arriving every 20 ms.
+    for (let n = 25; n < 50; n++) push(media, RX, n, T0 + n * 20, 0, 8000 * 600);
+    for (let n = 50; n < 75; n++) push(media, RX, n, T0 + n * 20, 0, -8000 * 30);
+    media.end();
+    expect(sink.indices[RX].length).toBe(75);
+    expect(media.legs[RX].resyncs).toBe(2);
+    expect(sink.firstSamples(RX)).toEqual(Array.from({ length: 75 }, (_, n) => decodedLevel(levelOf(n))));
+  });
+
+  it('fills a talkspurt gap (marker bit, silence suppression) with silence, not concealment or loss', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 10; n++) push(media, RX, n, T0 + n * 20);
+    // Sender stops for 1 s; sequence numbers continue, timestamps advance by 1 s, marker set.
+    for (let n = 10; n < 20; n++) {
+      const bytes = rtpPacket({
+        sequence: n,
+        timestamp: n * 160 + 8000,
+        marker: n === 10,
+        payload: pcmuPayload(levelOf(n)),
+      });
+      media.pushPacket(RX, bytes, 0, bytes.length, T0 + n * 20 + 1000);
+      media.flush(T0 + n * 20 + 1000);
+    }
+    media.end();
+    expect(sink.indices[RX].length).toBe(70);
+    expect(expectContiguous(sink.indices[RX])).toBe(true);
+    for (let f = 10; f < 60; f++) expect(sink.rms(RX, f)).toBe(0);
+    expect(sink.frames[RX][60][0]).toBe(decodedLevel(levelOf(10)));
+    expect(media.stats[RX].lost).toBe(0);
+    expect(media.legs[RX].resyncs).toBe(0);
+  });
+
+  it('emits low-level comfort noise for the duration of a CN period (PT 13)', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 10; n++) push(media, RX, n, T0 + n * 20);
+    const cn = rtpPacket({ sequence: 10, timestamp: 1600, payloadType: 13, payload: new Uint8Array([60]) });
+    media.pushPacket(RX, cn, 0, cn.length, T0 + 200);
+    for (let n = 11; n < 16; n++) {
+      const bytes = rtpPacket({
+        sequence: n,
+        timestamp: 1600 + 8000 + (n - 11) * 160,
+        marker: n === 11,
+        payload: pcmuPayload(levelOf(n)),
+      });
+      media.pushPacket(RX, bytes, 0, bytes.length, T0 + 1200 + (n - 11) * 20);
+      media.flush(T0 + 1200 + (n - 11) * 20);
+    }
+    media.end();
+    expect(sink.indices[RX].length).toBe(65);
+    const expectedRms = 32767 * 10 ** (-60 / 20);
+    for (let f = 10; f < 60; f++) {
+      expect(sink.rms(RX, f)).toBeGreaterThan(expectedRms * 0.6);
+      expect(sink.rms(RX, f)).toBeLessThan(expectedRms * 1.4);
+    }
+    expect(sink.frames[RX][60][0]).toBe(decodedLevel(levelOf(11)));
+    expect(media.legs[RX].comfortNoiseSamples).toBe(8000);
+  });
+
+  it('reports G.729 and unknown payload types without counting them as loss', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { payloadTypes: { 111: 'opus' } });
+    for (let n = 0; n < 5; n++) push(media, RX, n, T0 + n * 20);
+    const g729 = rtpPacket({ sequence: 5, timestamp: 800, payloadType: 18, payload: new Uint8Array(20) });
+    expect(media.pushPacket(RX, g729, 0, g729.length, T0 + 100)).toBe(DROP.unsupported_codec);
+    const unknown = rtpPacket({ sequence: 6, timestamp: 960, payloadType: 50, payload: new Uint8Array(20) });
+    expect(media.pushPacket(RX, unknown, 0, unknown.length, T0 + 120)).toBe(DROP.unknown_payload_type);
+    for (let n = 7; n < 10; n++) push(media, RX, n, T0 + n * 20);
+    media.end();
+    expect(media.unsupportedCodecs.has('g729')).toBe(true);
+    expect(media.drops[DROP.unsupported_codec]).toBe(1);
+    expect(media.drops[DROP.unknown_payload_type]).toBe(1);
+    expect(media.stats[RX].lost).toBe(0);
+    expect(sink.indices[RX].length).toBe(10);
+    expect(() => new CallMedia(sink, { payloadTypes: { 200: 'opus' } })).toThrow(/payloadTypes\.200/);
+    expect(() => new CallMedia(sink, { reorderMs: 61 })).toThrow(/reorderMs/);
+  });
+});
+
+describe('CallMedia: RFC 4733 telephone-events', () => {
+  function event(
+    media: CallMedia,
+    seq: number,
+    ts: number,
+    code: number,
+    end: boolean,
+    dur: number,
+    at: number,
+  ) {
+    const bytes = rtpPacket({
+      sequence: seq,
+      timestamp: ts,
+      payloadType: 101,
+      payload: telephoneEvent(code, end, dur),
+    });
+    const r = media.pushPacket(RX, bytes, 0, bytes.length, at);
+    media.flush(at);
+    return r;
+  }
+
+  it('turns start, updates and three end packets into one digit with start and duration', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 10; n++) push(media, RX, n, T0 + n * 20);
+    // Event starts at timestamp 1600 (200 ms), updates every 20 ms, ends at 1280 units, end sent 3x.
+    let seq = 10;
+    for (let k = 1; k <= 8; k++) event(media, seq++, 1600, 5, false, k * 160, T0 + 200 + (k - 1) * 20);
+    for (let k = 0; k < 3; k++) event(media, seq++, 1600, 5, true, 1360, T0 + 360 + k * 5);
+    // Audio resumes after the event.
+    for (let n = 0; n < 5; n++) {
+      const bytes = rtpPacket({
+        sequence: seq++,
+        timestamp: 1600 + 1360 + n * 160,
+        payload: pcmuPayload(100),
+      });
+      media.pushPacket(RX, bytes, 0, bytes.length, T0 + 380 + n * 20);
+    }
+    media.end();
+    expect(sink.digits[RX]).toEqual([{ digit: '5', startS: 0.2, durS: 0.17, volume: 10, source: 'rfc4733' }]);
+    expect(media.legs[RX].events.repeats).toBe(2);
+    expect(media.stats[RX].lost).toBe(0);
+    expect(expectContiguous(sink.indices[RX])).toBe(true);
+  });
+
+  it('closes an event whose end packets were lost: by the next event, and by timeout', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 5; n++) push(media, RX, n, T0 + n * 20);
+    let seq = 5;
+    for (let k = 1; k <= 4; k++) event(media, seq++, 800, 1, false, k * 160, T0 + 100 + k * 20);
+    // End packets of '1' lost; '#' starts.
+    for (let k = 1; k <= 3; k++) event(media, seq++, 2400, 11, false, k * 160, T0 + 300 + k * 20);
+    expect(sink.digits[RX].map((d) => [d.digit, d.durS])).toEqual([['1', 0.08]]);
+    // '#' never ends either: closed once nothing has come for the timeout.
+    media.flush(T0 + 360 + 499);
+    expect(sink.digits[RX].length).toBe(1);
+    media.flush(T0 + 360 + 500);
+    expect(sink.digits[RX].map((d) => [d.digit, d.startS, d.durS])).toEqual([
+      ['1', 0.1, 0.08],
+      ['#', 0.3, 0.06],
+    ]);
+    expect(media.legs[RX].events.endsLost).toBe(2);
+    // A late end packet of the closed event does not make a second '#'.
+    event(media, seq++, 2400, 11, true, 800, T0 + 900);
+    media.end();
+    expect(sink.digits[RX].length).toBe(2);
+  });
+
+  it('reports a reordered end before its updates once', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    push(media, RX, 0, T0);
+    event(media, 1, 160, 9, false, 160, T0 + 20);
+    event(media, 3, 160, 9, true, 480, T0 + 40);
+    event(media, 2, 160, 9, false, 320, T0 + 45);
+    event(media, 4, 160, 9, true, 480, T0 + 50);
+    event(media, 5, 160, 9, true, 480, T0 + 55);
+    media.end();
+    expect(sink.digits[RX].map((d) => [d.digit, d.durS])).toEqual([['9', 0.06]]);
+  });
+});
+
+describe('CallMedia: two legs', () => {
+  it('aligns tx starting 500 ms after rx on the same frame clock, silence before its first packet', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 100; n++) {
+      push(media, RX, n, T0 + n * 20, 0, 0, 0x1111);
+      if (n >= 25) push(media, TX, n, T0 + n * 20 + 3, 7000, 90_000, 0x2222);
+    }
+    media.end();
+    expect(sink.indices[RX].length).toBe(100);
+    expect(sink.indices[TX].length).toBe(100);
+    expect(expectContiguous(sink.indices[TX])).toBe(true);
+    for (let f = 0; f < 25; f++) expect(sink.rms(TX, f)).toBe(0);
+    // Frame k of both legs is the same 20 ms: both carry packet k.
+    for (let f = 25; f < 100; f++) expect(sink.frames[TX][f][0]).toBe(sink.frames[RX][f][0]);
+    expect(media.callZeroMs).toBe(T0);
+  });
+
+  it('keeps a leg that goes quiet moving with silence, and places its audio right when it resumes', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 150; n++) {
+      push(media, RX, n, T0 + n * 20, 0, 0, 0x1111);
+      // tx sends packets 0-19, pauses (DTX: sequence continues, timestamps keep time), resumes at 100.
+      if (n < 20 || n >= 100)
+        push(media, TX, n - (n >= 100 ? 80 : 0), T0 + n * 20 + 2, 0, n >= 100 ? 80 * 160 : 0, 0x2222);
+      // While tx is quiet, its frames trail rx by no more than the idle delay.
+      if (n >= 40 && n < 100) {
+        expect(sink.indices[RX].length - sink.indices[TX].length).toBeLessThanOrEqual(200 / 20 + 3);
+      }
+    }
+    media.end();
+    expect(expectContiguous(sink.indices[TX])).toBe(true);
+    expect(sink.indices[TX].length).toBe(150);
+    for (let f = 20; f < 100; f++) expect(sink.rms(TX, f)).toBe(0);
+    for (const f of [0, 19, 100, 149]) expect(sink.frames[TX][f][0]).toBe(sink.frames[RX][f][0]);
+    expect(media.stats[TX].lost).toBe(0);
+    expect(media.legs[TX].idleFilledSamples).toBeGreaterThan(0);
+  });
+});

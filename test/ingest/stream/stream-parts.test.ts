@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { CallMedia } from '../../../src/ingest/call-media.ts';
+import { DROP } from '../../../src/ingest/drop-reasons.ts';
+import { RX } from '../../../src/ingest/media-sink.ts';
+import {
+  DEFAULT_PAYLOAD_TYPES,
+  parsePayloadTypeList,
+  withPayloadTypes,
+} from '../../../src/ingest/payload-types.ts';
+import { JitterEstimator } from '../../../src/ingest/rtp/jitter.ts';
+import { telephoneEventName } from '../../../src/ingest/rtp/telephone-events.ts';
+import { pcmuPayload, RecordingSink, rtpPacket } from './stream-helpers.ts';
+
+describe('JitterEstimator (RFC 3550 A.8)', () => {
+  it('is zero for packets arriving exactly at their media spacing', () => {
+    const j = new JitterEstimator();
+    for (let n = 0; n < 100; n++) j.update(1000 + n * 20, n * 160, 8000);
+    expect(j.jitterMs).toBe(0);
+  });
+
+  it('converges to |D| when transit alternates by 5 ms, across timestamp wrap', () => {
+    const j = new JitterEstimator();
+    for (let n = 0; n < 400; n++) j.update(1000 + n * 20 + (n % 2) * 5, (0xfffff000 + n * 160) >>> 0, 8000);
+    expect(j.jitterMs).toBeCloseTo(5, 3);
+  });
+
+  it('ignores a timestamp reset instead of reporting seconds of jitter', () => {
+    const j = new JitterEstimator();
+    for (let n = 0; n < 10; n++) j.update(n * 20, n * 160, 8000);
+    j.update(200, 123_456_789, 8000);
+    expect(j.jitterMs).toBe(0);
+  });
+
+  it('feeds LegStats.jitterMs', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    for (let n = 0; n < 200; n++) {
+      const bytes = rtpPacket({ sequence: n, timestamp: n * 160, payload: pcmuPayload(500) });
+      media.pushPacket(RX, bytes, 0, bytes.length, 1000 + n * 20 + (n % 2) * 8);
+    }
+    expect(media.stats[RX].jitterMs).toBeCloseTo(8, 1);
+  });
+});
+
+describe('payload types', () => {
+  it('has the RFC 3551 statics and the usual dynamic defaults', () => {
+    expect(DEFAULT_PAYLOAD_TYPES[0]).toBe('pcmu');
+    expect(DEFAULT_PAYLOAD_TYPES[8]).toBe('pcma');
+    expect(DEFAULT_PAYLOAD_TYPES[9]).toBe('g722');
+    expect(DEFAULT_PAYLOAD_TYPES[13]).toBe('cn');
+    expect(DEFAULT_PAYLOAD_TYPES[18]).toBe('g729');
+    expect(DEFAULT_PAYLOAD_TYPES[101]).toBe('telephone-event');
+  });
+
+  it('overrides dynamic types and names a bad entry', () => {
+    const map = withPayloadTypes({ 111: 'opus', 101: 'l16' });
+    expect(map[111]).toBe('opus');
+    expect(map[101]).toBe('l16');
+    expect(map[0]).toBe('pcmu');
+    expect(parsePayloadTypeList('96=opus, 126=telephone-event')).toEqual({
+      96: 'opus',
+      126: 'telephone-event',
+    });
+    expect(() => parsePayloadTypeList('96=speex')).toThrow(/payloadTypes\.96: unknown codec 'speex'/);
+    expect(() => parsePayloadTypeList('opus')).toThrow(/expected PT=codec/);
+  });
+
+  it('maps a remapped dynamic type in the stream', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { payloadTypes: { 120: 'pcma' } });
+    const bytes = rtpPacket({
+      sequence: 1,
+      timestamp: 0,
+      payloadType: 120,
+      payload: new Uint8Array(160).fill(0xd5),
+    });
+    expect(media.pushPacket(RX, bytes, 0, bytes.length, 0)).toBe(0);
+    media.end();
+    expect(media.stats[RX].codec).toBe('pcma');
+    expect(sink.indices[RX]).toEqual([0]);
+  });
+});
+
+describe('telephone-event names', () => {
+  it('names keys, flash and fax/modem events', () => {
+    expect([0, 9, 10, 11, 12, 15, 16, 32, 36, 200].map(telephoneEventName)).toEqual([
+      '0',
+      '9',
+      '*',
+      '#',
+      'A',
+      'D',
+      'flash',
+      'ans',
+      'cng',
+      'event-200',
+    ]);
+  });
+});
+
+describe('CallMedia lifecycle', () => {
+  it('ends once, completes the last frame, and refuses packets after end', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    const bytes = rtpPacket({ sequence: 1, timestamp: 0, payload: pcmuPayload(800, 100) });
+    media.pushPacket(RX, bytes, 0, bytes.length, 0);
+    expect(sink.indices[RX]).toEqual([]); // still in the start-of-stream reorder wait
+    media.end();
+    media.end();
+    expect(sink.ended).toBe(1);
+    expect(sink.indices[RX]).toEqual([0]);
+    expect(sink.frames[RX][0][99]).not.toBe(0);
+    expect(sink.frames[RX][0][100]).toBe(0);
+    expect(media.pushPacket(RX, bytes, 0, bytes.length, 10)).toBe(DROP.closed);
+    expect(media.drops[DROP.closed]).toBe(1);
+    expect(media.lastArrivalMs).toBe(0);
+  });
+
+  it('counts a packet the sink throws on instead of throwing', () => {
+    const sink = new RecordingSink();
+    sink.pushFrame = () => {
+      throw new Error('sink failed');
+    };
+    const media = new CallMedia(sink, { reorderMs: 0 });
+    for (let n = 0; n < 3; n++) {
+      const bytes = rtpPacket({ sequence: n, timestamp: n * 160, payload: pcmuPayload(800) });
+      expect(() => media.pushPacket(RX, bytes, 0, bytes.length, n * 20)).not.toThrow();
+    }
+    expect(media.failures).toBe(3);
+    expect(media.stats[RX].packets).toBe(3);
+  });
+
+  it('drops truncated and oversized payloads with their reasons', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    const event = rtpPacket({ sequence: 1, timestamp: 0, payloadType: 101, payload: new Uint8Array(3) });
+    media.pushPacket(RX, event, 0, event.length, 0);
+    expect(media.drops[DROP.truncated]).toBe(1);
+    const huge = rtpPacket({ sequence: 2, timestamp: 0, payload: new Uint8Array(1600) });
+    expect(media.pushPacket(RX, huge, 0, huge.length, 0)).toBe(DROP.oversized);
+    const short = new Uint8Array(5).fill(0x80);
+    media.pushPacket(RX, short, 0, short.length, 0);
+    expect(media.drops[DROP.truncated]).toBe(2);
+    expect(media.failures).toBe(0);
+  });
+});
