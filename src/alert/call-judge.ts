@@ -15,7 +15,13 @@ export class CallJudge {
     this.policy = new CallPolicy(manifest, options);
   }
 
-  window(mediaS: number, probs: Float32Array, offset: number, replay: ReplayStatus, out: AlertDecision[]): void {
+  window(
+    mediaS: number,
+    probs: Float32Array,
+    offset: number,
+    replay: ReplayStatus,
+    out: AlertDecision[],
+  ): void {
     for (const d of this.policy.scoreWindow(mediaS, probs, offset)) out.push(d);
     if (replay.matchedCalls > 0) {
       const d = this.policy.replay(mediaS, replay.matchedCalls, replay.bestOverlapS, {
@@ -52,7 +58,8 @@ export function judgeCall(
   let e = 0;
   for (let w = 0; w < input.windowTimes.length; w++) {
     const t = input.windowTimes[w];
-    while (e < input.events.length && input.events[e].at_s + input.events[e].dur_s <= t) judge.event(input.events[e++], out);
+    while (e < input.events.length && input.events[e].at_s + input.events[e].dur_s <= t)
+      judge.event(input.events[e++], out);
     judge.window(t, probs, w * classCount, input.replay[w], out);
   }
   while (e < input.events.length) judge.event(input.events[e++], out);
@@ -65,7 +72,8 @@ export function judgeCall(
  */
 export function verdictOf(decisions: readonly AlertDecision[]): string {
   for (const d of decisions) {
-    if (d.kind === 'robocall' || d.kind === 'pumping' || d.kind === 'fax_modem' || d.kind === 'card_entry') return d.kind;
+    if (d.kind === 'robocall' || d.kind === 'pumping' || d.kind === 'fax_modem' || d.kind === 'card_entry')
+      return d.kind;
   }
   return decisions.some((d) => d.kind === 'replay') ? 'robocall' : 'legit';
 }

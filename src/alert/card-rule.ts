@@ -47,8 +47,13 @@ export class CardRule {
     const run = this.digits[leg];
     for (let length = Math.min(run.length, max); length >= this.options.minDigits; length--) {
       const candidate = run.slice(run.length - length);
-      if (luhnValid(candidate)) {
-        return { length, last4: candidate.slice(-4), scheme: schemeOf(candidate), firstDigitS: times[times.length - length] };
+      if (plausibleLength(candidate) && luhnValid(candidate)) {
+        return {
+          length,
+          last4: candidate.slice(-4),
+          scheme: schemeOf(candidate),
+          firstDigitS: times[times.length - length],
+        };
       }
     }
     return null;
@@ -58,6 +63,26 @@ export class CardRule {
     this.digits[leg] = '';
     this.startTimes[leg] = [];
   }
+}
+
+/**
+ * Card lengths by issuer prefix (ISO/IEC 7812 IIN ranges of the large schemes). Checking them keeps the rule
+ * from firing on a Luhn-valid prefix of a longer number (one in ten prefixes passes Luhn by chance), e.g. 13
+ * digits of a 16-digit Mastercard. Prefixes no scheme here claims keep the generic 13-19.
+ */
+const SCHEME_LENGTHS: ReadonlyArray<[RegExp, readonly number[]]> = [
+  [/^3[47]/, [15]], // American Express
+  [/^3(0[0-5]|[68])/, [14, 16]], // Diners Club
+  [/^35(2[89]|[3-8])/, [16, 17, 18, 19]], // JCB
+  [/^4/, [13, 16, 19]], // Visa
+  [/^(5[1-5]|2(2[2-9]|[3-6]|7[01]|720))/, [16]], // Mastercard
+  [/^(6011|64[4-9]|65)/, [16, 17, 18, 19]], // Discover
+  [/^62/, [16, 17, 18, 19]], // UnionPay
+];
+
+function plausibleLength(number: string): boolean {
+  for (const [prefix, lengths] of SCHEME_LENGTHS) if (prefix.test(number)) return lengths.includes(number.length);
+  return true;
 }
 
 function schemeOf(number: string): string {

@@ -84,7 +84,10 @@ export class CallPolicy {
       if (st.run < this.persistence[c]) continue;
       const score = st.runSum / st.run;
       const decision = this.raise(kind, score, mediaS, { windows: st.run, threshold: this.thresholds[c] });
-      if (decision) (out ??= []).push(decision);
+      if (decision) {
+        out ??= [];
+        out.push(decision);
+      }
     }
     return out ?? NO_DECISIONS;
   }
@@ -103,19 +106,38 @@ export class CallPolicy {
   }
 
   /** Cross-call fingerprint evidence: the call's audio is also heard on `otherCalls` other calls. */
-  replay(mediaS: number, otherCalls: number, overlapS: number, evidence: Record<string, unknown>): AlertDecision | null {
+  replay(
+    mediaS: number,
+    otherCalls: number,
+    overlapS: number,
+    evidence: Record<string, unknown>,
+  ): AlertDecision | null {
     if (otherCalls < this.replayRule.minOtherCalls || overlapS < this.replayRule.minOverlapS) return null;
     // Rule score: saturates as more calls share the audio (1 other call -> 0.75, 3 -> 0.94).
     const score = 1 - 0.25 ** otherCalls;
-    return this.raise('replay', score, mediaS, { other_calls: otherCalls, overlap_s: round(overlapS), ...evidence });
+    return this.raise('replay', score, mediaS, {
+      other_calls: otherCalls,
+      overlap_s: round(overlapS),
+      ...evidence,
+    });
   }
 
   /** An externally scored signal (e.g. transcript risk) under the same one-alert-per-kind discipline. */
-  external(kind: AlertKind, score: number, mediaS: number, evidence: Record<string, unknown>): AlertDecision | null {
+  external(
+    kind: AlertKind,
+    score: number,
+    mediaS: number,
+    evidence: Record<string, unknown>,
+  ): AlertDecision | null {
     return this.raise(kind, score, mediaS, evidence);
   }
 
-  private raise(kind: AlertKind, score: number, mediaS: number, evidence: Record<string, unknown>): AlertDecision | null {
+  private raise(
+    kind: AlertKind,
+    score: number,
+    mediaS: number,
+    evidence: Record<string, unknown>,
+  ): AlertDecision | null {
     const st = this.kindState(kind);
     if (st.level >= 0 && (st.level >= MAX_LEVEL || score < st.lastScore + ESCALATION_STEP)) return null;
     st.level++;

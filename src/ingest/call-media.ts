@@ -10,8 +10,14 @@
  * MediaSink contract). A leg that never receives a packet emits no frames at all: absence of a leg (one-sided
  * fork, lost stream) stays visible to the sink instead of looking like a silent party.
  *
+ * A leg that goes quiet after it has started (hold, DTX, a stalled sender) is advanced by `flush` with silence
+ * (comfort noise after a CN packet) up to IDLE_FILL_MS behind the clock, so the two legs' frames stay within that
+ * distance of each other live; when packets resume they land at their timestamps' place (or re-anchor at their
+ * arrival if their timestamps fell behind what was filled).
+ *
  * Live use calls `flush(now)` from a timer (every 10-20 ms) so gaps play out when their reorder deadline passes;
- * offline use calls it after each packet with the capture time. `end()` plays out everything held.
+ * offline use calls it after each packet with the capture time. `end()` plays out everything held; it does not
+ * pad the shorter leg to the longer one's length.
  */
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import { type DecoderFactory, LegStream } from './leg-stream.ts';

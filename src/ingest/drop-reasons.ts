@@ -1,8 +1,11 @@
 /**
  * Why a datagram was dropped. Indices are stable so the hot path counts into a plain array
  * (`counts[DROP.truncated]++`) and metrics read it as `forkguard_rtp_packets_dropped_total{reason}`.
+ * Index 0 is reserved for "not dropped", so functions that return 0 for a good packet and a DROP index
+ * otherwise can never confuse the two.
  */
 export const DROP_REASONS = [
+  'none', // not dropped: never counted, never exported
   'truncated', // shorter than its headers say
   'oversized', // larger than any 20 ms RTP payload forkguard accepts
   'bad_version', // RTP version is not 2, or STREP marker/version wrong
@@ -25,7 +28,10 @@ export const DROP = Object.fromEntries(DROP_REASONS.map((reason, index) => [reas
   readonly [K in DropReason]: number;
 };
 
-/** A fresh zeroed counter array, one slot per reason. */
+/** The real reasons, without the reserved 'none' slot: what metrics and reports list. */
+export const DROP_REASON_NAMES: readonly DropReason[] = DROP_REASONS.slice(1);
+
+/** A fresh zeroed counter array, one slot per reason (slot 0 unused). */
 export function newDropCounts(): Float64Array {
   return new Float64Array(DROP_REASONS.length);
 }

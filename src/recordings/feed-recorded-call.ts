@@ -20,7 +20,11 @@ export interface FeedOptions extends CallMediaOptions {
   onMedia?: (media: CallMedia) => void;
 }
 
-export function feedRecordedCall(call: RecordedCall, sink: MediaSink, options?: FeedOptions): CallMedia | null {
+export function feedRecordedCall(
+  call: RecordedCall,
+  sink: MediaSink,
+  options?: FeedOptions,
+): CallMedia | null {
   if (call.kind === 'pcm') {
     const legs = call.legs.map((pcm) => (pcm === null ? null : to8k(pcm, call.sampleRate)));
     feedPcm(legs[0]!, legs[1], sink);

@@ -32,7 +32,10 @@ export interface AnalyzeOptions {
  * `forkguard analyze`: each recorded call through the live pipeline (ingest entry, DSP, one batched model run,
  * the policy), one result per call in input order, including calls that could not be read.
  */
-export async function* analyzeCalls(calls: FoundCall[], options: AnalyzeOptions): AsyncGenerator<AnalyzeResult> {
+export async function* analyzeCalls(
+  calls: FoundCall[],
+  options: AnalyzeOptions,
+): AsyncGenerator<AnalyzeResult> {
   const scorer = await OnnxScorer.load(options.manifestPath);
   const { manifest } = scorer;
   assertFeaturesMatch(manifest, FEATURE_NAMES);
@@ -57,7 +60,13 @@ export async function* analyzeCalls(calls: FoundCall[], options: AnalyzeOptions)
         call: found.call,
         verdict: verdictOf(decisions),
         scores: callScores(manifest.classes, probs, rows, decisions),
-        alerts: decisions.map((d) => ({ kind: d.kind, at_s: d.mediaS, score: d.score, level: d.level, evidence: d.evidence })),
+        alerts: decisions.map((d) => ({
+          kind: d.kind,
+          at_s: d.mediaS,
+          score: d.score,
+          level: d.level,
+          evidence: d.evidence,
+        })),
         duration_s: round(analysis.durationS),
         model: modelId(manifest),
       };

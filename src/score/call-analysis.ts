@@ -59,7 +59,9 @@ export async function analyzeRecording(found: FoundCall, replayIndex?: ReplayInd
   if (replayIndex) await replayIndex.flush();
   const featureCount = FEATURE_NAMES.length;
   const features = new Float32Array(collector.rows.length * featureCount);
-  collector.rows.forEach((row, i) => features.set(row, i * featureCount));
+  collector.rows.forEach((row, i) => {
+    features.set(row, i * featureCount);
+  });
   const warnings = recording.kind === 'packets' ? [...recording.warnings] : [];
   if (media) for (const codec of media.unsupportedCodecs) warnings.push(`unsupported codec ${codec}`);
   collector.events.sort((a, b) => a.at_s - b.at_s);

@@ -39,7 +39,9 @@ export async function defaultManifestPath(modelsDir = MODELS_DIR): Promise<strin
   try {
     text = await readFile(pointer, 'utf8');
   } catch {
-    throw new Error(`no default model: ${pointer} is missing (train one with \`forkguard train --corpus DIR\`)`);
+    throw new Error(
+      `no default model: ${pointer} is missing (train one with \`forkguard train --corpus DIR\`)`,
+    );
   }
   const parsed = z.object({ manifest: z.string() }).safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`${pointer}: expected {"manifest": "<file>"}`);
@@ -51,7 +53,9 @@ export async function loadManifest(path: string): Promise<ModelManifest> {
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path}: cannot read model manifest (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(
+      `${path}: cannot read model manifest (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
@@ -60,7 +64,9 @@ export async function loadManifest(path: string): Promise<ModelManifest> {
   }
   const m = parsed.data;
   if (m.input.features !== m.features.length) {
-    throw new Error(`${path}: input.features (${m.input.features}) differs from the feature list (${m.features.length})`);
+    throw new Error(
+      `${path}: input.features (${m.input.features}) differs from the feature list (${m.features.length})`,
+    );
   }
   return m;
 }

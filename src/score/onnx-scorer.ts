@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { type ModelManifest, loadManifest } from './model-manifest.ts';
+import { loadManifest, type ModelManifest } from './model-manifest.ts';
 
 /**
  * One onnxruntime session per process. Every tick the ready feature windows of all live calls are copied into
@@ -35,7 +35,9 @@ export class OnnxScorer {
         graphOptimizationLevel: 'all',
       });
     } catch (err) {
-      throw new Error(`${modelPath}: cannot load model (${err instanceof Error ? err.message : String(err)})`);
+      throw new Error(
+        `${modelPath}: cannot load model (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
     return new OnnxScorer(manifest, session, initialCapacity);
   }
@@ -60,7 +62,10 @@ export class OnnxScorer {
     const rows = this.count;
     this.count = 0;
     if (rows === 0) return new Float32Array(0);
-    const input = new ort.Tensor('float32', this.batch.subarray(0, rows * this.featureCount), [rows, this.featureCount]);
+    const input = new ort.Tensor('float32', this.batch.subarray(0, rows * this.featureCount), [
+      rows,
+      this.featureCount,
+    ]);
     const out = await this.session.run({ [this.manifest.input.name]: input });
     const probs = out[this.manifest.output.name];
     if (!probs) throw new Error(`model output '${this.manifest.output.name}' missing`);

@@ -66,7 +66,7 @@ export const rtpPacketsDropped = new Counter({
       const drops = s.drops();
       for (let i = 0; i < totals.length; i++) totals[i] += drops[i];
     }
-    for (let i = 0; i < totals.length; i++) this.inc({ reason: DROP_REASONS[i] }, totals[i]);
+    for (let i = 1; i < totals.length; i++) this.inc({ reason: DROP_REASONS[i] }, totals[i]);
   },
 });
 

@@ -29,14 +29,26 @@ describe('Luhn', () => {
 describe('card rule', () => {
   it('fires on the digit that completes a 16-digit number, keeping only the last four', () => {
     const matches = key(new CardRule(), 0, '4111111111111111', 10);
-    expect(matches.at(-1)).toMatchObject({ at: 15, length: 16, last4: '1111', scheme: 'visa', firstDigitS: 10 });
+    expect(matches.at(-1)).toMatchObject({
+      at: 15,
+      length: 16,
+      last4: '1111',
+      scheme: 'visa',
+      firstDigitS: 10,
+    });
     expect(JSON.stringify(matches)).not.toContain('4111111111111111');
   });
 
-  it('fires as soon as a run is Luhn-valid, even when it is the prefix of a longer number', () => {
-    // 5555555555555 (13 digits) happens to pass Luhn: the rule fires there, with the digits it has seen.
+  it('does not fire on a Luhn-valid prefix whose length the issuer never uses', () => {
+    // 5555555555555 (13 digits) passes Luhn by chance, but Mastercard numbers are 16 digits long.
     const matches = key(new CardRule(), 0, '5555555555554444', 0);
-    expect(matches[0]).toMatchObject({ at: 12, length: 13 });
+    expect(matches).toHaveLength(1);
+    expect(matches[0]).toMatchObject({ at: 15, length: 16, last4: '4444', scheme: 'mastercard' });
+  });
+
+  it('keeps the generic 13-19 digits for prefixes no scheme claims', () => {
+    const number = `900000000000${luhnCheckDigit('900000000000')}`; // 13 digits
+    expect(key(new CardRule(), 0, number, 0).at(-1)).toMatchObject({ length: 13, scheme: 'other' });
   });
 
   it('fires for 15-digit Amex numbers', () => {

@@ -39,7 +39,12 @@ describe('call policy', () => {
 
   it('never alerts on legit and ignores classes without a threshold', () => {
     const policy = new CallPolicy({ ...manifest, thresholds: { robocall: 0.6 } });
-    expect(feed(policy, Array.from({ length: 5 }, () => [0.99, 0.0, 0.99, 0.99]))).toEqual([]);
+    expect(
+      feed(
+        policy,
+        Array.from({ length: 5 }, () => [0.99, 0.0, 0.99, 0.99]),
+      ),
+    ).toEqual([]);
   });
 
   it('turns a completed card number into a card_entry alert without the full number', () => {

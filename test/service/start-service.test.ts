@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionCommandId } from '../../src/alert/command-id.ts';
-import { DROP_REASONS } from '../../src/ingest/drop-reasons.ts';
+import { DROP_REASON_NAMES } from '../../src/ingest/drop-reasons.ts';
 import { makeSigningKey, signWebhook, telnyxEvent } from '../http/webhook-signing.ts';
 import { TelnyxStandIn } from '../support/telnyx-stand-in.ts';
 import { metricValue } from './metrics-text.ts';
@@ -123,7 +123,7 @@ describe('forkguard start (child process, real Redis, UDP and HTTP)', () => {
       (t) => metricValue(t, 'forkguard_actions_total', { action: 'stop_forking', outcome: 'ok' }) === 1,
     );
     expect(metricValue(metrics, 'forkguard_rtp_packets_received_total')).toBe(sent);
-    for (const reason of DROP_REASONS) {
+    for (const reason of DROP_REASON_NAMES) {
       expect(metricValue(metrics, 'forkguard_rtp_packets_dropped_total', { reason })).toBeGreaterThanOrEqual(
         0,
       );

@@ -15,7 +15,8 @@ export function registerCorpus(program: Command): void {
     .action(async (opts: { out: string; calls: string; seed: string; concurrency: string }) => {
       const calls = positiveInt('--calls', opts.calls);
       const seed = Number.parseInt(opts.seed, 10);
-      if (!Number.isSafeInteger(seed) || seed < 0) throw new CliError(`--seed must be a whole number >= 0, got '${opts.seed}'`);
+      if (!Number.isSafeInteger(seed) || seed < 0)
+        throw new CliError(`--seed must be a whole number >= 0, got '${opts.seed}'`);
       const bar = new SingleBar({
         format: 'corpus [{bar}] {value}/{total} calls  {eta_formatted} left',
         stream: process.stderr,

@@ -8,7 +8,9 @@ import { CliError } from '../cli-error.ts';
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train the call model from a labelled corpus; writes the ONNX model, its manifest and an evaluation report')
+    .description(
+      'train the call model from a labelled corpus; writes the ONNX model, its manifest and an evaluation report',
+    )
     .requiredOption('--corpus <dir>', 'labelled recorded calls (CONTRACTS §2), e.g. from `forkguard corpus`')
     .option('--out <dir>', 'where the model, manifest and report go', MODELS_DIR)
     .option('--name <name>', 'model name (files are <name>-<version>.*)', 'forkguard-call')
@@ -16,10 +18,17 @@ export function registerTrain(program: Command): void {
     .option('--no-default', 'do not make the new model the default (models/default.json)')
     .action(async (opts: { corpus: string; out: string; name: string; seed: string; default: boolean }) => {
       const seed = Number(opts.seed);
-      if (!Number.isSafeInteger(seed) || seed < 0) throw new CliError(`--seed must be a whole number >= 0, got '${opts.seed}'`);
-      if (!/^[a-z0-9][a-z0-9._-]*$/i.test(opts.name)) throw new CliError(`--name may use letters, digits, '.', '_' and '-'`);
+      if (!Number.isSafeInteger(seed) || seed < 0)
+        throw new CliError(`--seed must be a whole number >= 0, got '${opts.seed}'`);
+      if (!/^[a-z0-9][a-z0-9._-]*$/i.test(opts.name))
+        throw new CliError(`--name may use letters, digits, '.', '_' and '-'`);
       const bars = new MultiBar(
-        { stream: process.stderr, format: '{stage} [{bar}] {value}/{total}', noTTYOutput: true, notTTYSchedule: 5000 },
+        {
+          stream: process.stderr,
+          format: '{stage} [{bar}] {value}/{total}',
+          noTTYOutput: true,
+          notTTYSchedule: 5000,
+        },
         Presets.shades_classic,
       );
       const stages = new Map<string, ReturnType<MultiBar['create']>>();
@@ -40,11 +49,16 @@ export function registerTrain(program: Command): void {
           },
         });
         bars.stop();
-        const test = result.manifest.metrics.test as { legit_false_alarm_rate: number | null; classes: Record<string, { recall: number | null }> };
+        const test = result.manifest.metrics.test as {
+          legit_false_alarm_rate: number | null;
+          classes: Record<string, { recall: number | null }>;
+        };
         process.stderr.write(
           `train: ${result.manifestPath}\n  test recall ${Object.entries(test.classes)
             .map(([c, m]) => `${c} ${m.recall ?? 'n/a'}`)
-            .join(', ')}; legit false alarms ${test.legit_false_alarm_rate}\n  report: ${result.reportPath}\n`,
+            .join(
+              ', ',
+            )}; legit false alarms ${test.legit_false_alarm_rate}\n  report: ${result.reportPath}\n`,
         );
       } catch (err) {
         bars.stop();

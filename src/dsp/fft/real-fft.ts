@@ -1,12 +1,12 @@
 import FFT from 'fft.js';
 
 /**
- * Magnitude spectrum of a real block via fft.js (radix-4, precomputed twiddles; the fastest well-kept pure-JS FFT
- * we measured). All buffers are allocated here, so `magnitudes` does no allocation per call.
+ * Forward FFT of a real block via fft.js (radix-4, precomputed twiddles, a real-input path). The output buffer is
+ * allocated here and reused, so a transform allocates nothing.
  */
 export class RealFft {
   readonly size: number;
-  /** Number of magnitude bins written: DC to Nyquist inclusive. */
+  /** Valid output bins: DC to Nyquist inclusive. */
   readonly binCount: number;
   private readonly fft: FFT;
   /** Interleaved re/im output of fft.js; only bins 0..size/2 are filled by realTransform. */
@@ -26,17 +26,5 @@ export class RealFft {
   transform(input: Float64Array): Float64Array {
     this.fft.realTransform(this.complex, input);
     return this.complex;
-  }
-
-  /** Writes |X_k| for k = 0..size/2 of `input` (length `size`, already windowed) into `out`. */
-  magnitudes(input: Float64Array, out: Float32Array): void {
-    const c = this.complex;
-    this.fft.realTransform(c, input);
-    const n = this.binCount;
-    for (let k = 0; k < n; k++) {
-      const re = c[2 * k];
-      const im = c[2 * k + 1];
-      out[k] = Math.sqrt(re * re + im * im);
-    }
   }
 }

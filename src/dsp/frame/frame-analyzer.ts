@@ -1,7 +1,13 @@
 /**
  * Per-leg, per-frame analysis: level, clipping, zero crossings, spectral shape, mel band energies, pitch/voicing and
  * voice activity, for each 20 ms frame of 8 kHz audio. One instance per leg; everything is allocated in the
- * constructor and `process` allocates nothing.
+ * constructor and `process` allocates nothing (bench/dsp.bench.ts: 10^6 frames, no GC). Numbers cross method
+ * boundaries through fields and objects, never as arguments or return values, because a double passed to or from a
+ * call that is not inlined is boxed on the heap.
+ *
+ * Order per frame: time-domain stats -> Hann window over the latest 32 ms -> fft.js realTransform -> one pass for
+ * magnitudes and spectral shape -> tonality and telephone-band power -> mel bands -> VAD energy stage -> pitch (only
+ * on frames out of the noise floor) -> VAD decision.
  */
 
 import * as media from '../../ingest/media-sink.ts';

@@ -49,9 +49,12 @@ export class FrameFeatures {
   flux = 0;
   /** Mean power spectral density per mel band, dB relative to full-scale white noise (variance 1); floor BAND_FLOOR_DB. */
   readonly bands = new Float32Array(BAND_COUNT);
-  /** Fundamental frequency, Hz, when voiced (60-400 Hz); 0 when unvoiced. */
+  /**
+   * Fundamental frequency, Hz, when voiced (60-400 Hz); 0 when unvoiced, and 0 on frames within 2 dB of the noise
+   * floor, where it is not searched unless FrameAnalyzerOptions.pitchEveryFrame is set.
+   */
   pitchHz = 0;
-  /** Periodicity 0..1: 1 minus the YIN cumulative-mean-normalised difference at the chosen lag. */
+  /** Periodicity 0..1: 1 minus the YIN cumulative-mean-normalised difference at the chosen lag (0 where not searched). */
   voicing = 0;
   /** Signal-processing speech evidence 0..1 before hangover (a classic detector, not a trained model). */
   speechProb = 0;

@@ -3,15 +3,18 @@
  *
  * Cost is what matters here (thousands of legs per core), so the search runs on a 2 kHz copy of the signal: an
  * anti-aliasing FIR and decimation by 4 make the 60-400 Hz lag range 5..34 samples instead of 20..134, which cuts the
- * difference function from ~25k to ~1.5k multiply-adds per frame. The chosen lag is then refined on the 8 kHz signal
+ * difference function from ~25k to ~1.2k multiply-adds per frame. The chosen lag is then refined on the 8 kHz signal
  * over +-1 sample only when the frame is voiced, which restores 8 kHz lag resolution (0.3% at 200 Hz).
+ *
+ * Limit: a voice above ~280 Hz whose fundamental and second harmonic are both removed (nothing below ~700 Hz left)
+ * has no periodic content in the 2 kHz copy and may be reported an octave or more low.
  */
 
 import * as media from '../../ingest/media-sink.ts';
 
 const SAMPLE_RATE: number = media.SAMPLE_RATE;
 
-/** Samples of 8 kHz history the tracker reads: 40 ms: the longest lag (60 Hz) plus a 22.5 ms integration window. */
+/** Samples of 8 kHz history the tracker reads: 40 ms, enough for the longest lag (60 Hz) plus the integration window. */
 export const PITCH_HISTORY = 320;
 const DECIMATION = 4;
 const DEC_RATE = SAMPLE_RATE / DECIMATION;

@@ -1,31 +1,35 @@
 import type { FrameFeatures } from './frame-features.ts';
 
 /**
- * Voice-activity detection for one leg: a classic signal-processing detector (no trained model). Every constant
- * below is a physical or published figure, explained where it is defined.
+ * Voice-activity detection for one leg: a classic signal-processing detector, not a trained model. Every constant
+ * below is a physical or published figure, explained where it is defined; none was fitted to a test signal.
  *
- * Decision, per 20 ms frame:
+ * Decision, per 20 ms frame (each cue is a linear ramp 0..1 between the bounds given with its constants):
  *
- *   speechProb = E * (1 - T) * max(M * (1 - W), V * P)
+ *   speechProb = E * (1 - T) * (1 - W) * V * max(M, P)
  *
- *   E  energy:     telephone-band level above the minimum-statistics noise floor (ramp 3..9 dB), and above an
- *                  absolute -60 dBFS gate.
- *   M  modulation: syllabic envelope modulation. Speech switches between syllable nuclei and consonant/pause dips
- *                  3-6 times a second (the ~4 Hz syllable rate); stationary noise, tones and sustained chords do not.
- *   W  white:      spectral flatness at the level of white noise; such frames get no credit from modulation alone.
- *   V  voicing:    YIN periodicity.
- *   P  pitch motion: a voice's pitch glides (intonation, micro-prosody); an instrument's sustained note or a tone
- *                  generator holds it within a fraction of a percent.
- *   T  tonality:   share of the in-band power held by the two strongest spectral peaks. A pure tone or a DTMF
- *                  pair puts >99% of its power there; voiced speech spreads it over many harmonics and formants.
+ *   E  energy:       telephone-band level of the 32 ms block and level of the 20 ms frame, both 2..6 dB above the
+ *                    minimum-statistics noise floor, block above an absolute -60 dBFS gate.
+ *   V  voicing:      YIN periodicity (0.5..0.8).
+ *   M  modulation:   syllabic envelope modulation. Speech alternates syllable nuclei with consonant and pause dips
+ *                    3-6 times a second (the ~4 Hz syllable rate); stationary noise, held tones and chords do not dip.
+ *   P  pitch motion: a voice's pitch glides (intonation); a held note or a tone generator holds it to a fraction of
+ *                    a percent. Tracking jumps (octave errors, note changes) are not glides and do not count.
+ *   W  white:        spectral flatness at the level of white noise (the periodicity of such a frame is chance).
+ *   T  tonality:     residual power outside +-2 bins of the two strongest peaks below -26..-33 dB: one or two pure
+ *                    tones (DTMF, call progress, test tones), held 120 ms after the last tonal frame.
  *
- * A voice therefore needs energy plus either syllabic modulation or a gliding periodic source, and never looks like
- * one or two spectral lines. Music made of held notes has voicing without motion and no syllabic dips; tones and
- * DTMF fail T whatever their cadence; stationary noise fails E once the floor has adapted (~1.5 s) and M/V always.
+ * A voice therefore needs energy, periodicity, and either syllabic modulation or a gliding pitch, and never looks
+ * like one or two spectral lines. Held chords have periodicity without motion or dips; tones and DTMF fail T in
+ * any cadence; stationary noise fails E once the floor has adapted (~1.5 s) and V always. Unvoiced consonants get
+ * no evidence of their own: the hangover carries them.
  *
  * isSpeech = speechProb >= 0.5, extended by a hangover of 8 frames (160 ms) after any run of >= 3 speech frames, as
  * in the ITU-T G.729 Annex B / 3GPP AMR VADs: it bridges stop closures and word-final unvoiced consonants (50-150 ms)
  * without letting isolated frames extend themselves.
+ *
+ * Known limits: a singing voice or a melody with vibrato and note changes has periodicity, motion and dips, and is
+ * called speech; babble (several talkers) is called speech, as a listener would.
  */
 
 /** Minimum statistics (Martin 2001): the floor is the minimum of the smoothed level over 6 sub-windows of 12 frames
@@ -41,7 +45,8 @@ const FLOOR_MIN_DBFS = -100;
 /** Nominal active speech on telephone networks is near -20 dBm0 (about -23 dBFS); -60 dBFS is 15 dB below the
  * quietest plausible talker and close to G.711 idle-channel noise. */
 const SPEECH_MIN_DBFS = -60;
-/** Energy ramp: a voice 3 dB over the floor is indistinguishable from floor fluctuation; at 9 dB it dominates. */
+/** Energy ramp: a frame 2 dB over the floor is within the floor's own frame-to-frame spread; at 6 dB the frame's
+ * power is three quarters foreground. Periodicity and modulation carry the rest of the decision. */
 const SNR_LOW_DB = 2;
 const SNR_HIGH_DB = 6;
 /** Syllabic dips: the envelope peak-hold releases at 25 dB/s, slower than a syllable's 10-20 dB fall in 50-100 ms
@@ -79,11 +84,11 @@ const SPEECH_THRESHOLD = 0.5;
 const BURST_FRAMES = 3;
 const HANGOVER_FRAMES = 8;
 
-function ramp(x: number, lo: number, hi: number): number {
-  if (x <= lo) return 0;
-  if (x >= hi) return 1;
-  return (x - lo) / (hi - lo);
-}
+/*
+ * Each cue is a linear ramp from 0 at LOW to 1 at HIGH, written out at the call site as
+ * min(1, max(0, (x - LOW) * SLOPE)): Math.min/max compile to instructions, whereas a helper returning a number
+ * that the optimiser declines to inline would box (allocate) its result on every frame.
+ */
 
 export class VoiceActivity {
   /** Mean-square telephone-band (300-3400 Hz) power of the current frame relative to full scale, linear. */
@@ -162,8 +167,14 @@ export class VoiceActivity {
 
     // The 32 ms analysis block reaches 12 ms into the previous frame: the current 20 ms must carry the energy too, or
     // the tail of a sound that just stopped (a tone burst cut off, a gated prompt) would be judged as present.
-    const eBlock = levelDb > SPEECH_MIN_DBFS ? ramp(snr, SNR_LOW_DB, SNR_HIGH_DB) : 0;
-    const eFrame = ramp(f.levelDbfs - floorDb, SNR_LOW_DB, SNR_HIGH_DB);
+    const eBlock =
+      levelDb > SPEECH_MIN_DBFS
+        ? Math.min(1, Math.max(0, (snr - SNR_LOW_DB) / (SNR_HIGH_DB - SNR_LOW_DB)))
+        : 0;
+    const eFrame = Math.min(
+      1,
+      Math.max(0, (f.levelDbfs - floorDb - SNR_LOW_DB) / (SNR_HIGH_DB - SNR_LOW_DB)),
+    );
     this.energy = Math.min(eBlock, eFrame);
     this.foreground = this.energy > 0;
   }
@@ -176,11 +187,20 @@ export class VoiceActivity {
     const pitchHz = f.pitchHz;
     this.trackPitchMotion(f);
     const e = this.energy;
-    const m = ramp(this.modulationDb, MODULATION_LOW_DB, MODULATION_HIGH_DB);
-    const w = ramp(f.flatness, WHITE_FLATNESS_LOW, WHITE_FLATNESS_HIGH);
-    const v = ramp(f.voicing, VOICING_LOW, VOICING_HIGH);
-    const p = pitchHz > 0 ? ramp(this.pitchMotion, MOTION_LOW, MOTION_HIGH) : 0;
-    let t = ramp(f.tonality, TONALITY_LOW, TONALITY_HIGH);
+    const m = Math.min(
+      1,
+      Math.max(0, (this.modulationDb - MODULATION_LOW_DB) / (MODULATION_HIGH_DB - MODULATION_LOW_DB)),
+    );
+    const w = Math.min(
+      1,
+      Math.max(0, (f.flatness - WHITE_FLATNESS_LOW) / (WHITE_FLATNESS_HIGH - WHITE_FLATNESS_LOW)),
+    );
+    const v = Math.min(1, Math.max(0, (f.voicing - VOICING_LOW) / (VOICING_HIGH - VOICING_LOW)));
+    const p =
+      pitchHz > 0
+        ? Math.min(1, Math.max(0, (this.pitchMotion - MOTION_LOW) / (MOTION_HIGH - MOTION_LOW)))
+        : 0;
+    let t = Math.min(1, Math.max(0, (f.tonality - TONALITY_LOW) / (TONALITY_HIGH - TONALITY_LOW)));
     // A frame right after a pure-tone frame is judged as tone too: a tone gated on and off (DTMF 40-50 ms bursts,
     // cadenced call-progress tones) smears its spectrum in the blocks that straddle an edge, while nothing about
     // the source has changed.

@@ -32,7 +32,7 @@ export function applyChannel(rng: Prng, audio: Float32Array, settings: ChannelSe
   const gain = 10 ** (settings.gainDb / 20);
   for (let i = 0; i < audio.length; i++) {
     const v = audio[i] * gain + noise[i];
-    audio[i] = v > 1 ? 1 : v < -1 ? -1 : v;
+    audio[i] = v > 1 ? 1 : Math.max(v, -1);
   }
 }
 
@@ -117,7 +117,7 @@ export function toInt16(x: Float32Array): Int16Array {
   const out = new Int16Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = Math.round(x[i] * 32767);
-    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    out[i] = v > 32767 ? 32767 : Math.max(v, -32768);
   }
   return out;
 }

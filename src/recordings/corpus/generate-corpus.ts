@@ -74,11 +74,19 @@ export async function generateCorpus(options: CorpusOptions): Promise<CorpusSumm
 
 /** Which label and scenario a call gets (cheap: no audio is made). */
 export function chooseScenario(rng: Prng): { label: Label; scenario: Scenario } {
-  const [label, , scenarios] = weighted(rng, LABEL_MIX.map((entry) => [entry, entry[1]] as const));
+  const [label, , scenarios] = weighted(
+    rng,
+    LABEL_MIX.map((entry) => [entry, entry[1]] as const),
+  );
   return { label, scenario: weighted(rng, scenarios) };
 }
 
-export async function planCall(index: number, seed: number, tts: TtsCache, campaignCount: number): Promise<CallPlan> {
+export async function planCall(
+  index: number,
+  seed: number,
+  tts: TtsCache,
+  campaignCount: number,
+): Promise<CallPlan> {
   const rng = new Prng(callSeed(seed, index));
   const { scenario } = chooseScenario(rng);
   const ctx: ScenarioContext = { rng: rng.fork(1), tts, campaignCount };

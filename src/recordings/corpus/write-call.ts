@@ -25,7 +25,9 @@ export async function writeCallPlan(out: string, index: number, plan: CallPlan):
   let path: string;
   if (delivery.format === 'wav') {
     path = `${base}.wav`;
-    const pcm = legs.map((leg) => (delivery.sampleRate === 16000 ? upsampleTo16k(toInt16(leg)) : toInt16(leg)));
+    const pcm = legs.map((leg) =>
+      delivery.sampleRate === 16000 ? upsampleTo16k(toInt16(leg)) : toInt16(leg),
+    );
     await writeWav(path, pcm, delivery.sampleRate, delivery.encoding);
   } else {
     path = `${base}.pcap`;

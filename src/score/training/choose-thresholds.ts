@@ -29,7 +29,10 @@ const PERSISTENCE = [1, 2, 3, 4, 5, 6];
  * real policy code. Objective: catch the class (call-level recall), with legit false alarms weighted 10x and
  * other-class confusion 2x, and a small preference for speed (ties go to the faster setting).
  */
-export function chooseThresholds(classes: readonly string[], calls: readonly ScoredCall[]): Record<string, ClassChoice> {
+export function chooseThresholds(
+  classes: readonly string[],
+  calls: readonly ScoredCall[],
+): Record<string, ClassChoice> {
   const out: Record<string, ClassChoice> = {};
   const emptyEvents: never[] = [];
   for (const cls of classes) {
@@ -47,7 +50,12 @@ export function chooseThresholds(classes: readonly string[], calls: readonly Sco
         const ttd: number[] = [];
         for (const call of calls) {
           const replay = call.windowTimes.map(() => NO_REPLAY);
-          const decisions = judgeCall({ windowTimes: call.windowTimes, replay, events: emptyEvents }, call.probs, classes.length, manifest);
+          const decisions = judgeCall(
+            { windowTimes: call.windowTimes, replay, events: emptyEvents },
+            call.probs,
+            classes.length,
+            manifest,
+          );
           const fired = decisions.find((d) => d.kind === cls);
           if (call.label === cls) {
             positives++;
@@ -66,7 +74,13 @@ export function chooseThresholds(classes: readonly string[], calls: readonly Sco
         const recall = positives > 0 ? hits / positives : 0;
         const legitRate = legitCalls > 0 ? legitAlarms / legitCalls : 0;
         const otherRate = otherCalls > 0 ? otherAlarms / otherCalls : 0;
-        const median = ttd.length > 0 ? quantile(ttd.sort((a, b) => a - b), 0.5) : 60;
+        const median =
+          ttd.length > 0
+            ? quantile(
+                ttd.sort((a, b) => a - b),
+                0.5,
+              )
+            : 60;
         const objective = recall - 10 * legitRate - 2 * otherRate - 0.002 * median;
         if (!best || objective > best.objective + 1e-9) {
           best = {

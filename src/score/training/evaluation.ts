@@ -43,8 +43,13 @@ export function evaluateCalls(calls: readonly JudgedCall[]): EvaluationReport {
     if (li >= 0 && vi >= 0) matrix[li][vi]++;
     if (c.label === 'legit' && c.decisions.length > 0) legitFalseAlarms.push(c.call);
     if (verdict !== c.label) misses.push({ call: c.call, label: c.label, scenario: c.scenario, verdict });
-    const first = c.decisions.find((d) => d.kind === c.label || (c.label === 'robocall' && d.kind === 'replay'));
-    if (first && c.label !== 'legit') (ttd[c.label] ??= []).push(Math.max(0, first.mediaS - c.onsetS));
+    const first = c.decisions.find(
+      (d) => d.kind === c.label || (c.label === 'robocall' && d.kind === 'replay'),
+    );
+    if (first && c.label !== 'legit') {
+      ttd[c.label] ??= [];
+      ttd[c.label].push(Math.max(0, first.mediaS - c.onsetS));
+    }
   }
   const classes: Record<string, ClassMetrics> = {};
   labels.forEach((label, i) => {
@@ -101,7 +106,9 @@ export function confusionSvg(report: EvaluationReport, title: string): string {
   });
   matrix.forEach((row, i) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
-    parts.push(`<text x="${left - 8}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${labels[i]}</text>`);
+    parts.push(
+      `<text x="${left - 8}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${labels[i]}</text>`,
+    );
     row.forEach((n, j) => {
       const share = n / total;
       const shade = Math.round(255 - share * 200);

@@ -15,7 +15,9 @@ export interface LabelledCall extends FoundCall {
 }
 
 /** Recorded calls under `dirs` that have a valid `NAME.json` label; the others are reported, not guessed. */
-export async function findLabelledCalls(dirs: string[]): Promise<{ calls: LabelledCall[]; skipped: string[] }> {
+export async function findLabelledCalls(
+  dirs: string[],
+): Promise<{ calls: LabelledCall[]; skipped: string[] }> {
   const calls: LabelledCall[] = [];
   const skipped: string[] = [];
   for (const found of await findRecordedCalls(dirs)) {
@@ -29,10 +31,15 @@ export async function findLabelledCalls(dirs: string[]): Promise<{ calls: Labell
     }
     const parsed = labelSchema.safeParse(raw);
     if (!parsed.success) {
-      skipped.push(`${labelPath}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`);
+      skipped.push(
+        `${labelPath}: ${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}`,
+      );
       continue;
     }
-    const scenario = typeof (raw as { scenario?: unknown }).scenario === 'string' ? (raw as { scenario: string }).scenario : undefined;
+    const scenario =
+      typeof (raw as { scenario?: unknown }).scenario === 'string'
+        ? (raw as { scenario: string }).scenario
+        : undefined;
     calls.push({ ...found, label: { ...parsed.data, scenario } });
   }
   return { calls, skipped };

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,13 +8,13 @@ import { promisify } from 'node:util';
 import { judgeCall } from '../../alert/call-judge.ts';
 import { FEATURE_NAMES } from '../../dsp/feature-names.ts';
 import { MemoryReplayIndex } from '../../dsp/fingerprint/memory-replay-index.ts';
-import { type CallAnalysis, analyzeRecording } from '../call-analysis.ts';
+import { analyzeRecording, type CallAnalysis } from '../call-analysis.ts';
 import { MODEL_CLASSES, type ModelManifest } from '../model-manifest.ts';
 import { OnnxScorer } from '../onnx-scorer.ts';
 import { chooseThresholds, type ScoredCall } from './choose-thresholds.ts';
 import { SPLIT_NAMES, type Split, splitOf } from './corpus-split.ts';
-import { type JudgedCall, confusionSvg, evaluateCalls } from './evaluation.ts';
-import { type LabelledCall, findLabelledCalls } from './labelled-calls.ts';
+import { confusionSvg, evaluateCalls, type JudgedCall } from './evaluation.ts';
+import { findLabelledCalls, type LabelledCall } from './labelled-calls.ts';
 
 const run = promisify(execFile);
 const TRAINER = join(dirname(fileURLToPath(import.meta.url)), 'train_model.py');
@@ -43,7 +43,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const python = options.python ?? process.env.FORKGUARD_PYTHON ?? '/usr/bin/python3';
   await checkPython(python);
   const { calls, skipped } = await findLabelledCalls([options.corpus]);
-  if (calls.length === 0) throw new Error(`${options.corpus}: no labelled recorded calls (NAME.wav/.pcap with NAME.json)`);
+  if (calls.length === 0)
+    throw new Error(`${options.corpus}: no labelled recorded calls (NAME.wav/.pcap with NAME.json)`);
 
   // 1. Features from exactly the live code path (the analyze path), one pass over the corpus.
   const index = new MemoryReplayIndex();
@@ -80,13 +81,22 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await writeFile(join(work, 'features.f32'), new Uint8Array(features.buffer));
     await writeFile(
       join(work, 'windows.json'),
-      JSON.stringify({ features: FEATURE_NAMES, classes: MODEL_CLASSES, label, split, call: callOfRow, seed: options.seed }),
+      JSON.stringify({
+        features: FEATURE_NAMES,
+        classes: MODEL_CLASSES,
+        label,
+        split,
+        call: callOfRow,
+        seed: options.seed,
+      }),
     );
 
     // 3. The model itself: PyTorch, exported to ONNX (src/score/training/train_model.py).
     options.onProgress?.('training', 0, 1);
     try {
-      await run(python, [TRAINER, '--data', work, '--out', work, '--seed', String(options.seed)], { maxBuffer: 1 << 26 });
+      await run(python, [TRAINER, '--data', work, '--out', work, '--seed', String(options.seed)], {
+        maxBuffer: 1 << 26,
+      });
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? '';
       throw new Error(`training failed: ${stderr.trim().split('\n').at(-1) ?? String(err)}`);
@@ -118,7 +128,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     await writeFile(manifestPath, JSON.stringify(manifest));
     const scorer = await OnnxScorer.load(manifestPath, rows);
     for (const a of analyses) {
-      for (let w = 0; w < a.windowTimes.length; w++) scorer.add(a.features.subarray(w * featureCount, (w + 1) * featureCount));
+      for (let w = 0; w < a.windowTimes.length; w++)
+        scorer.add(a.features.subarray(w * featureCount, (w + 1) * featureCount));
     }
     const probs = (await scorer.run()).slice();
     await scorer.close();
@@ -127,14 +138,22 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     let row = 0;
     for (const a of analyses) {
       const n = a.windowTimes.length;
-      scored.push({ label: '', onsetS: 0, windowTimes: a.windowTimes, probs: probs.subarray(row * classCount, (row + n) * classCount) });
+      scored.push({
+        label: '',
+        onsetS: 0,
+        windowTimes: a.windowTimes,
+        probs: probs.subarray(row * classCount, (row + n) * classCount),
+      });
       row += n;
     }
     calls.forEach((c, i) => {
       scored[i].label = c.label.label;
       scored[i].onsetS = c.label.onset_s;
     });
-    const choices = chooseThresholds(MODEL_CLASSES, scored.filter((_, i) => splits[i] === 1));
+    const choices = chooseThresholds(
+      MODEL_CLASSES,
+      scored.filter((_, i) => splits[i] === 1),
+    );
     for (const [cls, choice] of Object.entries(choices)) {
       manifest.thresholds[cls] = choice.threshold;
       manifest.persistence[cls] = choice.persistence;
@@ -154,7 +173,12 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const validation = evaluateCalls(judged(1));
     const corpusHash = await hashCorpus(options.corpus, calls);
     manifest.training = {
-      corpus: { path: basename(options.corpus), calls: calls.length, skipped: skipped.length, sha256: corpusHash },
+      corpus: {
+        path: basename(options.corpus),
+        calls: calls.length,
+        skipped: skipped.length,
+        sha256: corpusHash,
+      },
       split: Object.fromEntries(SPLIT_NAMES.map((name, s) => [name, splits.filter((x) => x === s).length])),
       split_rule: 'by campaign when the label names one, else by call; sha256(seed:group) -> 70/15/15',
       window_label_rule: `call label from onset_s + ${LABEL_DELAY_S} s on, legit before; card_entry calls are legit to the model (a rule handles them)`,
@@ -172,11 +196,20 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     };
     await writeFile(manifestPath, `${JSON.stringify(manifest, null, 1)}\n`);
     const reportPath = join(options.out, `${stem}.report.md`);
-    await writeFile(join(options.out, `${stem}.report.json`), `${JSON.stringify({ test, validation, curve: training.curve }, null, 1)}\n`);
-    await writeFile(join(options.out, `${stem}.confusion.svg`), confusionSvg(test, `${stem}: held-out test calls`));
+    await writeFile(
+      join(options.out, `${stem}.report.json`),
+      `${JSON.stringify({ test, validation, curve: training.curve }, null, 1)}\n`,
+    );
+    await writeFile(
+      join(options.out, `${stem}.confusion.svg`),
+      confusionSvg(test, `${stem}: held-out test calls`),
+    );
     await writeFile(reportPath, reportMarkdown(stem, manifest, test, validation, audioS, cpuS));
     if (options.makeDefault) {
-      await writeFile(join(options.out, 'default.json'), `${JSON.stringify({ manifest: `${stem}.manifest.json` })}\n`);
+      await writeFile(
+        join(options.out, 'default.json'),
+        `${JSON.stringify({ manifest: `${stem}.manifest.json` })}\n`,
+      );
     }
     return { manifestPath, manifest, reportPath };
   } finally {
@@ -191,21 +224,29 @@ function windowLabel(call: LabelledCall, mediaS: number): number {
 }
 
 function summary(report: ReturnType<typeof evaluateCalls>) {
-  return { calls: report.calls, legit_false_alarm_rate: report.legit_false_alarm_rate, classes: report.classes };
+  return {
+    calls: report.calls,
+    legit_false_alarm_rate: report.legit_false_alarm_rate,
+    classes: report.classes,
+  };
 }
 
 async function checkPython(python: string): Promise<void> {
   try {
     await run(python, ['-c', 'import torch, numpy']);
   } catch {
-    throw new Error(`${python} cannot import torch and numpy: run scripts/setup.sh --train (Debian python3-torch python3-numpy)`);
+    throw new Error(
+      `${python} cannot import torch and numpy: run scripts/setup.sh --train (Debian python3-torch python3-numpy)`,
+    );
   }
 }
 
 async function latestVersion(dir: string, name: string): Promise<number> {
   let latest = 0;
   for (const file of await readdir(dir).catch(() => [] as string[])) {
-    const m = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)\\.manifest\\.json$`).exec(file);
+    const m = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d+)\\.manifest\\.json$`).exec(
+      file,
+    );
     if (m) latest = Math.max(latest, Number(m[1]));
   }
   return latest;
@@ -259,7 +300,9 @@ function reportMarkdown(
     '|---|---|---|',
     ...Object.keys(m.thresholds).map((c) => `| ${c} | ${m.thresholds[c]} | ${m.persistence[c]} |`),
     '',
-    `Validation: legit false alarms ${pct(validation.legit_false_alarm_rate)}; ${Object.entries(validation.classes)
+    `Validation: legit false alarms ${pct(validation.legit_false_alarm_rate)}; ${Object.entries(
+      validation.classes,
+    )
       .map(([c, v]) => `${c} recall ${pct(v.recall)}`)
       .join(', ')}.`,
     '',

@@ -170,7 +170,8 @@ describe('agreement with meyda on the same frames', () => {
         // Roll-off: meyda's value converted to its bin index agrees within one bin where the Nyquist bin is
         // negligible (the 99% threshold moves with the total); over meyda's bins plus ours it is the same bin.
         const theirBin = Math.round(theirs.spectralRolloff / MEYDA_ROLLOFF_UNIT);
-        if (nyquist / total < 0.002) expect(Math.abs(ours.rolloffHz / BIN_HZ - theirBin)).toBeLessThanOrEqual(1);
+        if (nyquist / total < 0.002)
+          expect(Math.abs(ours.rolloffHz / BIN_HZ - theirBin)).toBeLessThanOrEqual(1);
         let cumulative = 0;
         let accountedBin = 0;
         for (; accountedBin < theirs.amplitudeSpectrum.length; accountedBin++) {

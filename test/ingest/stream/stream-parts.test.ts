@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallMedia } from '../../../src/ingest/call-media.ts';
+import { createEncoder } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
 import { RX } from '../../../src/ingest/media-sink.ts';
 import {
@@ -143,4 +144,39 @@ describe('CallMedia lifecycle', () => {
     expect(media.drops[DROP.truncated]).toBe(2);
     expect(media.failures).toBe(0);
   });
+});
+
+describe('CallMedia with every decodable codec of the registry', () => {
+  const cases = [
+    { codec: 'pcma', pt: 8, clock: 8000 },
+    { codec: 'g722', pt: 9, clock: 8000 },
+    { codec: 'opus', pt: 96, clock: 48000 },
+    { codec: 'l16', pt: 97, clock: 8000 },
+  ] as const;
+  for (const { codec, pt, clock } of cases) {
+    it(`${codec}: one 20 ms frame per packet at the level sent`, () => {
+      const encoder = createEncoder(codec, pt);
+      const sink = new RecordingSink();
+      const media = new CallMedia(sink);
+      const pcm = new Int16Array(160);
+      const amplitude = 8000;
+      for (let n = 0; n < 50; n++) {
+        for (let i = 0; i < 160; i++)
+          pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * 440 * (n * 160 + i)) / 8000));
+        const payload = encoder.encode(pcm, 8000);
+        const bytes = rtpPacket({ sequence: n, timestamp: (n * clock) / 50, payloadType: pt, payload });
+        expect(media.pushPacket(RX, bytes, 0, bytes.length, n * 20)).toBe(0);
+        media.flush(n * 20);
+      }
+      media.end();
+      expect(media.stats[RX].codec).toBe(codec);
+      expect(media.failures).toBe(0);
+      expect(sink.indices[RX].length).toBe(50);
+      // Past codec start-up, the level is the sine's RMS (amplitude / sqrt 2) within codec error.
+      for (let f = 10; f < 50; f++) {
+        expect(sink.rms(RX, f)).toBeGreaterThan((amplitude / Math.SQRT2) * 0.7);
+        expect(sink.rms(RX, f)).toBeLessThan((amplitude / Math.SQRT2) * 1.3);
+      }
+    });
+  }
 });
