@@ -28,6 +28,8 @@ export interface CallPlan {
   /** rx (far end) and tx (Telnyx side); null tx = mono recording. */
   legs: [Float32Array, Float32Array | null];
   delivery: Delivery;
+  /** card_entry: media time the last card digit ends (the card rule's deadline runs from here). */
+  lastDigitS?: number;
   /** Digits to send as RFC 4733 telephone-events instead of audio (pcap delivery only). */
   telephoneEvents?: { leg: Leg; digits: KeyedDigit[] };
 }

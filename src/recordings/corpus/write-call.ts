@@ -38,6 +38,7 @@ export async function writeCallPlan(out: string, index: number, plan: CallPlan):
     onset_s: round3(plan.onsetS),
     campaign: plan.campaign,
     scenario: plan.scenario,
+    last_digit_s: plan.lastDigitS === undefined ? undefined : round3(plan.lastDigitS),
   };
   await writeFile(`${base}.json`, `${JSON.stringify(label)}\n`);
   return path;
@@ -65,7 +66,11 @@ function callPackets(
       firstTimestamp,
     });
     const events = plan.telephoneEvents?.leg === leg ? plan.telephoneEvents.digits : [];
-    if (events.length > 0) packets = interleaveEvents(packets, events, ssrc, firstSequence, firstTimestamp);
+    if (events.length > 0) {
+      // RFC 4733 §2.1: telephone-event uses the audio codec's RTP clock (48 kHz for Opus, 8 kHz for the others).
+      const clockRate = delivery.codec === 'opus' ? 48000 : 8000;
+      packets = interleaveEvents(packets, events, ssrc, firstSequence, firstTimestamp, clockRate);
+    }
     const dstPort = delivery.strep ? STREP_PORT : RX_PORT + leg;
     for (const packet of packets) {
       if (rng.chance(delivery.lossRate)) continue;
@@ -82,7 +87,7 @@ function callPackets(
 
 /**
  * Adds RFC 4733 packets to a leg's audio packets. The clock rate of telephone-event follows the audio codec's
- * RTP clock (8000 for the codecs here); sequence numbers are renumbered so the merged stream counts up.
+ * RTP clock; sequence numbers are renumbered so the merged stream counts up.
  */
 function interleaveEvents(
   audio: RtpDatagram[],
@@ -90,13 +95,14 @@ function interleaveEvents(
   ssrc: number,
   firstSequence: number,
   firstTimestamp: number,
+  clockRate: number,
 ): RtpDatagram[] {
   const events = telephoneEventPackets(
     digits,
     TELEPHONE_EVENT_PT,
     ssrc,
-    (s) => (firstTimestamp + Math.round(s * 8000)) >>> 0,
-    8000,
+    (s) => (firstTimestamp + Math.round(s * clockRate)) >>> 0,
+    clockRate,
   );
   const merged = [...audio, ...events].sort((a, b) => a.timeMs - b.timeMs);
   for (let i = 0; i < merged.length; i++) {

@@ -26,9 +26,12 @@ const PERSISTENCE = [1, 2, 3, 4, 5, 6];
 
 /**
  * Picks, per fraud class, the threshold and persistence the policy will use, on validation calls and through the
- * real policy code. Objective: catch the class (call-level recall), with legit false alarms weighted 10x and
- * other-class confusion 2x, and a small preference for speed (ties go to the faster setting).
+ * real policy code. Settings that keep this class's legit false alarms within LEGIT_BUDGET are preferred; among
+ * them the objective is call-level recall, with other-class confusion weighted 2x and a small preference for
+ * speed. When no setting meets the budget, legit false alarms count 10x in the objective instead.
  */
+const LEGIT_BUDGET = 0.005;
+
 export function chooseThresholds(
   classes: readonly string[],
   calls: readonly ScoredCall[],
@@ -81,7 +84,8 @@ export function chooseThresholds(
                 0.5,
               )
             : 60;
-        const objective = recall - 10 * legitRate - 2 * otherRate - 0.002 * median;
+        const withinBudget = legitRate <= LEGIT_BUDGET;
+        const objective = (withinBudget ? 100 : 0) + recall - 10 * legitRate - 2 * otherRate - 0.002 * median;
         if (!best || objective > best.objective + 1e-9) {
           best = {
             threshold: round(threshold),

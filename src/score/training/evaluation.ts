@@ -7,6 +7,8 @@ export interface JudgedCall {
   call: string;
   label: string;
   onsetS: number;
+  /** card_entry: end of the last digit; its time to detect counts from here (the number is not complete before). */
+  lastDigitS?: number;
   scenario?: string;
   decisions: AlertDecision[];
 }
@@ -15,7 +17,7 @@ export interface ClassMetrics {
   calls: number;
   precision: number | null;
   recall: number | null;
-  /** Seconds from onset to the first alert of the right kind, over the calls where it came. */
+  /** Seconds from onset (card_entry: from the last digit) to the first alert of the right kind, where it came. */
   ttd_median_s: number | null;
   ttd_p90_s: number | null;
 }
@@ -48,7 +50,7 @@ export function evaluateCalls(calls: readonly JudgedCall[]): EvaluationReport {
     );
     if (first && c.label !== 'legit') {
       ttd[c.label] ??= [];
-      ttd[c.label].push(Math.max(0, first.mediaS - c.onsetS));
+      ttd[c.label].push(Math.max(0, first.mediaS - (c.lastDigitS ?? c.onsetS)));
     }
   }
   const classes: Record<string, ClassMetrics> = {};

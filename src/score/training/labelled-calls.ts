@@ -7,6 +7,8 @@ export const labelSchema = z.object({
   label: z.enum(['legit', 'robocall', 'pumping', 'fax_modem', 'card_entry']),
   onset_s: z.number().min(0).default(0),
   campaign: z.string().optional(),
+  /** card_entry: when the last digit ends (extra field written by `forkguard corpus`). */
+  last_digit_s: z.number().min(0).optional(),
 });
 export type CallLabel = z.infer<typeof labelSchema> & { scenario?: string };
 

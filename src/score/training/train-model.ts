@@ -166,6 +166,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           call: c.call,
           label: c.label.label,
           onsetS: c.label.onset_s,
+          lastDigitS: c.label.last_digit_s,
           scenario: c.label.scenario,
           decisions: judgeCall(analyses[i], scored[i].probs, classCount, manifest),
         }));
@@ -289,6 +290,8 @@ function reportMarkdown(
       ([cls, c]) =>
         `| ${cls} | ${c.calls} | ${pct(c.precision)} | ${pct(c.recall)} | ${c.ttd_median_s ?? 'n/a'} s | ${c.ttd_p90_s ?? 'n/a'} s |`,
     ),
+    '',
+    'Time to detect counts from the label\'s `onset_s`; for card_entry from the end of the last digit (`last_digit_s`).',
     '',
     `Legit calls with any alert: **${pct(test.legit_false_alarm_rate)}** (${test.legit_false_alarms.length} of ${test.classes.legit.calls}).`,
     '',

@@ -52,6 +52,7 @@ async function cardEntry(ctx: ScenarioContext, asEvents: boolean): Promise<Scena
     label: 'card_entry',
     scenario: asEvents ? `card_entry/rfc4733_${digits.length}` : `card_entry/inband_${digits.length}`,
     onsetS,
+    lastDigitS: onsetS + keyed[keyed.length - 1].startS + keyed[keyed.length - 1].durS,
     legs: tl.finish(end + rng.uniform(1, 3)),
     telephoneEvents: asEvents ? { leg: caller.leg, digits: shifted } : undefined,
     requiresPackets: asEvents,

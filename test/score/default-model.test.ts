@@ -1,0 +1,78 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FEATURE_NAMES } from '../../src/dsp/feature-names.ts';
+import { chooseScenario, planCall } from '../../src/recordings/corpus/generate-corpus.ts';
+import { Prng, callSeed } from '../../src/recordings/corpus/prng.ts';
+import { TtsCache } from '../../src/recordings/corpus/tts.ts';
+import { writeCallPlan } from '../../src/recordings/corpus/write-call.ts';
+import { findRecordedCalls } from '../../src/recordings/recorded-call.ts';
+import { analyzeCalls } from '../../src/score/analyze-calls.ts';
+import { assertFeaturesMatch, defaultManifestPath, loadManifest, MODEL_CLASSES } from '../../src/score/model-manifest.ts';
+import { OnnxScorer } from '../../src/score/onnx-scorer.ts';
+
+// Calls the committed model has never seen: a corpus seed no training run used.
+const UNSEEN_SEED = 987_654;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fg-default-model-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the committed default model', () => {
+  it('has a manifest that matches the running feature extractor exactly (names, order, count)', async () => {
+    const manifest = await loadManifest(await defaultManifestPath());
+    expect(manifest.features).toEqual([...FEATURE_NAMES]);
+    expect(manifest.input.features).toBe(FEATURE_NAMES.length);
+    expect(() => assertFeaturesMatch(manifest, FEATURE_NAMES)).not.toThrow();
+    expect(manifest.classes).toEqual([...MODEL_CLASSES]);
+    for (const cls of MODEL_CLASSES.slice(1)) {
+      expect(manifest.thresholds[cls]).toBeGreaterThan(0);
+      expect(manifest.persistence[cls]).toBeGreaterThanOrEqual(1);
+    }
+    expect(manifest.training).toHaveProperty('corpus.sha256');
+    expect(manifest.metrics).toHaveProperty('test.classes');
+  });
+
+  it('loads in onnxruntime and returns one probability distribution per window of a batch', async () => {
+    const scorer = await OnnxScorer.load(await defaultManifestPath());
+    const window = new Float32Array(FEATURE_NAMES.length);
+    for (let i = 0; i < 5; i++) scorer.add(window);
+    const probs = await scorer.run();
+    expect(probs.length).toBe(5 * MODEL_CLASSES.length);
+    for (let r = 0; r < 5; r++) {
+      let sum = 0;
+      for (let c = 0; c < MODEL_CLASSES.length; c++) sum += probs[r * MODEL_CLASSES.length + c];
+      expect(sum).toBeCloseTo(1, 4);
+    }
+    await scorer.close();
+  });
+
+  it('calls an unseen fax call fax_modem and an unseen card call card_entry', async () => {
+    const tts = new TtsCache(join(dir, '.tts-cache'));
+    const wanted = new Set(['fax_modem', 'card_entry']);
+    for (let i = 0; wanted.size > 0 && i < 300; i++) {
+      const { label } = chooseScenario(new Prng(callSeed(UNSEEN_SEED, i)));
+      if (!wanted.has(label)) continue;
+      wanted.delete(label);
+      await writeCallPlan(dir, i, await planCall(i, UNSEEN_SEED, tts, 4));
+    }
+    const calls = await findRecordedCalls([dir]);
+    const results = [];
+    for await (const r of analyzeCalls(calls, {
+      manifestPath: await defaultManifestPath(),
+      crossCallReplay: false,
+      includeEvents: false,
+    })) {
+      results.push(r);
+    }
+    expect(results.map((r) => [r.call.split('/')[0], r.verdict])).toEqual([
+      ['card_entry', 'card_entry'],
+      ['fax_modem', 'fax_modem'],
+    ]);
+  }, 120_000);
+});
