@@ -1,13 +1,4 @@
-/**
- * Full per-call DSP (both legs: frame features, DTMF and tone detectors, fingerprints, loop detector, conversation,
- * window aggregation) in x real time per call, against the per-frame FrameAnalyzer alone on the same frames
- * (the baseline measured in the same run); then 10^6 frames through one call for heap growth and GC count.
- * Run: npx tsx bench/call-analyzer.bench.ts   (JSON: bench/results/call-analyzer.json)
- */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -16,32 +7,10 @@ import { MemoryReplayIndex } from '../src/dsp/fingerprint/memory-replay-index.ts
 import { FrameAnalyzer } from '../src/dsp/frame/frame-analyzer.ts';
 import { FrameFeatures } from '../src/dsp/frame/frame-features.ts';
 import { FRAME_SAMPLES, RX, TX } from '../src/ingest/media-sink.ts';
+import { speech } from '../test/dsp/call/audio-fixtures.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-function speech(text: string, voice: string): Int16Array {
-  const dir = mkdtempSync(join(tmpdir(), 'fg-bench-'));
-  try {
-    execFileSync('espeak-ng', ['-v', voice, '-w', join(dir, 's.wav'), text]);
-    execFileSync('sox', [
-      join(dir, 's.wav'),
-      '-r',
-      '8000',
-      '-e',
-      'signed',
-      '-b',
-      '16',
-      '-t',
-      'raw',
-      join(dir, 's.raw'),
-    ]);
-    const b = readFileSync(join(dir, 's.raw'));
-    return new Int16Array(b.buffer, b.byteOffset, b.length >> 1).slice();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** Frames of a leg: speech, a pause, then low noise, cycled. */
 function legFrames(pcm: Int16Array, silenceS: number, seed: number): Int16Array[] {
@@ -62,14 +31,17 @@ function legFrames(pcm: Int16Array, silenceS: number, seed: number): Int16Array[
 }
 
 const rxFrames = legFrames(
-  speech(
-    'Hello, this is a message about your account. Please press one to speak with an agent now.',
-    'en-us',
-  ),
+  speech('Hello, this is a message about your account. Please press one to speak with an agent now.', {
+    voice: 'en-us',
+  }),
   1.5,
   7,
 );
-const txFrames = legFrames(speech('Hello? Who is this? I did not ask for any call.', 'en-us+f3'), 3, 11);
+const txFrames = legFrames(
+  speech('Hello? Who is this? I did not ask for any call.', { voice: 'en-us+f3' }),
+  3,
+  11,
+);
 const quiet: CallAnalyzerListener = { onWindow() {}, onEvent() {}, onEnd() {} };
 
 function cpuSeconds(): number {

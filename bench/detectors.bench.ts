@@ -35,9 +35,9 @@ import {
   whiteNoise,
 } from '../test/dsp/detectors/signals.ts';
 import { espeakSpeech } from '../test/dsp/detectors/speech.ts';
+import { cpuSeconds, FRAME_S, type Rate, rate } from './frame-rate.ts';
 
 const FRAME = 160;
-const FRAME_S = 0.02;
 const ROUNDS = 3;
 const SAMPLE_RATE = 8000;
 
@@ -76,27 +76,6 @@ const mixSignal = concat(
 mixInto(mixSignal, whiteNoise(mixSignal.length / SAMPLE_RATE, -60, 21));
 const mixFrames = framesOf(toPcm(mixSignal));
 const loudFrames = framesOf(toPcm(whiteNoise(30, -20, 22)));
-
-interface Rate {
-  frames: number;
-  cpuS: number;
-  nsPerFrame: number;
-  xRealTime: number;
-}
-
-function cpuSeconds(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1e6;
-}
-
-function rate(framesDone: number, cpuS: number): Rate {
-  return {
-    frames: framesDone,
-    cpuS,
-    nsPerFrame: (cpuS * 1e9) / framesDone,
-    xRealTime: (framesDone * FRAME_S) / cpuS,
-  };
-}
 
 function runOurs(frames: Int16Array[], n: number): Rate {
   const listener = new CountingListener();

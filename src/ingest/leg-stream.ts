@@ -54,6 +54,7 @@ export const REORDER_SLOTS = 16;
 export const MAX_PAYLOAD_BYTES = 1500;
 export const MAX_TIMESTAMP_GAP_MS = 4000;
 export const MAX_TIMESTAMP_OVERLAP_SAMPLES = FRAME_SAMPLES;
+const MAX_TIMESTAMP_GAP_SAMPLES = (MAX_TIMESTAMP_GAP_MS * SAMPLE_RATE) / 1000;
 /**
  * A leg without packets for this long is idle and is advanced with silence to this far behind the clock: well
  * beyond network jitter (so a delayed packet is not overtaken) and short enough for live conversation features.
@@ -78,7 +79,9 @@ const GAP_COMFORT_NOISE = 2;
 
 /** Signed distance from the extended sequence number `reference` to the 16-bit `sequence`, in -32768..32767. */
 function sequenceStep(sequence: number, reference: number): number {
-  return ((sequence - (reference % 65536) + 98304) % 65536) - 32768;
+  // Masks rather than `%`: extended numbers are non-negative integers, and `& 0xffff` is their value mod 65536
+  // even past 2^31 (ToInt32 wraps mod 2^32, a multiple of 65536).
+  return ((sequence - (reference & 0xffff) + 98304) & 0xffff) - 32768;
 }
 
 export type DecoderFactory = (codec: DecodableCodec) => PayloadDecoder;
@@ -461,7 +464,7 @@ export class LegStream implements EventClock {
     }
     const timestamp = this.slotTimestamp[slot];
     let gap = this.positionOf(timestamp) - this.frames.position;
-    if (gap > (MAX_TIMESTAMP_GAP_MS * SAMPLE_RATE) / 1000 || gap < -MAX_TIMESTAMP_OVERLAP_SAMPLES) {
+    if (gap > MAX_TIMESTAMP_GAP_SAMPLES || gap < -MAX_TIMESTAMP_OVERLAP_SAMPLES) {
       this.resyncs++;
       this.anchor(slot, clockRate);
       gap = this.anchorSample - this.frames.position;
@@ -496,6 +499,8 @@ export class LegStream implements EventClock {
 
   private positionOf(timestamp: number): number {
     const offset = (timestamp - this.anchorTimestamp) | 0;
+    // 8 kHz clocks (G.711, G.722, L16 narrowband) map one to one: the same value as the scaled form, no division.
+    if (this.clockRate === SAMPLE_RATE) return this.anchorSample + offset;
     return this.anchorSample + Math.round((offset * SAMPLE_RATE) / this.clockRate);
   }
 

@@ -11,6 +11,10 @@ export const FADE_SAMPLES = 480;
 export const CONCEAL_MAX_FRAME = 960;
 const MAX_FRAME = CONCEAL_MAX_FRAME;
 
+/** Gain of the d-th concealed sample (d from 0): 1 - (d + 1) / FADE_SAMPLES. */
+const FADE_GAIN = new Float64Array(FADE_SAMPLES);
+for (let d = 0; d < FADE_SAMPLES; d++) FADE_GAIN[d] = 1 - (d + 1) / FADE_SAMPLES;
+
 export class RepeatFadeConcealer {
   /** The frame to repeat. Decoders may write it directly while decoding, then call commit(). */
   readonly last = new Int16Array(MAX_FRAME);
@@ -33,17 +37,22 @@ export class RepeatFadeConcealer {
   conceal(samples: number, out: Int16Array): number {
     const n = samples < MAX_FRAME ? Math.max(samples, 0) : MAX_FRAME;
     const period = this.lastLength;
-    let done = this.concealed;
-    for (let i = 0; i < n; i++) {
-      if (period === 0 || done >= FADE_SAMPLES) {
-        out[i] = 0;
-      } else {
-        const gain = 1 - (done + 1) / FADE_SAMPLES;
-        out[i] = Math.round(this.last[done % period] * gain);
+    const start = this.concealed;
+    const last = this.last;
+    let i = 0;
+    if (period > 0 && start < FADE_SAMPLES) {
+      // Faded repeats until the fade reaches zero; the gain table and a wrapping index replace a division and a
+      // modulo per sample (same values: the table holds exactly the gains the formula gives).
+      const faded = Math.min(n, FADE_SAMPLES - start);
+      let at = start % period;
+      for (; i < faded; i++) {
+        out[i] = Math.round(last[at] * FADE_GAIN[start + i]);
+        at++;
+        if (at === period) at = 0;
       }
-      done++;
     }
-    this.concealed = done;
+    if (i < n) out.fill(0, i, n);
+    this.concealed = start + n;
     return n;
   }
 
