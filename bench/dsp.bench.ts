@@ -1,6 +1,7 @@
 /**
  * Per-frame DSP throughput per leg: FrameAnalyzer's full feature set vs meyda's six spectral features on the same
- * 256-point, 20 ms-hop frames, measured in the same run; then 10^6 frames for heap growth and GC count (zero
+ * 256-point, 20 ms-hop frames, measured in the same run; the spectral floor (window + FFT + magnitudes) with fft.js
+ * and with the hand-written RealFft that FrameAnalyzer uses; then 10^6 frames for heap growth and GC count (zero
  * steady-state allocation).
  *
  *   npx tsx bench/dsp.bench.ts            (writes bench/results/dsp.json)
@@ -13,13 +14,14 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import FFT from 'fft.js';
 import Meyda from 'meyda';
+import { RealFft } from '../src/dsp/fft/real-fft.ts';
 import { FrameAnalyzer } from '../src/dsp/frame/frame-analyzer.ts';
 import { FrameFeatures } from '../src/dsp/frame/frame-features.ts';
 import { concat, hothNoise, mix, speechLike, toPcm } from '../test/dsp/frame/signals.ts';
+import { cpuSeconds, FRAME_S, type Rate, rate } from './frame-rate.ts';
 
 const FRAME = 160;
 const FFT_SIZE = 256;
-const FRAME_S = 0.02;
 const MEYDA_FEATURES = [
   'rms',
   'zcr',
@@ -74,27 +76,6 @@ meyda.bufferSize = FFT_SIZE;
 meyda.sampleRate = 8000;
 meyda.windowingFunction = 'hanning';
 
-interface Rate {
-  frames: number;
-  cpuS: number;
-  nsPerFrame: number;
-  xRealTime: number;
-}
-
-function cpuSeconds(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1e6;
-}
-
-function rate(framesDone: number, cpuS: number): Rate {
-  return {
-    frames: framesDone,
-    cpuS,
-    nsPerFrame: (cpuS * 1e9) / framesDone,
-    xRealTime: (framesDone * FRAME_S) / cpuS,
-  };
-}
-
 function runAnalyzer(analyzer: FrameAnalyzer, out: FrameFeatures, n: number): Rate {
   const start = process.cpuUsage();
   for (let i = 0; i < n; i++) analyzer.process(frames[i % frameCount], out);
@@ -112,21 +93,38 @@ function runMeyda(n: number): Rate {
   return rate(n, cpuSeconds(start));
 }
 
+const hann = new Float64Array(FFT_SIZE);
+for (let i = 0; i < FFT_SIZE; i++) hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (FFT_SIZE - 1));
+// Both FFT paths read the same 256-sample blocks as Float64 (FrameAnalyzer's history is Float64).
+const blocks64 = blocks.map((b) => Float64Array.from(b));
+
 /** The floor any FFT-based analyzer pays: Hann window, fft.js realTransform, magnitudes. */
-function runFftOnly(n: number): Rate {
+function runFftJs(n: number): Rate {
   const fft = new FFT(FFT_SIZE);
   const input = new Float64Array(FFT_SIZE);
   const complex = new Float64Array(2 * FFT_SIZE);
   const mags = new Float32Array(FFT_SIZE / 2 + 1);
-  const w = new Float64Array(FFT_SIZE);
-  for (let i = 0; i < FFT_SIZE; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (FFT_SIZE - 1));
   const start = process.cpuUsage();
   for (let i = 0; i < n; i++) {
-    const b = blocks[i % blocks.length];
-    for (let j = 0; j < FFT_SIZE; j++) input[j] = b[j] * w[j];
+    const b = blocks64[i % blocks64.length];
+    for (let j = 0; j < FFT_SIZE; j++) input[j] = b[j] * hann[j];
     fft.realTransform(complex, input);
     for (let k = 0; k <= FFT_SIZE / 2; k++)
       mags[k] = Math.sqrt(complex[2 * k] ** 2 + complex[2 * k + 1] ** 2);
+  }
+  return rate(n, cpuSeconds(start));
+}
+
+/** The same floor with the hand-written RealFft (window fused into its load pass). */
+function runRealFft(n: number): Rate {
+  const fft = new RealFft(FFT_SIZE);
+  const re = fft.re;
+  const im = fft.im;
+  const mags = new Float32Array(FFT_SIZE / 2 + 1);
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    fft.transform(blocks64[i % blocks64.length], 0, hann);
+    for (let k = 0; k <= FFT_SIZE / 2; k++) mags[k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
   }
   return rate(n, cpuSeconds(start));
 }
@@ -143,23 +141,28 @@ const everyFrame = new FrameAnalyzer({ pitchEveryFrame: true });
 runAnalyzer(analyzer, features, 20_000);
 runAnalyzer(everyFrame, features, 20_000);
 runMeyda(3_000);
-runFftOnly(20_000);
+runFftJs(20_000);
+runRealFft(20_000);
 
 // Interleaved rounds so that load from other processes hits both sides alike; the median round is reported.
 const ours: Rate[] = [];
 const oursEveryFrame: Rate[] = [];
 const theirs: Rate[] = [];
-const fftOnly: Rate[] = [];
+const fftJsOnly: Rate[] = [];
+const realFftOnly: Rate[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   ours.push(runAnalyzer(analyzer, features, 150_000));
   oursEveryFrame.push(runAnalyzer(everyFrame, features, 150_000));
   theirs.push(runMeyda(25_000));
-  fftOnly.push(runFftOnly(150_000));
+  fftJsOnly.push(runFftJs(150_000));
+  realFftOnly.push(runRealFft(150_000));
 }
 const full = median(ours);
 const fullEveryFrame = median(oursEveryFrame);
 const meydaRate = median(theirs);
-const fftRate = median(fftOnly);
+const fftJsRate = median(fftJsOnly);
+const realFftRate = median(realFftOnly);
+const realFftVsFftJs = fftJsRate.nsPerFrame / realFftRate.nsPerFrame;
 const ratioVsMeyda = full.xRealTime / meydaRate.xRealTime;
 const ratioEveryFrameVsMeyda = fullEveryFrame.xRealTime / meydaRate.xRealTime;
 
@@ -205,7 +208,8 @@ const table = [
   ['FrameAnalyzer (full per-frame set)', full],
   ['FrameAnalyzer, pitch on every frame', fullEveryFrame],
   ['meyda (6 spectral features)', meydaRate],
-  ['window + fft.js + magnitudes only', fftRate],
+  ['window + fft.js + magnitudes only', fftJsRate],
+  ['window + RealFft + magnitudes only', realFftRate],
 ] as const;
 console.log(
   `\nDSP per-frame, per leg (8 kHz, 20 ms frames, 256-point FFT); median of ${ROUNDS} interleaved rounds`,
@@ -218,6 +222,9 @@ for (const [name, r] of table) {
 }
 console.log(
   `ratio FrameAnalyzer / meyda: ${ratioVsMeyda.toFixed(2)}x (pitch on every frame: ${ratioEveryFrameVsMeyda.toFixed(2)}x); targets >= 5x meyda, >= 5000x real time`,
+);
+console.log(
+  `hand-written RealFft vs fft.js (window + FFT + magnitudes): ${realFftVsFftJs.toFixed(2)}x (equality: test/dsp/frame/real-fft.test.ts)`,
 );
 console.log(
   `signal: ${(frameCount * FRAME_S).toFixed(0)} s talker with pauses over speech-shaped noise, ${(100 * foregroundShare).toFixed(0)}% of frames above the noise floor`,
@@ -248,7 +255,9 @@ const result = {
   frameAnalyzerPitchEveryFrame: fullEveryFrame,
   foregroundShare,
   meydaSixFeatures: meydaRate,
-  fftOnly: fftRate,
+  fftJsOnly: fftJsRate,
+  realFftOnly: realFftRate,
+  realFftVsFftJs,
   ratioVsMeyda,
   ratioEveryFrameVsMeyda,
   targets: { xRealTime: 5000, ratioVsMeyda: 5 },
@@ -262,7 +271,13 @@ const result = {
     heapBytesPerFrameAfterFirstChunk: bytesPerFrame,
     heapAfterEachChunk: Array.from(heapAfterChunk),
   },
-  allRounds: { frameAnalyzer: ours, frameAnalyzerPitchEveryFrame: oursEveryFrame, meyda: theirs, fftOnly },
+  allRounds: {
+    frameAnalyzer: ours,
+    frameAnalyzerPitchEveryFrame: oursEveryFrame,
+    meyda: theirs,
+    fftJsOnly,
+    realFftOnly,
+  },
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/dsp.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);

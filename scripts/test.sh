@@ -3,7 +3,7 @@
 # Redis and real loopback sockets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --corpus
+scripts/setup.sh --corpus --train
 npx biome check .
 npx tsc --noEmit -p tsconfig.json
 npx vitest run "$@"

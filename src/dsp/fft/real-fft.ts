@@ -1,30 +1,273 @@
-import FFT from 'fft.js';
-
 /**
- * Forward FFT of a real block via fft.js (radix-4, precomputed twiddles, a real-input path). The output buffer is
- * allocated here and reused, so a transform allocates nothing.
+ * Forward FFT of a real, windowed block, for one fixed power-of-two size chosen at construction.
+ *
+ * The per-frame analysis runs one 256-point transform per leg every 20 ms, so this is hand-written for that single
+ * job rather than taken from fft.js (which it is tested against, test/dsp/frame/real-fft.test.ts, and measured
+ * against, bench/dsp.bench.ts): the N real samples are packed as N/2 complex values z[n] = x[2n] + i x[2n+1] and
+ * transformed by an N/2-point complex FFT (decimation in time: one 8-point pass, then radix-4 stages, which touch the
+ * data half as often as radix-2 ones), whose output is split into the N/2 + 1 bins of the real transform. The
+ * window multiply and the bit-reversal permutation happen while the block is loaded, in the same pass as the first
+ * eight-point butterflies, and every twiddle and index is tabulated in the constructor, so a transform allocates
+ * nothing and computes no trigonometry.
+ *
+ * Output: re[k], im[k] for k = 0..N/2, X[k] = sum_n w[n] x[n] e^(-2 pi i k n / N) (unnormalised, fft.js's
+ * convention).
  */
+const SQRT_HALF = Math.SQRT1_2;
+
 export class RealFft {
   readonly size: number;
   /** Valid output bins: DC to Nyquist inclusive. */
   readonly binCount: number;
-  private readonly fft: FFT;
-  /** Interleaved re/im output of fft.js; only bins 0..size/2 are filled by realTransform. */
-  private readonly complex: Float64Array;
+  /** Real and imaginary parts of bins 0..size/2. */
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+
+  /** Complex size M = N/2. */
+  private readonly half: number;
+  /** Packed input index (of M) loaded into each position, in bit-reversed order. */
+  private readonly bitReversed: Int32Array;
+  /** W^j, W^2j, W^3j with W = exp(-2 pi i / 4q) for the radix-4 stage of sub-size q, stored at [q + j], j < q. */
+  private readonly twiddleRe: Float64Array;
+  private readonly twiddleIm: Float64Array;
+  private readonly twiddle2Re: Float64Array;
+  private readonly twiddle2Im: Float64Array;
+  private readonly twiddle3Re: Float64Array;
+  private readonly twiddle3Im: Float64Array;
+  /** cos and sin of 2 pi k / N, k = 0..M/2, for splitting the packed transform into the real one. */
+  private readonly splitCos: Float64Array;
+  private readonly splitSin: Float64Array;
+  private readonly zr: Float64Array;
+  private readonly zi: Float64Array;
 
   constructor(size: number) {
+    // N/2 = 8 * 4^k: one 8-point pass, then radix-4 stages only.
+    const stages = (Math.log2(size) - 4) / 2;
+    if (!Number.isInteger(stages) || stages < 0) {
+      throw new RangeError(`RealFft size must be 16 * 4^k (16, 64, 256, 1024, ...), got ${size}`);
+    }
     this.size = size;
-    this.binCount = size / 2 + 1;
-    this.fft = new FFT(size);
-    this.complex = new Float64Array(2 * size);
+    const m = size / 2;
+    this.half = m;
+    this.binCount = m + 1;
+    this.re = new Float64Array(m + 1);
+    this.im = new Float64Array(m + 1);
+    this.zr = new Float64Array(m);
+    this.zi = new Float64Array(m);
+    const bits = Math.log2(m);
+    this.bitReversed = new Int32Array(m);
+    for (let i = 0; i < m; i++) {
+      let r = 0;
+      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+      this.bitReversed[i] = r;
+    }
+    this.twiddleRe = new Float64Array(m);
+    this.twiddleIm = new Float64Array(m);
+    this.twiddle2Re = new Float64Array(m);
+    this.twiddle2Im = new Float64Array(m);
+    this.twiddle3Re = new Float64Array(m);
+    this.twiddle3Im = new Float64Array(m);
+    for (let q = 8; q < m; q <<= 2) {
+      for (let j = 0; j < q; j++) {
+        const angle = (-2 * Math.PI * j) / (4 * q);
+        this.twiddleRe[q + j] = Math.cos(angle);
+        this.twiddleIm[q + j] = Math.sin(angle);
+        this.twiddle2Re[q + j] = Math.cos(2 * angle);
+        this.twiddle2Im[q + j] = Math.sin(2 * angle);
+        this.twiddle3Re[q + j] = Math.cos(3 * angle);
+        this.twiddle3Im[q + j] = Math.sin(3 * angle);
+      }
+    }
+    this.splitCos = new Float64Array(m / 2 + 1);
+    this.splitSin = new Float64Array(m / 2 + 1);
+    for (let k = 0; k <= m / 2; k++) {
+      this.splitCos[k] = Math.cos((2 * Math.PI * k) / size);
+      this.splitSin[k] = Math.sin((2 * Math.PI * k) / size);
+    }
   }
 
   /**
-   * Forward transform of `input` (length `size`, already windowed). Returns the reused interleaved re/im buffer;
-   * bins 0..size/2 are valid.
+   * Transforms input[offset .. offset+size) multiplied by window[0 .. size) into `re` and `im` (bins 0..size/2).
    */
-  transform(input: Float64Array): Float64Array {
-    this.fft.realTransform(this.complex, input);
-    return this.complex;
+  transform(input: Float64Array, offset: number, window: Float64Array): void {
+    const m = this.half;
+    const zr = this.zr;
+    const zi = this.zi;
+    const rev = this.bitReversed;
+
+    // Load, window and permute, and the first three radix-2 stages as one 8-point DFT per group of eight outputs
+    // (twiddles 1, -i and (1 - i) / sqrt 2 need no table).
+    for (let g = 0; g < m; g += 8) {
+      // Pairs (p, p + 4): the stage-1 butterflies; their sums and differences feed stage 2.
+      let p = 2 * rev[g];
+      let q = 2 * rev[g + 1];
+      let xr = input[offset + p] * window[p];
+      let xi = input[offset + p + 1] * window[p + 1];
+      let yr = input[offset + q] * window[q];
+      let yi = input[offset + q + 1] * window[q + 1];
+      const a0r = xr + yr;
+      const a0i = xi + yi;
+      const a1r = xr - yr;
+      const a1i = xi - yi;
+      p = 2 * rev[g + 2];
+      q = 2 * rev[g + 3];
+      xr = input[offset + p] * window[p];
+      xi = input[offset + p + 1] * window[p + 1];
+      yr = input[offset + q] * window[q];
+      yi = input[offset + q + 1] * window[q + 1];
+      const b0r = xr + yr;
+      const b0i = xi + yi;
+      const b1r = xr - yr;
+      const b1i = xi - yi;
+      p = 2 * rev[g + 4];
+      q = 2 * rev[g + 5];
+      xr = input[offset + p] * window[p];
+      xi = input[offset + p + 1] * window[p + 1];
+      yr = input[offset + q] * window[q];
+      yi = input[offset + q + 1] * window[q + 1];
+      const c0r = xr + yr;
+      const c0i = xi + yi;
+      const c1r = xr - yr;
+      const c1i = xi - yi;
+      p = 2 * rev[g + 6];
+      q = 2 * rev[g + 7];
+      xr = input[offset + p] * window[p];
+      xi = input[offset + p + 1] * window[p + 1];
+      yr = input[offset + q] * window[q];
+      yi = input[offset + q + 1] * window[q + 1];
+      const d0r = xr + yr;
+      const d0i = xi + yi;
+      const d1r = xr - yr;
+      const d1i = xi - yi;
+      // Stage 2: 4-point DFTs (a, b) and (c, d); the odd term is multiplied by -i: (r, i) -> (i, -r).
+      const e0r = a0r + b0r;
+      const e0i = a0i + b0i;
+      const e2r = a0r - b0r;
+      const e2i = a0i - b0i;
+      const e1r = a1r + b1i;
+      const e1i = a1i - b1r;
+      const e3r = a1r - b1i;
+      const e3i = a1i + b1r;
+      const f0r = c0r + d0r;
+      const f0i = c0i + d0i;
+      const f2r = c0r - d0r;
+      const f2i = c0i - d0i;
+      const f1r = c1r + d1i;
+      const f1i = c1i - d1r;
+      const f3r = c1r - d1i;
+      const f3i = c1i + d1r;
+      // Stage 3: twiddles W8^j = 1, (1 - i)/sqrt2, -i, -(1 + i)/sqrt2 on the second 4-point DFT.
+      const t1r = SQRT_HALF * (f1r + f1i);
+      const t1i = SQRT_HALF * (f1i - f1r);
+      const t3r = SQRT_HALF * (f3i - f3r);
+      const t3i = -SQRT_HALF * (f3r + f3i);
+      zr[g] = e0r + f0r;
+      zi[g] = e0i + f0i;
+      zr[g + 4] = e0r - f0r;
+      zi[g + 4] = e0i - f0i;
+      zr[g + 1] = e1r + t1r;
+      zi[g + 1] = e1i + t1i;
+      zr[g + 5] = e1r - t1r;
+      zi[g + 5] = e1i - t1i;
+      zr[g + 2] = e2r + f2i;
+      zi[g + 2] = e2i - f2r;
+      zr[g + 6] = e2r - f2i;
+      zi[g + 6] = e2i + f2r;
+      zr[g + 3] = e3r + t3r;
+      zi[g + 3] = e3i + t3i;
+      zr[g + 7] = e3r - t3r;
+      zi[g + 7] = e3i - t3i;
+    }
+
+    // Radix-4 decimation-in-time stages: four consecutive sub-transforms of size q (of the samples = 0, 2, 1, 3
+    // mod 4, the bit-reversed order) combine into one of size 4q. With A_r the sub-transform of residue r times
+    // W^(r j), W = e^(-2 pi i / 4q): X[j + t q] = sum_r A_r (-i)^(r t).
+    const w1r = this.twiddleRe;
+    const w1i = this.twiddleIm;
+    const w2r = this.twiddle2Re;
+    const w2i = this.twiddle2Im;
+    const w3r = this.twiddle3Re;
+    const w3i = this.twiddle3Im;
+    for (let q = 8; q < m; q <<= 2) {
+      const span = 4 * q;
+      for (let start = 0; start < m; start += span) {
+        for (let j = 0; j < q; j++) {
+          const i0 = start + j;
+          const i1 = i0 + q;
+          const i2 = i1 + q;
+          const i3 = i2 + q;
+          const t = q + j;
+          // Residue 0 at i0, residue 2 at i1, residue 1 at i2, residue 3 at i3.
+          const a0r = zr[i0];
+          const a0i = zi[i0];
+          let xr = zr[i2];
+          let xi = zi[i2];
+          let wr = w1r[t];
+          let wi = w1i[t];
+          const a1r = xr * wr - xi * wi;
+          const a1i = xr * wi + xi * wr;
+          xr = zr[i1];
+          xi = zi[i1];
+          wr = w2r[t];
+          wi = w2i[t];
+          const a2r = xr * wr - xi * wi;
+          const a2i = xr * wi + xi * wr;
+          xr = zr[i3];
+          xi = zi[i3];
+          wr = w3r[t];
+          wi = w3i[t];
+          const a3r = xr * wr - xi * wi;
+          const a3i = xr * wi + xi * wr;
+          const s02r = a0r + a2r;
+          const s02i = a0i + a2i;
+          const d02r = a0r - a2r;
+          const d02i = a0i - a2i;
+          const s13r = a1r + a3r;
+          const s13i = a1i + a3i;
+          // -i (A1 - A3)
+          const n13r = a1i - a3i;
+          const n13i = a3r - a1r;
+          zr[i0] = s02r + s13r;
+          zi[i0] = s02i + s13i;
+          zr[i1] = d02r + n13r;
+          zi[i1] = d02i + n13i;
+          zr[i2] = s02r - s13r;
+          zi[i2] = s02i - s13i;
+          zr[i3] = d02r - n13r;
+          zi[i3] = d02i - n13i;
+        }
+      }
+    }
+
+    // Split: with Z = FFT(z), E[k] = (Z[k] + conj Z[M-k]) / 2 is the transform of the even samples and
+    // O[k] = (Z[k] - conj Z[M-k]) / 2i that of the odd ones; X[k] = E[k] + e^(-2 pi i k / N) O[k], and
+    // X[M-k] comes from the same four numbers.
+    const re = this.re;
+    const im = this.im;
+    const cos = this.splitCos;
+    const sin = this.splitSin;
+    re[0] = zr[0] + zi[0];
+    im[0] = 0;
+    re[m] = zr[0] - zi[0];
+    im[m] = 0;
+    for (let k = 1; k <= m / 2; k++) {
+      const ar = zr[k];
+      const ai = zi[k];
+      const br = zr[m - k];
+      const bi = zi[m - k];
+      const er = 0.5 * (ar + br);
+      const ei = 0.5 * (ai - bi);
+      const or = 0.5 * (ai + bi);
+      const oi = -0.5 * (ar - br);
+      const c = cos[k];
+      const s = sin[k];
+      // e^(-i theta) O = (c or + s oi) + i (c oi - s or); for M-k the twiddle is -e^(+i theta) and E, O conjugate.
+      const tr = c * or + s * oi;
+      const ti = c * oi - s * or;
+      re[k] = er + tr;
+      im[k] = ei + ti;
+      re[m - k] = er - tr;
+      im[m - k] = ti - ei;
+    }
   }
 }

@@ -5,9 +5,10 @@
  * boundaries through fields and objects, never as arguments or return values, because a double passed to or from a
  * call that is not inlined is boxed on the heap.
  *
- * Order per frame: time-domain stats -> Hann window over the latest 32 ms -> fft.js realTransform -> one pass for
- * magnitudes and spectral shape -> tonality and telephone-band power -> mel bands -> VAD energy stage -> pitch (only
- * on frames out of the noise floor) -> VAD decision.
+ * Order per frame: time-domain stats -> Hann-windowed 256-point real FFT of the latest 32 ms (RealFft, windowing fused
+ * into its load pass) -> one pass over the 129 bins for power, magnitudes, spectral shape, flux, the telephone-band
+ * power and the two strongest peaks -> mel bands -> VAD energy stage -> pitch (only on frames out of the noise
+ * floor) -> VAD decision.
  */
 
 import * as media from '../../ingest/media-sink.ts';
@@ -15,7 +16,7 @@ import { RealFft } from '../fft/real-fft.ts';
 import type { FrameFeatures } from './frame-features.ts';
 import * as ff from './frame-features.ts';
 import { MelBands } from './mel-bands.ts';
-import { PITCH_HISTORY, PitchTracker } from './pitch-tracker.ts';
+import { PITCH_INPUT, PitchTracker } from './pitch-tracker.ts';
 
 // Imported bindings are live (read through an accessor under some loaders); the hot loops read these plain
 // module constants instead.
@@ -38,7 +39,8 @@ export const CLIP_THRESHOLD = 32000;
 /** Default roll-off point: 95% of the spectral magnitude (85% is common for music; 95% keeps fricatives' tails). */
 export const DEFAULT_ROLLOFF_FRACTION = 0.95;
 
-const HISTORY: number = PITCH_HISTORY; // 40 ms: the pitch tracker's span, which also contains the 32 ms FFT block
+/** The pitch tracker's input (40 ms and its decimation filter's lead-in), which also contains the 32 ms FFT block. */
+const HISTORY: number = PITCH_INPUT;
 const FFT_START = HISTORY - FFT_SIZE;
 const INV_FULL_SCALE = 1 / 32768;
 /** Sum of |X|^2 below this is digital silence (far below one LSB of 16-bit audio); shape features are then 0. */
@@ -73,12 +75,16 @@ export class FrameAnalyzer {
   private readonly rolloffFraction: number;
   private readonly pitchEveryFrame: boolean;
   private readonly fft = new RealFft(FFT_SIZE);
+  /** The two strongest telephone-band peaks of the last frame's power spectrum (-1: none), found in spectralShape. */
+  private peak1 = -1;
+  private peak2 = -1;
+  /** Telephone-band power sum of the last frame (bins TEL_LOW_BIN..TEL_HIGH_BIN). */
+  private bandTotal = 0;
   private readonly window = new Float64Array(FFT_SIZE);
   /** 1 / sum of squared window coefficients: turns |X|^2 into power per bin (Parseval). */
   private readonly invWindowPower: number;
-  /** Latest 40 ms, oldest first; shifted by one frame per call so both the FFT and the pitch search see it unwrapped. */
+  /** Latest 42 ms, oldest first; shifted by one frame per call so both the FFT and the pitch search see it unwrapped. */
   private readonly history = new Float64Array(HISTORY);
-  private readonly fftInput = new Float64Array(FFT_SIZE);
   private readonly power = new Float64Array(BIN_COUNT);
   /** Previous frame's magnitudes and their L2 norm, for flux. */
   private readonly previous = new Float32Array(BIN_COUNT);
@@ -116,10 +122,8 @@ export class FrameAnalyzer {
   process(pcm: Int16Array, out: FrameFeatures): void {
     this.timeDomain(pcm, out);
     const h = this.history;
-    const x = this.fftInput;
-    const w = this.window;
-    for (let i = 0; i < FFT_SIZE; i++) x[i] = h[FFT_START + i] * w[i];
-    this.spectralShape(this.fft.transform(x), out);
+    this.fft.transform(h, FFT_START, this.window);
+    this.spectralShape(out);
     this.tonality(out);
     this.melBands(out);
     const vad = this.vad;
@@ -128,7 +132,7 @@ export class FrameAnalyzer {
     // Frames at the noise floor cannot be speech; their pitch is not searched unless asked for (it is most of the
     // per-frame cost), and reads 0.
     if (vad.foreground || this.pitchEveryFrame) pitch.update(h, FRAME_SAMPLES);
-    else pitch.skip(h, FRAME_SAMPLES);
+    else pitch.skip();
     out.pitchHz = pitch.pitchHz;
     out.voicing = pitch.voicing;
     vad.decide(out);
@@ -139,32 +143,37 @@ export class FrameAnalyzer {
     const h = this.history;
     h.copyWithin(0, FRAME_SAMPLES);
     const base = HISTORY - FRAME_SAMPLES;
+    // Squares of 16-bit samples summed as integers: exact in a double (< 2^38), so the level equals the sum of
+    // squared full-scale-relative samples bit for bit. Zero crossings are counted without a branch (speech and noise
+    // make it unpredictable); the clipping test is a branch that real audio almost never takes.
     let sumSq = 0;
     let clipped = 0;
     let crossings = 0;
     let prev = this.lastSample;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
       const s = pcm[i];
-      const v = s * INV_FULL_SCALE;
-      h[base + i] = v;
-      sumSq += v * v;
+      h[base + i] = s * INV_FULL_SCALE;
+      sumSq += s * s;
       if (s >= CLIP_THRESHOLD || s <= -CLIP_THRESHOLD) clipped++;
       // Sign bits differ: one sample negative, the other >= 0 (zero counts as positive, as in meyda).
-      if ((s ^ prev) < 0) crossings++;
+      crossings += (s ^ prev) >>> 31;
       prev = s;
     }
     this.lastSample = prev;
-    const meanSq = sumSq / FRAME_SAMPLES;
+    const meanSq = (sumSq * INV_FULL_SCALE * INV_FULL_SCALE) / FRAME_SAMPLES;
     out.levelDbfs = meanSq > 1e-12 ? 10 * Math.log10(meanSq) : LEVEL_FLOOR_DBFS;
     out.clipFraction = clipped / FRAME_SAMPLES;
     out.zcr = crossings / FRAME_SECONDS;
   }
 
   /**
-   * Magnitudes, then centroid, spread, roll-off, flatness and flux over bins 0..128 (magnitude-weighted, as in
-   * Peeters 2004 and meyda), in one pass over the transform.
+   * Power and magnitudes, then centroid, spread, roll-off, flatness and flux over bins 0..128 (magnitude-weighted, as
+   * in Peeters 2004 and meyda), in one pass over the transform; the same pass sums the telephone band and finds its
+   * two strongest peaks for tonality().
    */
-  private spectralShape(c: Float64Array, out: FrameFeatures): void {
+  private spectralShape(out: FrameFeatures): void {
+    const re = this.fft.re;
+    const im = this.fft.im;
     const a = this.spectrum;
     const p = this.power;
     const prev = this.previous;
@@ -176,9 +185,9 @@ export class FrameAnalyzer {
     let logSum = 0;
     let product = 1;
     for (let k = 0; k < BIN_COUNT; k++) {
-      const re = c[2 * k];
-      const im = c[2 * k + 1];
-      const pk = re * re + im * im;
+      const r = re[k];
+      const i = im[k];
+      const pk = r * r + i * i;
       const m = Math.sqrt(pk);
       p[k] = pk;
       a[k] = m;
@@ -187,6 +196,7 @@ export class FrameAnalyzer {
       sumK2 += k * k * m;
       energy += pk;
       dot += m * prev[k];
+      prev[k] = m;
       product *= Math.max(m, FLATNESS_FLOOR);
       if ((k & (FLATNESS_GROUP - 1)) === FLATNESS_GROUP - 1) {
         logSum += Math.log(product);
@@ -194,6 +204,7 @@ export class FrameAnalyzer {
       }
     }
     logSum += Math.log(product);
+    this.findPeaks();
 
     const norm = Math.sqrt(energy);
     const prevNorm = this.previousNorm;
@@ -202,7 +213,6 @@ export class FrameAnalyzer {
     if (silent) out.flux = prevNorm > 0 ? 1 : 0;
     else if (prevNorm > 0) out.flux = Math.sqrt(Math.max(0, 2 - (2 * dot) / (norm * prevNorm)));
     else out.flux = 1;
-    prev.set(a);
     this.previousNorm = silent ? 0 : norm;
 
     if (silent) {
@@ -227,32 +237,45 @@ export class FrameAnalyzer {
     out.rolloffHz = k * BIN_HZ;
   }
 
-  /**
-   * Share of telephone-band power within +-2 bins of the two strongest spectral peaks; also hands the band's
-   * mean-square power (relative to full scale) to the VAD.
-   */
-  private tonality(out: FrameFeatures): void {
+  /** Sums the telephone band's power and finds its two strongest peaks, for tonality(). */
+  private findPeaks(): void {
     const p = this.power;
-    let total = 0;
+    let band = 0;
     let best1 = -1;
     let best2 = -1;
     let v1 = 0;
     let v2 = 0;
     for (let k = TEL_LOW_BIN; k <= TEL_HIGH_BIN; k++) {
       const v = p[k];
-      total += v;
-      if (v >= p[k - 1] && v > p[k + 1]) {
+      band += v;
+      // Only a bin above the current second-best can change the result, so the rarely taken comparison comes first
+      // and the peak test, which noise makes unpredictable, runs on few bins.
+      if (v > v2 && v >= p[k - 1] && v > p[k + 1]) {
         if (v > v1) {
           best2 = best1;
           v2 = v1;
           best1 = k;
           v1 = v;
-        } else if (v > v2) {
+        } else {
           best2 = k;
           v2 = v;
         }
       }
     }
+    this.peak1 = best1;
+    this.peak2 = best2;
+    this.bandTotal = band;
+  }
+
+  /**
+   * Share of telephone-band power within +-2 bins of the two strongest spectral peaks (found by spectralShape); also
+   * hands the band's mean-square power (relative to full scale) to the VAD.
+   */
+  private tonality(out: FrameFeatures): void {
+    const p = this.power;
+    const total = this.bandTotal;
+    const best1 = this.peak1;
+    const best2 = this.peak2;
     // One-sided spectrum: each interior bin stands for two (positive and negative frequency).
     this.vad.bandPower = (2 * total * this.invWindowPower) / FFT_SIZE;
     if (best1 < 0 || total <= 0) {

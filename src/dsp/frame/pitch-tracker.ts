@@ -14,7 +14,7 @@ import * as media from '../../ingest/media-sink.ts';
 
 const SAMPLE_RATE: number = media.SAMPLE_RATE;
 
-/** Samples of 8 kHz history the tracker reads: 40 ms, enough for the longest lag (60 Hz) plus the integration window. */
+/** Samples of 8 kHz history the search spans: 40 ms, enough for the longest lag (60 Hz) plus the integration window. */
 export const PITCH_HISTORY = 320;
 const DECIMATION = 4;
 const DEC_RATE = SAMPLE_RATE / DECIMATION;
@@ -28,7 +28,9 @@ const LAG_MAX = Math.ceil(DEC_RATE / PITCH_MIN_HZ) + 1; // 35
  * Integration window at 2 kHz: 16 ms, about one period of the lowest pitch (16.7 ms at 60 Hz), which YIN needs; a
  * longer window would smooth fast pitch movement and cost proportionally more.
  */
-const WINDOW = 32; // a multiple of 4 (the loop below is unrolled by 4)
+const WINDOW = 32;
+/** Lags per pass of the cross-term loop; lags 1..LAG_MAX + 1 (36) are a whole number of blocks. */
+const LAG_BLOCK = 4;
 /** The window sits at the newest end of the history that still leaves room for the longest lag. */
 const WINDOW_START = DEC_LENGTH - WINDOW - (LAG_MAX + 1);
 /**
@@ -46,11 +48,17 @@ export const VOICED_MIN = 0.5;
  */
 const FIR_TAPS = 16;
 const FIR_CUTOFF_HZ = 600;
+/**
+ * Samples of 8 kHz history the caller keeps (oldest first): the searched span plus the filter's lead-in, so that the
+ * whole 2 kHz span can be rebuilt from the history alone. Frames whose pitch is skipped are then not decimated at
+ * all; the next searched frame decimates what it needs, with the same result.
+ */
+export const PITCH_INPUT = PITCH_HISTORY + FIR_TAPS;
 /** 8 kHz refinement: +-1 sample around the coarse lag (which is within half a 2 kHz sample of the truth), difference
  * summed over 8 ms. */
 const REFINE_SPAN = 1;
 const REFINE_WINDOW = 64;
-/** Lags evaluated: the span plus one neighbour each side for interpolation. */
+/** Lags evaluated: the span plus one neighbour each side for interpolation (five: refine() is written for five). */
 const REFINE_LAGS = 2 * REFINE_SPAN + 3;
 
 export class PitchTracker {
@@ -61,6 +69,8 @@ export class PitchTracker {
   /** Difference function d(tau) and its cumulative-mean-normalised form, indexed by lag. */
   private readonly diff = new Float64Array(LAG_MAX + 2);
   private readonly cmnd = new Float64Array(LAG_MAX + 2);
+  /** Cross terms sum_j x_j x_(j+tau), indexed by lag. */
+  private readonly cross = new Float64Array(LAG_MAX + 2);
   private readonly refineDiff = new Float64Array(REFINE_LAGS);
   /**
    * Input and result of refine(), kept in fields: a double passed to or returned from a call that is not inlined
@@ -68,6 +78,8 @@ export class PitchTracker {
    */
   private coarseLag8 = 0;
   private refinedLag = 0;
+  /** Hops of history appended since the 2 kHz copy was last brought up to date. */
+  private staleHops = 0;
 
   constructor() {
     const fc = FIR_CUTOFF_HZ / SAMPLE_RATE;
@@ -85,22 +97,24 @@ export class PitchTracker {
 
   reset(): void {
     this.dec.fill(0);
+    this.staleHops = 0;
     this.pitchHz = 0;
     this.voicing = 0;
   }
 
   /**
-   * Keeps the 2 kHz history current without searching, for frames whose pitch is not wanted (reported as 0).
+   * For frames whose pitch is not wanted (reported as 0): only notes that `hop` new samples arrived; the 2 kHz copy
+   * is rebuilt from the history when a frame is next searched.
    */
-  skip(history: Float64Array, hop: number): void {
-    this.decimate(history, hop);
+  skip(): void {
+    this.staleHops++;
     this.pitchHz = 0;
     this.voicing = 0;
   }
 
   /**
-   * `history` holds the latest PITCH_HISTORY samples at 8 kHz (oldest first) of which the last `hop` are new.
-   * Updates pitchHz and voicing.
+   * `history` holds the latest PITCH_INPUT (or more) samples at 8 kHz, oldest first, of which the last `hop` are
+   * new; `hop` is the same on every call. Updates pitchHz and voicing.
    */
   update(history: Float64Array, hop: number): void {
     this.decimate(history, hop);
@@ -131,26 +145,44 @@ export class PitchTracker {
     if (this.pitchHz === 0) this.voicing = Math.min(this.voicing, VOICED_MIN * 0.999);
   }
 
-  /** Shifts the 2 kHz history by hop/4 and appends the low-passed, decimated new samples. */
+  /**
+   * Shifts the 2 kHz history by hop/4 for each hop appended since the last update and recomputes those samples
+   * (all of it after a long skip) from the 8 kHz history.
+   */
   private decimate(history: Float64Array, hop: number): void {
     const dec = this.dec;
     const fir = this.fir;
-    const fresh = hop / DECIMATION;
+    const span = Math.min((this.staleHops + 1) * hop, PITCH_HISTORY);
+    this.staleHops = 0;
+    const fresh = span / DECIMATION;
     dec.copyWithin(0, fresh);
     const n = history.length;
     const base = DEC_LENGTH - fresh;
+    // The eight distinct coefficients of the symmetric 16-tap filter, held in locals for the unrolled loop.
+    const c0 = fir[0];
+    const c1 = fir[1];
+    const c2 = fir[2];
+    const c3 = fir[3];
+    const c4 = fir[4];
+    const c5 = fir[5];
+    const c6 = fir[6];
+    const c7 = fir[7];
     for (let j = 0; j < fresh; j++) {
-      // Output aligned with the last input sample of each group of four; the filter is symmetric, so the two
-      // samples sharing a coefficient are added before the multiply.
-      const end = n - hop + DECIMATION * j + DECIMATION - 1;
-      const first = end - (FIR_TAPS - 1);
-      let acc0 = 0;
-      let acc1 = 0;
-      for (let t = 0; t < FIR_TAPS / 2; t += 2) {
-        acc0 += fir[t] * (history[end - t] + history[first + t]);
-        acc1 += fir[t + 1] * (history[end - t - 1] + history[first + t + 1]);
-      }
-      dec[base + j] = acc0 + acc1;
+      // Output aligned with the last input sample of each group of four; the two samples sharing a coefficient are
+      // added before the multiply, and even and odd taps are summed apart (two shorter dependency chains).
+      const e = n - span + DECIMATION * j + DECIMATION - 1;
+      const f = e - (FIR_TAPS - 1);
+      const even =
+        c0 * (history[e] + history[f]) +
+        c2 * (history[e - 2] + history[f + 2]) +
+        c4 * (history[e - 4] + history[f + 4]) +
+        c6 * (history[e - 6] + history[f + 6]);
+      const odd =
+        c1 * (history[e - 1] + history[f + 1]) +
+        c3 * (history[e - 3] + history[f + 3]) +
+        c5 * (history[e - 5] + history[f + 5]) +
+        c7 * (history[e - 7] + history[f + 7]);
+      dec[base + j] = even + odd;
     }
   }
 
@@ -162,6 +194,33 @@ export class PitchTracker {
     const s = WINDOW_START;
     let e0 = 0;
     for (let j = s; j < s + WINDOW; j++) e0 += x[j] * x[j];
+    // Cross terms r(tau) four lags at a time: each x[j] is loaded once for the four products and the shifted
+    // samples slide through locals, so the loop does two loads per four multiply-adds.
+    const r = this.cross;
+    for (let tau = 1; tau <= LAG_MAX + 1; tau += LAG_BLOCK) {
+      let r0 = 0;
+      let r1 = 0;
+      let r2 = 0;
+      let r3 = 0;
+      let y0 = x[s + tau];
+      let y1 = x[s + tau + 1];
+      let y2 = x[s + tau + 2];
+      for (let j = s; j < s + WINDOW; j++) {
+        const xj = x[j];
+        const y3 = x[j + tau + 3];
+        r0 += xj * y0;
+        r1 += xj * y1;
+        r2 += xj * y2;
+        r3 += xj * y3;
+        y0 = y1;
+        y1 = y2;
+        y2 = y3;
+      }
+      r[tau] = r0;
+      r[tau + 1] = r1;
+      r[tau + 2] = r2;
+      r[tau + 3] = r3;
+    }
     // Energy of the window shifted by tau, updated by one sample per lag.
     let eTau = e0;
     let running = 0;
@@ -170,17 +229,7 @@ export class PitchTracker {
       const leaving = x[s + tau - 1];
       const entering = x[s + tau + WINDOW - 1];
       eTau += entering * entering - leaving * leaving;
-      let r0 = 0;
-      let r1 = 0;
-      let r2 = 0;
-      let r3 = 0;
-      for (let j = s; j < s + WINDOW; j += 4) {
-        r0 += x[j] * x[j + tau];
-        r1 += x[j + 1] * x[j + 1 + tau];
-        r2 += x[j + 2] * x[j + 2 + tau];
-        r3 += x[j + 3] * x[j + 3 + tau];
-      }
-      let dt = e0 + eTau - 2 * (r0 + r1 + r2 + r3);
+      let dt = e0 + eTau - 2 * r[tau];
       if (dt < 0) dt = 0; // rounding
       d[tau] = dt;
       running += dt;
@@ -226,18 +275,39 @@ export class PitchTracker {
     const d8 = this.refineDiff;
     const first = Math.round(coarse) - REFINE_SPAN - 1;
     const start = history.length - REFINE_WINDOW - (first + REFINE_LAGS);
-    for (let i = 0; i < REFINE_LAGS; i++) {
-      const lag = first + i;
-      let s0 = 0;
-      let s1 = 0;
-      for (let j = start; j < start + REFINE_WINDOW; j += 2) {
-        const u = history[j] - history[j + lag];
-        const v = history[j + 1] - history[j + 1 + lag];
-        s0 += u * u;
-        s1 += v * v;
-      }
-      d8[i] = s0 + s1;
+    // All five lags in one pass: x[j] is loaded once and the lagged samples slide through locals.
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let s4 = 0;
+    let y0 = history[start + first];
+    let y1 = history[start + first + 1];
+    let y2 = history[start + first + 2];
+    let y3 = history[start + first + 3];
+    for (let j = start; j < start + REFINE_WINDOW; j++) {
+      const xj = history[j];
+      const y4 = history[j + first + 4];
+      const u0 = xj - y0;
+      const u1 = xj - y1;
+      const u2 = xj - y2;
+      const u3 = xj - y3;
+      const u4 = xj - y4;
+      s0 += u0 * u0;
+      s1 += u1 * u1;
+      s2 += u2 * u2;
+      s3 += u3 * u3;
+      s4 += u4 * u4;
+      y0 = y1;
+      y1 = y2;
+      y2 = y3;
+      y3 = y4;
     }
+    d8[0] = s0;
+    d8[1] = s1;
+    d8[2] = s2;
+    d8[3] = s3;
+    d8[4] = s4;
     let best = 1;
     for (let i = 2; i < REFINE_LAGS - 1; i++) if (d8[i] < d8[best]) best = i;
     const a = d8[best - 1];

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { RealFft } from '../../../src/dsp/fft/real-fft.ts';
 import { FrameAnalyzer } from '../../../src/dsp/frame/frame-analyzer.ts';
 import { BAND_COUNT, BIN_COUNT, BIN_HZ, FrameFeatures } from '../../../src/dsp/frame/frame-features.ts';
 import {
@@ -267,25 +266,6 @@ describe('robustness', () => {
       fresh.process(pcm.subarray(i, i + 160), second);
       for (const name of NUMERIC_FIELDS) expect(first[name]).toBe(second[name]);
       expect(first.isSpeech).toBe(second.isSpeech);
-    }
-  });
-});
-
-describe('RealFft (fft.js wrapper)', () => {
-  it('matches a direct DFT of a random block', () => {
-    const n = 256;
-    const fft = new RealFft(n);
-    const x = whiteNoise(1, n, 77);
-    const c = fft.transform(x);
-    for (let k = 0; k <= n / 2; k++) {
-      let re = 0;
-      let im = 0;
-      for (let i = 0; i < n; i++) {
-        re += x[i] * Math.cos((2 * Math.PI * k * i) / n);
-        im -= x[i] * Math.sin((2 * Math.PI * k * i) / n);
-      }
-      expect(Math.abs(c[2 * k] - re)).toBeLessThan(1e-9);
-      expect(Math.abs(c[2 * k + 1] - im)).toBeLessThan(1e-9);
     }
   });
 });
