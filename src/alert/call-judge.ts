@@ -24,9 +24,8 @@ export class CallJudge {
   ): void {
     for (const d of this.policy.scoreWindow(mediaS, probs, offset)) out.push(d);
     if (replay.matchedCalls > 0) {
-      const d = this.policy.replay(mediaS, replay.matchedCalls, replay.bestOverlapS, {
+      const d = this.policy.replay(mediaS, replay.matchedCalls, replay.bestOverlapS, replay.bestMatchedFrames, {
         best_match: replay.bestCallKey,
-        matched_frames: replay.bestMatchedFrames,
       });
       if (d) out.push(d);
     }

@@ -22,8 +22,14 @@ export interface ReplayRuleOptions {
   minOtherCalls: number;
   /** Seconds of consistent fingerprint overlap with the best matching call. */
   minOverlapS: number;
+  /**
+   * Identical fingerprint frames shared with the best matching call. The same recording shares most of its
+   * frames (hundreds over a few seconds); different audio of a similar kind (two pieces of hold music, two
+   * tones) at best a sparse handful, which overlap time alone does not tell apart.
+   */
+  minMatchedFrames: number;
 }
-export const DEFAULT_REPLAY_RULE: ReplayRuleOptions = { minOtherCalls: 1, minOverlapS: 4 };
+export const DEFAULT_REPLAY_RULE: ReplayRuleOptions = { minOtherCalls: 1, minOverlapS: 4, minMatchedFrames: 25 };
 
 /** What the policy reads from a model manifest. */
 export interface PolicySettings {
@@ -110,14 +116,19 @@ export class CallPolicy {
     mediaS: number,
     otherCalls: number,
     overlapS: number,
+    matchedFrames: number,
     evidence: Record<string, unknown>,
   ): AlertDecision | null {
-    if (otherCalls < this.replayRule.minOtherCalls || overlapS < this.replayRule.minOverlapS) return null;
+    const rule = this.replayRule;
+    if (otherCalls < rule.minOtherCalls || overlapS < rule.minOverlapS || matchedFrames < rule.minMatchedFrames) {
+      return null;
+    }
     // Rule score: saturates as more calls share the audio (1 other call -> 0.75, 3 -> 0.94).
     const score = 1 - 0.25 ** otherCalls;
     return this.raise('replay', score, mediaS, {
       other_calls: otherCalls,
       overlap_s: round(overlapS),
+      matched_frames: matchedFrames,
       ...evidence,
     });
   }

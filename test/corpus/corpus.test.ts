@@ -80,6 +80,12 @@ describe('corpus generator', () => {
     expect(seen).toBe(3);
   }, 120_000);
 
+  it('gives every (seed, call) pair its own random stream: corpora of different seeds share no calls', () => {
+    const seeds = new Set<number>();
+    for (const seed of [1, 2, 3, 11]) for (let i = 0; i < 4000; i++) seeds.add(callSeed(seed, i));
+    expect(seeds.size).toBe(16_000);
+  });
+
   it('draws every label, legit most often', () => {
     const counts: Record<string, number> = {};
     for (let i = 0; i < 2000; i++) {

@@ -58,10 +58,11 @@ describe('call policy', () => {
 
   it('raises replay only with enough shared audio, score growing with the number of calls', () => {
     const policy = new CallPolicy(manifest);
-    expect(policy.replay(3, 1, 2, {})).toBeNull();
-    const first = policy.replay(6, 1, 5, { best_match: 'call-a' });
-    expect(first).toMatchObject({ kind: 'replay', level: 0, score: 0.75 });
-    expect(policy.replay(7, 1, 6, {})).toBeNull();
-    expect(policy.replay(9, 3, 6, {})).toMatchObject({ kind: 'replay', level: 1 });
+    expect(policy.replay(3, 1, 2, 100, {})).toBeNull(); // too short
+    expect(policy.replay(5, 1, 6, 10, {})).toBeNull(); // long but sparse: similar audio, not the same recording
+    const first = policy.replay(6, 1, 5, 120, { best_match: 'call-a' });
+    expect(first).toMatchObject({ kind: 'replay', level: 0, score: 0.75, evidence: { matched_frames: 120 } });
+    expect(policy.replay(7, 1, 6, 150, {})).toBeNull();
+    expect(policy.replay(9, 3, 6, 200, {})).toMatchObject({ kind: 'replay', level: 1 });
   });
 });

@@ -48,8 +48,19 @@ export class Prng {
 
 /** Derives a per-call seed from the corpus seed and the call index (stable across runs and worker counts). */
 export function callSeed(corpusSeed: number, index: number): number {
-  let h = (corpusSeed ^ 0x1b873593) >>> 0;
-  h = Math.imul(h ^ index, 0xcc9e2d51) >>> 0;
-  h = Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64;
+  // Both inputs go through a full avalanche before they meet, so no two (seed, index) pairs map to one call
+  // systematically (a plain xor of seed and index would make call i of seed s equal call j of seed t whenever
+  // s ^ i == t ^ j, and corpora made with different seeds would share calls).
+  return fmix32(fmix32(corpusSeed + 0x9e3779b9) ^ Math.imul(index + 1, 0x27d4eb2f));
+}
+
+/** MurmurHash3's 32-bit finaliser. */
+function fmix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
