@@ -44,7 +44,8 @@ export class AlertCollector {
       for (const [id, fields] of entries) {
         this.lastId = id;
         const field = (name: string) => fields[fields.indexOf(name) + 1];
-        if (field('event') === 'added') this.added.push({ jobId: field('jobId'), storedMs: Number(id.split('-')[0]) });
+        if (field('event') === 'added')
+          this.added.push({ jobId: field('jobId'), storedMs: Number(id.split('-')[0]) });
       }
       if (entries.length < 2000) return;
     }

@@ -40,7 +40,7 @@ export async function freeTcpPort(host: string): Promise<number> {
 }
 
 async function scrape(base: string): Promise<ReturnType<typeof parsePrometheusText>> {
-  const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(15_000) });
   if (!res.ok) throw new Error(`${base}/metrics answered ${res.status}`);
   return parsePrometheusText(await res.text());
 }
@@ -101,7 +101,12 @@ export async function startServiceChild(options: ServiceChildOptions): Promise<S
     ...[BIN, 'start', '--workers', '1', '--host', options.host, '--http-port', String(httpPort)],
     ...['--rtp-ports', `${options.rtpFirst}-${options.rtpLast}`, '--strep-port', 'off'],
     ...['--queue-prefix', options.queuePrefix, '--key-prefix', options.keyPrefix],
-    ...['--idle-ms', String(options.idleMs), '--max-sessions', String(options.rtpLast - options.rtpFirst + 1)],
+    ...[
+      '--idle-ms',
+      String(options.idleMs),
+      '--max-sessions',
+      String(options.rtpLast - options.rtpFirst + 1),
+    ],
     ...(options.model === undefined ? [] : ['--model', options.model]),
   ];
   const child = spawn(process.execPath, args, {
@@ -125,7 +130,8 @@ export async function startServiceChild(options: ServiceChildOptions): Promise<S
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`forkguard start exited ${child.exitCode}: ${tail()}`);
     try {
-      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).status === 200) return target;
+      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) })).status === 200)
+        return target;
     } catch {
       // not listening yet
     }

@@ -14,6 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pinProcess } from './process-stats.ts';
 
 const SENDER_C = String.raw`#define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -155,7 +156,9 @@ export function compileC(source: string, name: string): string {
   const file = `${binary}.${process.pid}.c`;
   writeFileSync(file, source);
   try {
-    execFileSync('cc', ['-O2', '-o', `${binary}.${process.pid}`, file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('cc', ['-O2', '-o', `${binary}.${process.pid}`, file], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     execFileSync('mv', ['-f', `${binary}.${process.pid}`, binary]);
   } catch (err) {
     throw new Error(`${name} needs a C compiler (\`cc\`): ${(err as Error).message.split('\n')[0]}`);
@@ -214,6 +217,8 @@ export function runSender(options: {
   callsFile: string;
   host: string;
   seconds: number;
+  /** CPUs the sender is pinned to (taskset list), or undefined to leave it to the scheduler. */
+  cpu?: string;
   onProgress?: (p: SenderProgress) => void;
   onStart?: (startWallMs: number) => void;
   signal?: AbortSignal;
@@ -223,6 +228,7 @@ export function runSender(options: {
     [options.recordingsFile, options.callsFile, options.host, String(options.seconds)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  if (options.cpu !== undefined && child.pid !== undefined) pinProcess(child.pid, options.cpu);
   const stop = () => child.kill('SIGTERM');
   options.signal?.addEventListener('abort', stop, { once: true });
   let stderr = '';

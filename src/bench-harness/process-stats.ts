@@ -50,3 +50,16 @@ export function readUdpRcvbufErrors(): number | null {
     return null;
   }
 }
+
+/**
+ * Pins every thread of `pid` (and the threads it starts later) to `cpus` (taskset list, e.g. "0"). Returns
+ * false when taskset is missing or refuses, so the caller can say the run was not pinned.
+ */
+export function pinProcess(pid: number, cpus: string): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

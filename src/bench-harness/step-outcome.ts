@@ -6,12 +6,17 @@
  * carried the media ending at `media_s` (the 20 ms frame [media_s - 0.02, media_s)) was due from the sender at
  * step origin + call start + media_s - 20 ms. Latency = the alert's time in Redis (the stream entry id BullMQ
  * writes with the job, Redis's clock) - that due time. It includes sender lateness (reported beside it), the
- * receive path, reordering wait, the scoring tick and the write to Redis. Alerts stored after the call had
- * stopped sending for more than half the idle timeout were raised when the session ended (idle), so their
- * latency measures the idle setting, not the pipeline: they are counted apart.
+ * receive path, reordering wait, the scoring tick and the write to Redis. Alerts on the call's last second of
+ * media stored after the call had been quiet for more than half the idle timeout were raised when the session
+ * ended (idle), so their latency measures the idle setting, not the pipeline: they are counted apart.
  */
 import type { AlertDecision } from '../alert/alert.ts';
-import { type EvaluationReport, evaluateCalls, type JudgedCall, quantile } from '../score/training/evaluation.ts';
+import {
+  type EvaluationReport,
+  evaluateCalls,
+  type JudgedCall,
+  quantile,
+} from '../score/training/evaluation.ts';
 import type { CollectedAlert } from './alert-collector.ts';
 import type { BenchRecording } from './bench-corpus.ts';
 import type { PlannedCall, StepPlan } from './step-plan.ts';
@@ -101,10 +106,19 @@ export function stepOutcome(options: {
       continue;
     }
     const list = decisions.get(call) ?? [];
-    list.push({ kind: alert.kind, score: alert.score, level: alert.level, mediaS: alert.media_s, evidence: {} });
+    list.push({
+      kind: alert.kind,
+      score: alert.score,
+      level: alert.level,
+      mediaS: alert.media_s,
+      evidence: {},
+    });
     decisions.set(call, list);
     const callWallMs = startWallMs + call.startMs;
-    if (storedMs > callWallMs + call.playedMs + options.idleMs / 2) atSessionEnd++;
+    // Raised by the session's end (idle): evidence from the call's last second, stored once the call had gone
+    // quiet for half the idle time. A live alert stored that late (a receiver far behind) keeps its latency.
+    const fromLastWindow = alert.media_s * 1000 >= call.playedMs - 1000;
+    if (fromLastWindow && storedMs > callWallMs + call.playedMs + options.idleMs / 2) atSessionEnd++;
     else latencies.push(storedMs - (callWallMs + Math.max(0, alert.media_s * 1000 - 20)));
   }
   const judged: JudgedCall[] = [];

@@ -59,7 +59,8 @@ export function planStep(options: {
   const calls: PlannedCall[] = [];
   for (;;) {
     let slot = -1;
-    for (let s = 0; s < concurrency; s++) if (next[s] < durationMs && (slot < 0 || next[s] < next[slot])) slot = s;
+    for (let s = 0; s < concurrency; s++)
+      if (next[s] < durationMs && (slot < 0 || next[s] < next[slot])) slot = s;
     if (slot < 0) break;
     const index = cursor % recordings.length;
     cursor++;

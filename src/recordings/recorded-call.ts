@@ -117,7 +117,10 @@ async function walk(dir: string, out: string[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(full, out);
+    if (entry.isDirectory()) {
+      // Hidden folders hold tool state (caches, VCS), never recorded calls.
+      if (!entry.name.startsWith('.')) await walk(full, out);
+    }
     else if (
       isRecordingName(entry.name) &&
       (entry.isFile() || (await stat(full).catch(() => null))?.isFile())

@@ -1,10 +1,15 @@
 import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { MultiBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { benchDocument, writeBenchResults } from '../../bench-harness/bench-report.ts';
-import { type BenchOptions, type BenchProgress, runBench, type StepMeasurement } from '../../bench-harness/run-bench.ts';
+import {
+  type BenchOptions,
+  type BenchProgress,
+  runBench,
+  type StepMeasurement,
+} from '../../bench-harness/run-bench.ts';
 import { pairsNeeded } from '../../bench-harness/step-plan.ts';
 import { REPLAY_CODECS, type ReplayCodec } from '../../recordings/rtp-packetizer.ts';
 import { portRangeSchema } from '../../service/config/config-fields.ts';
@@ -25,7 +30,8 @@ Needs a C compiler (cc) for the sender, Redis, and a model (models/default.json,
 
 function numberFlag(flag: string, value: string, min: number): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new CliError(`${flag} must be a number >= ${min}, got '${value}'`);
+  if (!Number.isFinite(n) || n < min)
+    throw new CliError(`${flag} must be a number >= ${min}, got '${value}'`);
   return n;
 }
 
@@ -62,20 +68,24 @@ interface BenchFlags {
   idleMs?: string;
   codec: string;
   bare: boolean;
+  pin: boolean;
   host: string;
   redisUrl?: string;
 }
 
 function benchOptions(flags: BenchFlags): BenchOptions {
   if (!existsSync(flags.corpus)) {
-    throw new CliError(`--corpus ${flags.corpus}: no such folder (make one with: forkguard corpus --out ${flags.corpus})`);
+    throw new CliError(
+      `--corpus ${flags.corpus}: no such folder (make one with: forkguard corpus --out ${flags.corpus})`,
+    );
   }
   if (!REPLAY_CODECS.includes(flags.codec as ReplayCodec)) {
     throw new CliError(`--codec must be one of ${REPLAY_CODECS.join(', ')}, got '${flags.codec}'`);
   }
   const maxCalls = positiveInt('--max-calls', flags.maxCalls);
   const steps = concurrencySteps(flags.step, maxCalls);
-  if (steps.length === 0) throw new CliError(`--step ${flags.step}: no step at or below --max-calls ${maxCalls}`);
+  if (steps.length === 0)
+    throw new CliError(`--step ${flags.step}: no step at or below --max-calls ${maxCalls}`);
   const largest = steps[steps.length - 1];
   let firstPort = positiveInt('--first-port', flags.firstPort);
   let attach: string | undefined;
@@ -85,16 +95,21 @@ function benchOptions(flags: BenchFlags): BenchOptions {
     } catch {
       throw new CliError(`--attach must be http://host:port, got '${flags.attach}'`);
     }
-    if (flags.rtpPorts === undefined) throw new CliError('--attach needs --rtp-ports A-B (the service\'s port-pair range)');
+    if (flags.rtpPorts === undefined)
+      throw new CliError("--attach needs --rtp-ports A-B (the service's port-pair range)");
     const parsed = portRangeSchema.safeParse(flags.rtpPorts);
     if (!parsed.success) throw new CliError(`--rtp-ports: ${parsed.error.issues[0].message}`);
     firstPort = parsed.data.first;
     const pairs = (parsed.data.last - parsed.data.first + 1) / 2;
     if (pairs < pairsNeeded(largest)) {
-      throw new CliError(`--rtp-ports ${flags.rtpPorts} has ${pairs} pairs; ${largest} calls need ${pairsNeeded(largest)} (lower --max-calls)`);
+      throw new CliError(
+        `--rtp-ports ${flags.rtpPorts} has ${pairs} pairs; ${largest} calls need ${pairsNeeded(largest)} (lower --max-calls)`,
+      );
     }
   } else if (firstPort % 2 !== 0 || firstPort + 2 * pairsNeeded(largest) - 1 > 65535) {
-    throw new CliError(`--first-port must be even and leave ${2 * pairsNeeded(largest)} ports below 65536, got ${firstPort}`);
+    throw new CliError(
+      `--first-port must be even and leave ${2 * pairsNeeded(largest)} ports below 65536, got ${firstPort}`,
+    );
   }
   const durationS = numberFlag('--duration', flags.duration, 3);
   return {
@@ -116,6 +131,7 @@ function benchOptions(flags: BenchFlags): BenchOptions {
     noBare: !flags.bare,
     stopAfterLossySteps: 2,
     startTimeoutMs: 60_000,
+    pin: flags.pin && cpus().length >= 2 ? { target: '0', sender: '1' } : null,
   };
 }
 
@@ -123,6 +139,7 @@ function stepLine(phase: string, s: StepMeasurement): string {
   const lat = s.alerts?.latency;
   return [
     `${phase} ${s.concurrency} calls: ${s.offered_pps} pkt/s offered, ${s.received_pps} received, loss ${(100 * s.loss).toFixed(2)}%`,
+    `, backlog ${s.backlog_s ?? '–'} s${s.sustained ? '' : ' (not kept up)'}`,
     s.cpu_us_per_packet === null ? '' : `, ${s.cpu_us_per_packet} µs/pkt`,
     s.rss_kib_per_call_marginal === null ? '' : `, ${s.rss_kib_per_call_marginal} KiB/call`,
     lat === undefined ? '' : `, alerts ${s.alerts?.total} (p99 ${lat.p99_ms ?? '–'} ms)`,
@@ -132,25 +149,42 @@ function stepLine(phase: string, s: StepMeasurement): string {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('replays recorded calls through the real UDP path of the pipeline and reports throughput, loss, latency, memory and accuracy')
+    .description(
+      'replays recorded calls through the real UDP path of the pipeline and reports throughput, loss, latency, memory and accuracy',
+    )
     .option('--corpus <dir>', 'labelled recorded calls (CONTRACTS §2)', 'corpus')
     .option('--json <file>', 'JSON results (default <out>/bench.json)')
-    .option('--out <dir>', 'results folder (JSON, Markdown, SVG chart)', join('bench', 'results', 'recorded-calls'))
+    .option(
+      '--out <dir>',
+      'results folder (JSON, Markdown, SVG chart)',
+      join('bench', 'results', 'recorded-calls'),
+    )
     .option('--attach <url>', 'measure the running service at http://host:port instead of starting one')
-    .option('--rtp-ports <A-B>', 'with --attach: the service\'s port-pair range')
-    .option('--pid <n>', 'with --attach: the service\'s process id on this host (CPU and RSS from /proc)')
-    .option('--queue-prefix <prefix>', 'with --attach: the service\'s BullMQ prefix', 'bull')
+    .option('--rtp-ports <A-B>', "with --attach: the service's port-pair range")
+    .option('--pid <n>', "with --attach: the service's process id on this host (CPU and RSS from /proc)")
+    .option('--queue-prefix <prefix>', "with --attach: the service's BullMQ prefix", 'bull')
     .option('--first-port <n>', 'first UDP port of the pairs the started service receives on (even)', '24000')
     .option('--max-calls <n>', 'largest concurrency step', '1400')
-    .option('--step <n|list>', `concurrency steps: N = N, 2N, ... or a comma list (default ${DEFAULT_STEPS.join(',')} up to --max-calls)`)
+    .option(
+      '--step <n|list>',
+      `concurrency steps: N = N, 2N, ... or a comma list (default ${DEFAULT_STEPS.join(',')} up to --max-calls)`,
+    )
     .option('--duration <s>', 'seconds per service step', '20')
     .option('--bare-duration <s>', 'seconds per bare-receiver step', '6')
     .option('--model <manifest>', 'model manifest for the started service (default models/default.json)')
-    .option('--recordings <n>', 'distinct recordings loaded, chosen across labels', '200')
-    .option('--evidence-s <s>', 'a call cut by the step end is judged if it played this long past its onset', '10')
-    .option('--idle-ms <ms>', 'session idle timeout (started service: set to this; default 2000, attached: 10000)')
+    .option('--recordings <n>', 'distinct recordings loaded, chosen across labels', '150')
+    .option(
+      '--evidence-s <s>',
+      'a call cut by the step end is judged if it played this long past its onset',
+      '10',
+    )
+    .option(
+      '--idle-ms <ms>',
+      'session idle timeout (started service: set to this; default 2000, attached: 10000)',
+    )
     .option('--codec <codec>', `encoding of WAV recordings (${REPLAY_CODECS.join(', ')})`, 'pcmu')
     .option('--no-bare', 'skip the bare dgram receiver')
+    .option('--no-pin', 'do not pin the receiving process to CPU 0 and the sender to CPU 1 (taskset)')
     .option('--host <ip>', 'IPv4 address the service binds and the sender targets', '127.0.0.1')
     .option('--redis-url <url>', 'Redis the alerts go to (default REDIS_URL or redis://127.0.0.1:6379)')
     .addHelpText('after', HELP)
@@ -172,7 +206,8 @@ export function registerBench(program: Command): void {
       const bars = new MultiBar(
         {
           stream: process.stderr,
-          format: '{phase} step {step}/{steps} {calls} calls |{bar}| {elapsed_s}/{duration_s} s  {pps} pkt/s  {active} active',
+          format:
+            '{phase} step {step}/{steps} {calls} calls |{bar}| {elapsed_s}/{duration_s} s  {pps} pkt/s  {active} active',
           hideCursor: true,
           clearOnComplete: true,
         },
@@ -180,7 +215,8 @@ export function registerBench(program: Command): void {
       );
       let bar: ReturnType<MultiBar['create']> | null = null;
       let last = { sent: 0, ms: 0 };
-      const log = (line: string) => (process.stderr.isTTY ? bars.log(`${line}\n`) : process.stderr.write(`${line}\n`));
+      const log = (line: string) =>
+        process.stderr.isTTY ? bars.log(`${line}\n`) : process.stderr.write(`${line}\n`);
       try {
         const run = await runBench(
           options,
@@ -197,10 +233,14 @@ export function registerBench(program: Command): void {
                 calls: p.concurrency,
                 elapsed_s: (p.elapsedMs / 1000).toFixed(0),
                 duration_s: (p.durationMs / 1000).toFixed(0),
-                pps: p.elapsedMs > last.ms ? Math.round(((p.sent - last.sent) * 1000) / (p.elapsedMs - last.ms)) : 0,
+                pps:
+                  p.elapsedMs > last.ms
+                    ? Math.round(((p.sent - last.sent) * 1000) / (p.elapsedMs - last.ms))
+                    : 0,
                 active: p.activeCalls,
               };
               last = { sent: p.sent, ms: p.elapsedMs };
+              if (!process.stderr.isTTY) return;
               if (bar === null) bar = bars.create(p.durationMs, 0, payload);
               bar.update(Math.min(p.elapsedMs, p.durationMs), payload);
             },
@@ -214,7 +254,8 @@ export function registerBench(program: Command): void {
           abort.signal,
         );
         bars.stop();
-        if (abort.signal.aborted) throw new CliError('bench: stopped by signal (partial results not written)', 130);
+        if (abort.signal.aborted)
+          throw new CliError('bench: stopped by signal (partial results not written)', 130);
         const command = `forkguard bench ${process.argv.slice(3).join(' ')}`.trim();
         const doc = benchDocument(run, options, { startedAt, command, loadBefore });
         const paths = writeBenchResults(doc, out, jsonPath);
@@ -226,6 +267,8 @@ export function registerBench(program: Command): void {
       } catch (err) {
         bars.stop();
         if (err instanceof CliError) throw err;
+        if (abort.signal.aborted)
+          throw new CliError('bench: stopped by signal (children stopped, results not written)', 130);
         throw new CliError(`bench: ${(err as Error).message.split('\n')[0]}`, 1);
       } finally {
         process.off('SIGINT', onSignal);
