@@ -66,13 +66,14 @@ export function judgeCall(
 }
 
 /**
- * The call's verdict (a CONTRACTS §2 label): the kind of its first alert that names a label; a call flagged only
- * as `replay` (its audio heard on other calls) is a `robocall`; no alert is `legit`.
+ * The call's verdict (a CONTRACTS §2 label). A card number keyed on the call decides it (`card_entry` is a
+ * deterministic rule and the most urgent finding); otherwise the kind of its first alert that names a label;
+ * a call flagged only as `replay` (its audio heard on other calls) is a `robocall`; no alert is `legit`.
  */
 export function verdictOf(decisions: readonly AlertDecision[]): string {
+  if (decisions.some((d) => d.kind === 'card_entry')) return 'card_entry';
   for (const d of decisions) {
-    if (d.kind === 'robocall' || d.kind === 'pumping' || d.kind === 'fax_modem' || d.kind === 'card_entry')
-      return d.kind;
+    if (d.kind === 'robocall' || d.kind === 'pumping' || d.kind === 'fax_modem') return d.kind;
   }
   return decisions.some((d) => d.kind === 'replay') ? 'robocall' : 'legit';
 }
