@@ -24,9 +24,15 @@ export class CallJudge {
   ): void {
     for (const d of this.policy.scoreWindow(mediaS, probs, offset)) out.push(d);
     if (replay.matchedCalls > 0) {
-      const d = this.policy.replay(mediaS, replay.matchedCalls, replay.bestOverlapS, replay.bestMatchedFrames, {
-        best_match: replay.bestCallKey,
-      });
+      const d = this.policy.replay(
+        mediaS,
+        replay.matchedCalls,
+        replay.bestOverlapS,
+        replay.bestMatchedFrames,
+        {
+          best_match: replay.bestCallKey,
+        },
+      );
       if (d) out.push(d);
     }
   }

@@ -81,7 +81,8 @@ const SCHEME_LENGTHS: ReadonlyArray<[RegExp, readonly number[]]> = [
 ];
 
 function plausibleLength(number: string): boolean {
-  for (const [prefix, lengths] of SCHEME_LENGTHS) if (prefix.test(number)) return lengths.includes(number.length);
+  for (const [prefix, lengths] of SCHEME_LENGTHS)
+    if (prefix.test(number)) return lengths.includes(number.length);
   return true;
 }
 

@@ -29,7 +29,11 @@ export interface ReplayRuleOptions {
    */
   minMatchedFrames: number;
 }
-export const DEFAULT_REPLAY_RULE: ReplayRuleOptions = { minOtherCalls: 1, minOverlapS: 4, minMatchedFrames: 25 };
+export const DEFAULT_REPLAY_RULE: ReplayRuleOptions = {
+  minOtherCalls: 1,
+  minOverlapS: 4,
+  minMatchedFrames: 25,
+};
 
 /** What the policy reads from a model manifest. */
 export interface PolicySettings {
@@ -120,7 +124,11 @@ export class CallPolicy {
     evidence: Record<string, unknown>,
   ): AlertDecision | null {
     const rule = this.replayRule;
-    if (otherCalls < rule.minOtherCalls || overlapS < rule.minOverlapS || matchedFrames < rule.minMatchedFrames) {
+    if (
+      otherCalls < rule.minOtherCalls ||
+      overlapS < rule.minOverlapS ||
+      matchedFrames < rule.minMatchedFrames
+    ) {
       return null;
     }
     // Rule score: saturates as more calls share the audio (1 other call -> 0.75, 3 -> 0.94).

@@ -120,8 +120,7 @@ async function walk(dir: string, out: string[]): Promise<void> {
     if (entry.isDirectory()) {
       // Hidden folders hold tool state (caches, VCS), never recorded calls.
       if (!entry.name.startsWith('.')) await walk(full, out);
-    }
-    else if (
+    } else if (
       isRecordingName(entry.name) &&
       (entry.isFile() || (await stat(full).catch(() => null))?.isFile())
     ) {

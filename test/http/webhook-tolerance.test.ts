@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { WEBHOOK_TOLERANCE_S, verifyWebhookSignature } from '../../src/service/http/webhook-signature.ts';
+import { verifyWebhookSignature, WEBHOOK_TOLERANCE_S } from '../../src/service/http/webhook-signature.ts';
 import { makeSigningKey, signWebhook } from './webhook-signing.ts';
 
 describe('webhook timestamp tolerance', () => {
@@ -11,7 +11,13 @@ describe('webhook timestamp tolerance', () => {
     const nowS = 1_800_000_000;
     const check = (offsetS: number) => {
       const h = signWebhook(privateKey, body, nowS + offsetS);
-      return verifyWebhookSignature(key, body, h['telnyx-signature-ed25519'], h['telnyx-timestamp'], nowS * 1000);
+      return verifyWebhookSignature(
+        key,
+        body,
+        h['telnyx-signature-ed25519'],
+        h['telnyx-timestamp'],
+        nowS * 1000,
+      );
     };
     expect(WEBHOOK_TOLERANCE_S).toBe(300);
     expect(check(-300)).toBeNull();

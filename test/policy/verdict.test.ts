@@ -3,7 +3,13 @@ import type { AlertDecision } from '../../src/alert/alert.ts';
 import { judgeCall, verdictOf } from '../../src/alert/call-judge.ts';
 import { NO_REPLAY } from '../../src/dsp/fingerprint/replay-index.ts';
 
-const d = (kind: AlertDecision['kind'], mediaS: number): AlertDecision => ({ kind, score: 0.9, level: 0, mediaS, evidence: {} });
+const d = (kind: AlertDecision['kind'], mediaS: number): AlertDecision => ({
+  kind,
+  score: 0.9,
+  level: 0,
+  mediaS,
+  evidence: {},
+});
 
 describe('call verdict', () => {
   it('is legit without alerts, the first labelled kind otherwise, and card_entry whenever a card was keyed', () => {
@@ -15,7 +21,11 @@ describe('call verdict', () => {
   });
 
   it('judges windows and digits in media-time order', () => {
-    const manifest = { classes: ['legit', 'robocall'], thresholds: { robocall: 0.5 }, persistence: { robocall: 1 } };
+    const manifest = {
+      classes: ['legit', 'robocall'],
+      thresholds: { robocall: 0.5 },
+      persistence: { robocall: 1 },
+    };
     const number = '4111111111111111';
     const events = [...number].map((digit, i) => ({
       leg: 'rx' as const,

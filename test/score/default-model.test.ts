@@ -4,12 +4,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/dsp/feature-names.ts';
 import { chooseScenario, planCall } from '../../src/recordings/corpus/generate-corpus.ts';
-import { Prng, callSeed } from '../../src/recordings/corpus/prng.ts';
+import { callSeed, Prng } from '../../src/recordings/corpus/prng.ts';
 import { TtsCache } from '../../src/recordings/corpus/tts.ts';
 import { writeCallPlan } from '../../src/recordings/corpus/write-call.ts';
 import { findRecordedCalls } from '../../src/recordings/recorded-call.ts';
 import { analyzeCalls } from '../../src/score/analyze-calls.ts';
-import { assertFeaturesMatch, defaultManifestPath, loadManifest, MODEL_CLASSES } from '../../src/score/model-manifest.ts';
+import {
+  assertFeaturesMatch,
+  defaultManifestPath,
+  loadManifest,
+  MODEL_CLASSES,
+} from '../../src/score/model-manifest.ts';
 import { OnnxScorer } from '../../src/score/onnx-scorer.ts';
 
 // Calls the committed model has never seen: a corpus seed no training run used.

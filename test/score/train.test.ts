@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +40,9 @@ describe('forkguard train', () => {
     expect(Object.keys(manifest.thresholds).sort()).toEqual(['fax_modem', 'pumping', 'robocall']);
     expect(manifest.training).toMatchObject({ corpus: { calls: 36 }, seed: 3 });
     expect((manifest.training as { libraries: Record<string, string> }).libraries).toHaveProperty('torch');
-    expect(JSON.parse(await readFile(join(out, 'default.json'), 'utf8'))).toEqual({ manifest: 'unit-1.manifest.json' });
+    expect(JSON.parse(await readFile(join(out, 'default.json'), 'utf8'))).toEqual({
+      manifest: 'unit-1.manifest.json',
+    });
     const report = await readFile(join(out, 'unit-1.report.md'), 'utf8');
     expect(report).toContain('Held-out test calls');
     expect(await readFile(join(out, 'unit-1.confusion.svg'), 'utf8')).toMatch(/^<svg/);
@@ -54,6 +56,8 @@ describe('forkguard train', () => {
   it('numbers versions upward and leaves the default alone when asked', async () => {
     const second = await trainModel({ corpus, out, name: 'unit', seed: 3, makeDefault: false });
     expect(second.manifest.version).toBe(2);
-    expect(JSON.parse(await readFile(join(out, 'default.json'), 'utf8'))).toEqual({ manifest: 'unit-1.manifest.json' });
+    expect(JSON.parse(await readFile(join(out, 'default.json'), 'utf8'))).toEqual({
+      manifest: 'unit-1.manifest.json',
+    });
   }, 300_000);
 });

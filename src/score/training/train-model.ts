@@ -291,7 +291,7 @@ function reportMarkdown(
         `| ${cls} | ${c.calls} | ${pct(c.precision)} | ${pct(c.recall)} | ${c.ttd_median_s ?? 'n/a'} s | ${c.ttd_p90_s ?? 'n/a'} s |`,
     ),
     '',
-    'Time to detect counts from the label\'s `onset_s`; for card_entry from the end of the last digit (`last_digit_s`).',
+    "Time to detect counts from the label's `onset_s`; for card_entry from the end of the last digit (`last_digit_s`).",
     '',
     `Legit calls with any alert: **${pct(test.legit_false_alarm_rate)}** (${test.legit_false_alarms.length} of ${test.classes.legit.calls}).`,
     '',
