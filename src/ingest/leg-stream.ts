@@ -52,6 +52,12 @@ export const MAX_REORDER_MS = 60;
 export const REORDER_SLOTS = 16;
 /** Largest payload kept: an Ethernet MTU. Anything bigger is not a 20-60 ms voice packet. */
 export const MAX_PAYLOAD_BYTES = 1500;
+/**
+ * Bytes per ring slot until a bigger payload needs holding: G.711/G.722 at 20 ms are 160 bytes, 8 kHz L16 320.
+ * The ring grows (up to MAX_PAYLOAD_BYTES per slot) on the first bigger payload it must copy, so an MTU per slot
+ * (24 KiB per leg) is paid only by the streams that carry such packets.
+ */
+const INITIAL_SLOT_BYTES = 320;
 export const MAX_TIMESTAMP_GAP_MS = 4000;
 export const MAX_TIMESTAMP_OVERLAP_SAMPLES = FRAME_SAMPLES;
 const MAX_TIMESTAMP_GAP_SAMPLES = (MAX_TIMESTAMP_GAP_MS * SAMPLE_RATE) / 1000;
@@ -136,7 +142,8 @@ export class LegStream implements EventClock {
   private readonly slotTimestamp = new Float64Array(REORDER_SLOTS);
   private readonly slotArrivalMs = new Float64Array(REORDER_SLOTS);
   private readonly slotLength = new Int32Array(REORDER_SLOTS);
-  private readonly slotBytes = new Uint8Array(REORDER_SLOTS * MAX_PAYLOAD_BYTES);
+  private slotBytes = new Uint8Array(REORDER_SLOTS * INITIAL_SLOT_BYTES);
+  private slotStride = INITIAL_SLOT_BYTES;
   private pending = 0;
 
   // Sequence state of the current RTP stream.
@@ -296,8 +303,9 @@ export class LegStream implements EventClock {
       this.play(slot, data, header.payloadOffset);
     } else {
       if (result < 0) {
+        if (length > this.slotStride) this.growSlots(length);
         const bytes = this.slotBytes;
-        const base = slot * MAX_PAYLOAD_BYTES;
+        const base = slot * this.slotStride;
         const from = header.payloadOffset;
         for (let i = 0; i < length; i++) bytes[base + i] = data[from + i];
       }
@@ -400,7 +408,7 @@ export class LegStream implements EventClock {
         this.slotState[slot] = SLOT_DONE;
         this.pending--;
         this.nextPlaySequence = sequence + 1;
-        this.play(slot, this.slotBytes, slot * MAX_PAYLOAD_BYTES);
+        this.play(slot, this.slotBytes, slot * this.slotStride);
         continue;
       }
       if (sequence >= forceBelow && this.oldestPendingArrivalMs() + this.reorderMs > nowMs) return;
@@ -408,6 +416,18 @@ export class LegStream implements EventClock {
       stats.lost++;
       this.lostSinceAudio = true;
     }
+  }
+
+  /** Widens every slot to hold `length` bytes (rare: the first payload bigger than the current stride). */
+  private growSlots(length: number): void {
+    const stride = Math.min(MAX_PAYLOAD_BYTES, Math.max(length, this.slotStride * 2));
+    const bytes = new Uint8Array(REORDER_SLOTS * stride);
+    for (let slot = 0; slot < REORDER_SLOTS; slot++) {
+      const from = slot * this.slotStride;
+      bytes.set(this.slotBytes.subarray(from, from + this.slotStride), slot * stride);
+    }
+    this.slotBytes = bytes;
+    this.slotStride = stride;
   }
 
   private oldestPendingArrivalMs(): number {

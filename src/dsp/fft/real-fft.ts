@@ -7,13 +7,81 @@
  * transformed by an N/2-point complex FFT (decimation in time: one 8-point pass, then radix-4 stages, which touch the
  * data half as often as radix-2 ones), whose output is split into the N/2 + 1 bins of the real transform. The
  * window multiply and the bit-reversal permutation happen while the block is loaded, in the same pass as the first
- * eight-point butterflies, and every twiddle and index is tabulated in the constructor, so a transform allocates
+ * eight-point butterflies, and every twiddle and index is tabulated once per size (shared by all instances), so a transform allocates
  * nothing and computes no trigonometry.
  *
  * Output: re[k], im[k] for k = 0..N/2, X[k] = sum_n w[n] x[n] e^(-2 pi i k n / N) (unnormalised, fft.js's
  * convention).
  */
 const SQRT_HALF = Math.SQRT1_2;
+
+/** Read-only index and twiddle tables of one transform size. */
+interface FftTables {
+  bitReversed: Int32Array;
+  twiddleRe: Float64Array;
+  twiddleIm: Float64Array;
+  twiddle2Re: Float64Array;
+  twiddle2Im: Float64Array;
+  twiddle3Re: Float64Array;
+  twiddle3Im: Float64Array;
+  splitCos: Float64Array;
+  splitSin: Float64Array;
+}
+
+/**
+ * Tables are shared by every transform of a size: the service runs two per call for a thousand calls, and one copy
+ * each (8 KiB at 256 points) would be 16 MiB that the cache keeps losing between frames of different calls.
+ */
+const TABLES = new Map<number, FftTables>();
+
+function tablesFor(size: number): FftTables {
+  const cached = TABLES.get(size);
+  if (cached !== undefined) return cached;
+  const m = size / 2;
+  const bits = Math.log2(m);
+  const bitReversed = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    let r = 0;
+    for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+    bitReversed[i] = r;
+  }
+  const twiddleRe = new Float64Array(m);
+  const twiddleIm = new Float64Array(m);
+  const twiddle2Re = new Float64Array(m);
+  const twiddle2Im = new Float64Array(m);
+  const twiddle3Re = new Float64Array(m);
+  const twiddle3Im = new Float64Array(m);
+  for (let q = 8; q < m; q <<= 2) {
+    for (let j = 0; j < q; j++) {
+      const angle = (-2 * Math.PI * j) / (4 * q);
+      twiddleRe[q + j] = Math.cos(angle);
+      twiddleIm[q + j] = Math.sin(angle);
+      twiddle2Re[q + j] = Math.cos(2 * angle);
+      twiddle2Im[q + j] = Math.sin(2 * angle);
+      twiddle3Re[q + j] = Math.cos(3 * angle);
+      twiddle3Im[q + j] = Math.sin(3 * angle);
+    }
+  }
+  const splitCos = new Float64Array(m / 2 + 1);
+  const splitSin = new Float64Array(m / 2 + 1);
+  for (let k = 0; k <= m / 2; k++) {
+    splitCos[k] = Math.cos((2 * Math.PI * k) / size);
+    splitSin[k] = Math.sin((2 * Math.PI * k) / size);
+  }
+  const tables: FftTables = {
+    bitReversed,
+    twiddleRe,
+    twiddleIm,
+    twiddle2Re,
+    twiddle2Im,
+    twiddle3Re,
+    twiddle3Im,
+    splitCos,
+    splitSin,
+  };
+  TABLES.set(size, tables);
+  return tables;
+}
 
 export class RealFft {
   readonly size: number;
@@ -54,36 +122,16 @@ export class RealFft {
     this.im = new Float64Array(m + 1);
     this.zr = new Float64Array(m);
     this.zi = new Float64Array(m);
-    const bits = Math.log2(m);
-    this.bitReversed = new Int32Array(m);
-    for (let i = 0; i < m; i++) {
-      let r = 0;
-      for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
-      this.bitReversed[i] = r;
-    }
-    this.twiddleRe = new Float64Array(m);
-    this.twiddleIm = new Float64Array(m);
-    this.twiddle2Re = new Float64Array(m);
-    this.twiddle2Im = new Float64Array(m);
-    this.twiddle3Re = new Float64Array(m);
-    this.twiddle3Im = new Float64Array(m);
-    for (let q = 8; q < m; q <<= 2) {
-      for (let j = 0; j < q; j++) {
-        const angle = (-2 * Math.PI * j) / (4 * q);
-        this.twiddleRe[q + j] = Math.cos(angle);
-        this.twiddleIm[q + j] = Math.sin(angle);
-        this.twiddle2Re[q + j] = Math.cos(2 * angle);
-        this.twiddle2Im[q + j] = Math.sin(2 * angle);
-        this.twiddle3Re[q + j] = Math.cos(3 * angle);
-        this.twiddle3Im[q + j] = Math.sin(3 * angle);
-      }
-    }
-    this.splitCos = new Float64Array(m / 2 + 1);
-    this.splitSin = new Float64Array(m / 2 + 1);
-    for (let k = 0; k <= m / 2; k++) {
-      this.splitCos[k] = Math.cos((2 * Math.PI * k) / size);
-      this.splitSin[k] = Math.sin((2 * Math.PI * k) / size);
-    }
+    const tables = tablesFor(size);
+    this.bitReversed = tables.bitReversed;
+    this.twiddleRe = tables.twiddleRe;
+    this.twiddleIm = tables.twiddleIm;
+    this.twiddle2Re = tables.twiddle2Re;
+    this.twiddle2Im = tables.twiddle2Im;
+    this.twiddle3Re = tables.twiddle3Re;
+    this.twiddle3Im = tables.twiddle3Im;
+    this.splitCos = tables.splitCos;
+    this.splitSin = tables.splitSin;
   }
 
   /**

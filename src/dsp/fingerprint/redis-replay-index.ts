@@ -18,6 +18,69 @@ export interface RedisReplayIndexOptions extends ReplayMatchOptions {
   maxIndexedSecondsPerCall?: number;
 }
 
+const REPLAY_BATCH_COMMAND = 'forkguardReplayBatch';
+
+/**
+ * One call's second of fingerprints in one round trip and one command: KEYS are the batch's fingerprint sets in
+ * frame order; ARGV = now (ms), TTL (s), trim stop rank, call key, number of leading keys to index, then their
+ * frame numbers. Every look-up (ZRANGE) runs before any write, exactly as the per-hash commands did, so a call never
+ * matches its own batch; each write is the same ZADD + ZREMRANGEBYRANK + EXPIRE. Reply: one string, per key in
+ * order `<member count>;` then `<byte length>:<member>` per member. One bulk string instead of nested arrays because
+ * the client decodes a large nested reply far more slowly than it copies bytes, and member keys are then decoded
+ * straight from the bytes (see parseReplay).
+ * A script instead of four commands per fingerprint because the client's per-command cost (objects, promises,
+ * reply decoding) was a large share of the service's CPU per packet.
+ */
+const REPLAY_BATCH_LUA = `
+local out = {}
+local n = 0
+for i = 1, #KEYS do
+  local members = redis.call('ZRANGE', KEYS[i], 0, -1)
+  n = n + 1
+  out[n] = #members .. ';'
+  for j = 1, #members do
+    n = n + 1
+    out[n] = #members[j] .. ':' .. members[j]
+  end
+end
+local writes = tonumber(ARGV[5])
+local member = ARGV[4] .. '|'
+for i = 1, writes do
+  redis.call('ZADD', KEYS[i], ARGV[1], member .. ARGV[5 + i])
+  redis.call('ZREMRANGEBYRANK', KEYS[i], 0, ARGV[3])
+  redis.call('EXPIRE', KEYS[i], ARGV[2])
+end
+return table.concat(out)
+`;
+
+const REPLAY_BATCH_BUFFER = `${REPLAY_BATCH_COMMAND}Buffer`;
+
+interface ReplayBatchCommand {
+  [REPLAY_BATCH_COMMAND](...args: (string | number)[]): Promise<string>;
+  [REPLAY_BATCH_BUFFER](...args: (string | number)[]): Promise<Buffer>;
+}
+
+const SEMICOLON = 0x3b;
+const COLON = 0x3a;
+const BAR = 0x7c;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+/** Frame number after a member's last `|`: plain digits directly, anything else as Number() reads the text. */
+function memberFrame(reply: Buffer, start: number, end: number): number {
+  if (end - start > 0 && end - start <= 15) {
+    let value = 0;
+    let i = start;
+    for (; i < end; i++) {
+      const c = reply[i];
+      if (c < DIGIT_0 || c > DIGIT_9) break;
+      value = value * 10 + (c - DIGIT_0);
+    }
+    if (i === end) return value;
+  }
+  return Number(reply.toString('utf8', start, end));
+}
+
 /**
  * Replay index shared through Redis, so calls handled by different processes and hosts see each other.
  *
@@ -25,10 +88,10 @@ export interface RedisReplayIndexOptions extends ReplayMatchOptions {
  * time they were written; each write trims the set to its newest perHashCap members and renews its EXPIRE.
  * Total size is bounded by (calls per TTL) x maxIndexedSecondsPerCall x 50 fingerprints.
  *
- * One pipeline per add() — i.e. per call per second — carries the look-ups (ZRANGE) of the batch followed by its
- * writes, so a call never matches its own batch and Redis sees a few round trips per call per second, not one per
- * frame. Replies update the call's status asynchronously. A failed pipeline (Redis down) loses that second's
- * look-ups and writes; it is counted in `errors`, never thrown into the media path.
+ * One script call per add() — i.e. per call per second — carries the look-ups (ZRANGE) of the batch followed by its
+ * writes (REPLAY_BATCH_LUA), so a call never matches its own batch and Redis sees one command per call per second,
+ * not four per frame. Replies update the call's status asynchronously. A failed call (Redis down) loses that
+ * second's look-ups and writes; it is counted in `errors`, never thrown into the media path.
  */
 export class RedisReplayIndex implements ReplayIndex {
   readonly keyPrefix: string;
@@ -55,51 +118,72 @@ export class RedisReplayIndex implements ReplayIndex {
     this.trimStop = String(-(this.perHashCap + 1));
     this.maxIndexedFramesPerCall = Math.round((options.maxIndexedSecondsPerCall ?? 600) * 50);
     this.matcher = new ReplayMatcher(options);
+    if (typeof (this.redis as unknown as Partial<ReplayBatchCommand>)[REPLAY_BATCH_COMMAND] !== 'function') {
+      this.redis.defineCommand(REPLAY_BATCH_COMMAND, { lua: REPLAY_BATCH_LUA });
+    }
   }
 
   add(callKey: string, mediaS: number, hashes: Uint32Array, count: number): void {
     this.active.add(callKey);
-    const pipeline = this.redis.pipeline();
+    const keys: string[] = [];
     const frames: number[] = [];
     for (let i = 0; i < count; i++) {
       const h = hashes[i];
       if (h === 0) continue;
       frames.push(batchFrame(mediaS, i));
-      pipeline.zrange(`${this.keyPrefix}fp:${h}`, '0', '-1');
+      keys.push(`${this.keyPrefix}fp:${h}`);
     }
     if (frames.length === 0) return;
-    const lookups = frames.length;
-    const nowMs = String(Date.now());
-    for (let i = 0; i < count; i++) {
-      const h = hashes[i];
-      const frame = batchFrame(mediaS, i);
-      if (h === 0 || frame >= this.maxIndexedFramesPerCall) continue;
-      const key = `${this.keyPrefix}fp:${h}`;
-      pipeline.zadd(key, nowMs, `${callKey}|${frame}`);
-      pipeline.zremrangebyrank(key, 0, this.trimStop);
-      pipeline.expire(key, this.ttlS);
-    }
-    const done = pipeline.exec().then(
-      (replies) => {
-        if (replies === null || !this.active.has(callKey)) return;
-        for (let r = 0; r < lookups; r++) {
-          const [err, members] = replies[r];
-          if (err !== null) {
-            this.fail(err);
-            continue;
-          }
-          for (const member of members as string[]) {
-            const bar = member.lastIndexOf('|');
-            if (bar <= 0) continue;
-            this.matcher.hit(callKey, frames[r], member.slice(0, bar), Number(member.slice(bar + 1)));
-          }
-        }
+    // Frames rise along the batch, so the ones still inside the indexed span are a prefix of the look-ups.
+    let writes = 0;
+    while (writes < frames.length && frames[writes] < this.maxIndexedFramesPerCall) writes++;
+    const args: (string | number)[] = [keys.length];
+    for (let i = 0; i < keys.length; i++) args.push(keys[i]);
+    args.push(String(Date.now()), this.ttlS, this.trimStop, callKey, writes);
+    for (let i = 0; i < writes; i++) args.push(frames[i]);
+    const done = (this.redis as unknown as ReplayBatchCommand)[REPLAY_BATCH_BUFFER](...args).then(
+      (reply) => {
+        if (!this.active.has(callKey)) return;
+        this.parseReplay(callKey, frames, reply);
         this.matcher.settle(callKey);
       },
       (err: Error) => this.fail(err),
     );
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));
+  }
+
+  /**
+   * Feeds each member `<other call>|<frame>` of each look-up to the matcher. The other call's key is decoded from
+   * the bytes before the member's last `|` (a byte that never occurs inside a UTF-8 sequence), which yields the
+   * same string as decoding the member and cutting it there.
+   */
+  private parseReplay(callKey: string, frames: number[], reply: Buffer): void {
+    // Bounds are checked so that a reply this code did not produce ends the parse instead of looping or throwing.
+    const size = reply.length;
+    let p = 0;
+    for (let r = 0; r < frames.length && p < size; r++) {
+      let count = 0;
+      while (p < size && reply[p] !== SEMICOLON) count = count * 10 + (reply[p++] - DIGIT_0);
+      p++;
+      for (let m = 0; m < count && p < size; m++) {
+        let length = 0;
+        while (p < size && reply[p] !== COLON) length = length * 10 + (reply[p++] - DIGIT_0);
+        p++;
+        const start = p;
+        const end = Math.min(p + length, size);
+        p = end;
+        let bar = end - 1;
+        while (bar >= start && reply[bar] !== BAR) bar--;
+        if (bar <= start) continue;
+        this.matcher.hit(
+          callKey,
+          frames[r],
+          reply.toString('utf8', start, bar),
+          memberFrame(reply, bar + 1, end),
+        );
+      }
+    }
   }
 
   private fail(err: Error): void {

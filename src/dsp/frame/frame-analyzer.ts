@@ -68,6 +68,22 @@ export interface FrameAnalyzerOptions {
   pitchEveryFrame?: boolean;
 }
 
+/**
+ * Read-only tables shared by every analyzer (two per call): one copy stays in cache across calls, where a copy per
+ * analyzer would be evicted between one call's frame and the next's.
+ */
+// Symmetric Hann (the definition meyda and most feature literature use); at 256 points it differs from the
+// periodic form by < 0.4% in any coefficient.
+const HANN_WINDOW = new Float64Array(FFT_SIZE);
+let hannSumSq = 0;
+for (let i = 0; i < FFT_SIZE; i++) {
+  const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (FFT_SIZE - 1));
+  HANN_WINDOW[i] = w;
+  hannSumSq += w * w;
+}
+const INV_HANN_POWER = 1 / hannSumSq;
+const SHARED_MEL_BANDS = new MelBands();
+
 export class FrameAnalyzer {
   /** Magnitudes |X_k| (k = 0..128, 31.25 Hz apart) of the last frame's 256-point Hann-windowed FFT, full scale = 1. */
   readonly spectrum = new Float32Array(BIN_COUNT);
@@ -80,16 +96,16 @@ export class FrameAnalyzer {
   private peak2 = -1;
   /** Telephone-band power sum of the last frame (bins TEL_LOW_BIN..TEL_HIGH_BIN). */
   private bandTotal = 0;
-  private readonly window = new Float64Array(FFT_SIZE);
+  private readonly window = HANN_WINDOW;
   /** 1 / sum of squared window coefficients: turns |X|^2 into power per bin (Parseval). */
-  private readonly invWindowPower: number;
+  private readonly invWindowPower = INV_HANN_POWER;
   /** Latest 42 ms, oldest first; shifted by one frame per call so both the FFT and the pitch search see it unwrapped. */
   private readonly history = new Float64Array(HISTORY);
   private readonly power = new Float64Array(BIN_COUNT);
   /** Previous frame's magnitudes and their L2 norm, for flux. */
   private readonly previous = new Float32Array(BIN_COUNT);
   private previousNorm = 0;
-  private readonly bands = new MelBands();
+  private readonly bands = SHARED_MEL_BANDS;
   private readonly pitch = new PitchTracker();
   private readonly vad = new VoiceActivity();
   private lastSample = 0;
@@ -97,15 +113,6 @@ export class FrameAnalyzer {
   constructor(options: FrameAnalyzerOptions = {}) {
     this.rolloffFraction = options.rolloffFraction ?? DEFAULT_ROLLOFF_FRACTION;
     this.pitchEveryFrame = options.pitchEveryFrame ?? false;
-    // Symmetric Hann (the definition meyda and most feature literature use); at 256 points it differs from the
-    // periodic form by < 0.4% in any coefficient.
-    let sumSq = 0;
-    for (let i = 0; i < FFT_SIZE; i++) {
-      const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (FFT_SIZE - 1));
-      this.window[i] = w;
-      sumSq += w * w;
-    }
-    this.invWindowPower = 1 / sumSq;
   }
 
   reset(): void {

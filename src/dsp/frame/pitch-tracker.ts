@@ -61,10 +61,26 @@ const REFINE_WINDOW = 64;
 /** Lags evaluated: the span plus one neighbour each side for interpolation (five: refine() is written for five). */
 const REFINE_LAGS = 2 * REFINE_SPAN + 3;
 
+/** Decimation low-pass (Hamming-windowed sinc, unity gain at DC); read-only, shared by every tracker. */
+const DECIMATION_FIR = new Float64Array(FIR_TAPS);
+{
+  const fc = FIR_CUTOFF_HZ / SAMPLE_RATE;
+  const mid = (FIR_TAPS - 1) / 2;
+  let sum = 0;
+  for (let i = 0; i < FIR_TAPS; i++) {
+    const t = i - mid;
+    const sinc = t === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * t) / (Math.PI * t);
+    const w = 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (FIR_TAPS - 1));
+    DECIMATION_FIR[i] = sinc * w;
+    sum += DECIMATION_FIR[i];
+  }
+  for (let i = 0; i < FIR_TAPS; i++) DECIMATION_FIR[i] /= sum; // unity gain at DC
+}
+
 export class PitchTracker {
   pitchHz = 0;
   voicing = 0;
-  private readonly fir = new Float64Array(FIR_TAPS);
+  private readonly fir = DECIMATION_FIR;
   private readonly dec = new Float64Array(DEC_LENGTH);
   /** Difference function d(tau) and its cumulative-mean-normalised form, indexed by lag. */
   private readonly diff = new Float64Array(LAG_MAX + 2);
@@ -80,20 +96,6 @@ export class PitchTracker {
   private refinedLag = 0;
   /** Hops of history appended since the 2 kHz copy was last brought up to date. */
   private staleHops = 0;
-
-  constructor() {
-    const fc = FIR_CUTOFF_HZ / SAMPLE_RATE;
-    const mid = (FIR_TAPS - 1) / 2;
-    let sum = 0;
-    for (let i = 0; i < FIR_TAPS; i++) {
-      const t = i - mid;
-      const sinc = t === 0 ? 2 * fc : Math.sin(2 * Math.PI * fc * t) / (Math.PI * t);
-      const w = 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (FIR_TAPS - 1));
-      this.fir[i] = sinc * w;
-      sum += this.fir[i];
-    }
-    for (let i = 0; i < FIR_TAPS; i++) this.fir[i] /= sum; // unity gain at DC
-  }
 
   reset(): void {
     this.dec.fill(0);

@@ -9,6 +9,12 @@ import { FRAME_SAMPLES, type Leg, type MediaSink } from '../media-sink.ts';
 /** Decode space: any decoder output (<= 120 ms at 8 kHz, with room) lands here. */
 const WORK_SAMPLES = 2048;
 
+/**
+ * Decoder output that is copied onto the timeline before the call returns holds nothing between packets, so every
+ * assembler (two per call) shares one: the sink a frame goes to never feeds packets back into ingest.
+ */
+const SHARED_SCRATCH = new Int16Array(WORK_SAMPLES);
+
 export class FrameAssembler {
   /** Index of the frame being filled. */
   frameIndex = 0;
@@ -16,7 +22,7 @@ export class FrameAssembler {
   /** The frame handed to the sink is the start of `work`, so a frame-aligned packet decodes in place. */
   private readonly work = new Int16Array(WORK_SAMPLES);
   private readonly frame = this.work.subarray(0, FRAME_SAMPLES);
-  private readonly scratch = new Int16Array(WORK_SAMPLES);
+  private readonly scratch = SHARED_SCRATCH;
   private noiseState = 0x2545f491;
 
   constructor(
