@@ -13,7 +13,6 @@
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -35,7 +34,7 @@ import {
   whiteNoise,
 } from '../test/dsp/detectors/signals.ts';
 import { espeakSpeech } from '../test/dsp/detectors/speech.ts';
-import { cpuSeconds, FRAME_S, type Rate, rate } from './frame-rate.ts';
+import { cpuSeconds, FRAME_S, loadLine, machine, type Rate, rate } from './frame-rate.ts';
 
 const FRAME = 160;
 const ROUNDS = 3;
@@ -250,20 +249,12 @@ console.log(
     `heap growth after full GC: ${heapGrowth} bytes`,
 );
 console.log(`call mix heard: ${check.digits} digits, ${check.tones} tones (16 digits, ced + v21 expected)`);
-console.log(
-  `load average: ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')} on ${os.cpus().length} CPUs`,
-);
+console.log(loadLine('load average'));
 
 const result = {
   benchmark: 'detectors',
   command: 'npx tsx bench/detectors.bench.ts',
-  node: process.version,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cpus: os.cpus().length,
-  loadAverage: os.loadavg(),
+  ...machine(),
   rounds: ROUNDS,
   inputs: Object.fromEntries(
     inputs.map(([name, frames]) => [name, { frames: frames.length, seconds: frames.length * FRAME_S }]),

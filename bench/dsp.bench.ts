@@ -8,7 +8,6 @@
  */
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -18,7 +17,7 @@ import { RealFft } from '../src/dsp/fft/real-fft.ts';
 import { FrameAnalyzer } from '../src/dsp/frame/frame-analyzer.ts';
 import { FrameFeatures } from '../src/dsp/frame/frame-features.ts';
 import { concat, hothNoise, mix, speechLike, toPcm } from '../test/dsp/frame/signals.ts';
-import { cpuSeconds, FRAME_S, type Rate, rate } from './frame-rate.ts';
+import { cpuSeconds, FRAME_S, loadLine, machine, type Rate, rate } from './frame-rate.ts';
 
 const FRAME = 160;
 const FFT_SIZE = 256;
@@ -234,20 +233,12 @@ console.log(
     `heap growth (after full GC): ${heapAfter - heapBefore} bytes, without GC: ${heapAfterNoGc - heapBefore} bytes ` +
     `(${bytesPerFrame.toFixed(3)} bytes/frame between the first and last 10^5-frame chunk)`,
 );
-console.log(
-  `load average during run: ${os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')} on ${os.cpus().length} CPUs`,
-);
+console.log(loadLine('load average during run'));
 
 const result = {
   benchmark: 'dsp',
   command: 'npx tsx bench/dsp.bench.ts',
-  node: process.version,
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cpus: os.cpus().length,
-  loadAverage: os.loadavg(),
+  ...machine(),
   frameSamples: FRAME,
   fftSize: FFT_SIZE,
   rounds: ROUNDS,
