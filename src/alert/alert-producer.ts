@@ -23,6 +23,9 @@ export const ACTION_JOB_OPTIONS = {
   backoff: { type: 'telnyx' },
 } as const satisfies JobsOptions;
 
+/** Adds sent to Redis at once by one drain pass. */
+const MAX_IN_FLIGHT = 64;
+
 export interface AlertProducerOptions {
   /** Redis URL (default `redis://127.0.0.1:6379`). */
   redisUrl?: string;
@@ -207,26 +210,47 @@ export class AlertProducer {
     });
   }
 
+  /**
+   * Sends what is pending, up to MAX_IN_FLIGHT adds at once: they share the connection's round trips, so an
+   * alert raised together with others (one model run can decide many) does not queue behind their replies.
+   */
   private async drain(): Promise<void> {
+    const batch: [string, PendingJob][] = [];
     while (this.pending.size > 0) {
       if (this.connection.status !== 'ready') return this.scheduleRetry();
-      const [key, job] = this.pending.entries().next().value as [string, PendingJob];
-      try {
-        await withTimeout(
-          job.queue.add(job.name, job.data, { ...job.opts, jobId: job.jobId }),
-          this.addTimeoutMs,
-        );
-      } catch (err) {
+      batch.length = 0;
+      for (const entry of this.pending) {
+        batch.push(entry);
+        if (batch.length === MAX_IN_FLIGHT) break;
+      }
+      const results = await Promise.allSettled(
+        batch.map(([, job]) =>
+          withTimeout(
+            job.queue.add(job.name, job.data, { ...job.opts, jobId: job.jobId }),
+            this.addTimeoutMs,
+          ),
+        ),
+      );
+      let failure: unknown = null;
+      for (let i = 0; i < batch.length; i++) {
+        const result = results[i];
+        if (result.status === 'rejected') {
+          failure ??= result.reason;
+          continue;
+        }
+        const [key, job] = batch[i];
+        this.pending.delete(key);
+        this.remember(key);
+        if (job.kind) alertsTotal.inc({ kind: job.kind });
+      }
+      if (failure !== null) {
         this.log.warn(
-          { err: (err as Error).message, buffered: this.pending.size },
+          { err: (failure as Error).message, buffered: this.pending.size },
           'alert delivery deferred',
         );
         return this.scheduleRetry();
       }
       this.failures = 0;
-      this.pending.delete(key);
-      this.remember(key);
-      if (job.kind) alertsTotal.inc({ kind: job.kind });
     }
   }
 

@@ -40,6 +40,8 @@ export interface StepAlerts {
   /** Alerts whose stream matched no planned call of the step. */
   unmatched: number;
   latency: LatencySummary;
+  /** The same latency per alert kind (a kind's evidence completes differently: a window, a digit's end). */
+  latency_by_kind: Record<string, LatencySummary>;
 }
 
 export interface StepOutcome {
@@ -91,6 +93,8 @@ export function stepOutcome(options: {
   const decisions = new Map<PlannedCall, AlertDecision[]>();
   const byKind: Record<string, number> = {};
   const latencies: number[] = [];
+  const kindLatencies: Record<string, number[]> = {};
+  const kindAtEnd: Record<string, number> = {};
   let unmatched = 0;
   let atSessionEnd = 0;
   for (const { alert, storedMs } of options.alerts) {
@@ -118,9 +122,19 @@ export function stepOutcome(options: {
     // Raised by the session's end (idle): evidence from the call's last second, stored once the call had gone
     // quiet for half the idle time. A live alert stored that late (a receiver far behind) keeps its latency.
     const fromLastWindow = alert.media_s * 1000 >= call.playedMs - 1000;
-    if (fromLastWindow && storedMs > callWallMs + call.playedMs + options.idleMs / 2) atSessionEnd++;
-    else latencies.push(storedMs - (callWallMs + Math.max(0, alert.media_s * 1000 - 20)));
+    kindLatencies[alert.kind] ??= [];
+    if (fromLastWindow && storedMs > callWallMs + call.playedMs + options.idleMs / 2) {
+      atSessionEnd++;
+      kindAtEnd[alert.kind] = (kindAtEnd[alert.kind] ?? 0) + 1;
+    } else {
+      const ms = storedMs - (callWallMs + Math.max(0, alert.media_s * 1000 - 20));
+      latencies.push(ms);
+      kindLatencies[alert.kind].push(ms);
+    }
   }
+  const latencyByKind: Record<string, LatencySummary> = {};
+  for (const [kind, values] of Object.entries(kindLatencies))
+    latencyByKind[kind] = summariseLatency(values, kindAtEnd[kind] ?? 0);
   const judged: JudgedCall[] = [];
   let notEvaluated = 0;
   for (const call of plan.calls) {
@@ -145,6 +159,7 @@ export function stepOutcome(options: {
       by_kind: byKind,
       unmatched,
       latency: summariseLatency(latencies, atSessionEnd),
+      latency_by_kind: latencyByKind,
     },
     judged,
     notEvaluated,

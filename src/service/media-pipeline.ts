@@ -98,8 +98,6 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
   private readonly windowHopS: number;
   private readonly nodeTag: string;
   private callSeq = 0;
-  private tickTimer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
   private untrackMetrics: (() => void) | null = null;
 
   constructor(private readonly options: MediaPipelineOptions) {
@@ -115,7 +113,16 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
       logger.debug({ err: err.message }, 'replay index redis error'),
     );
     this.replayIndex = new RedisReplayIndex(this.replayRedis, { keyPrefix: `${config.keyPrefix}replay:` });
-    this.loop = new ScoringLoop(scorer, this, this.replayIndex);
+    this.loop = new ScoringLoop(
+      scorer,
+      this,
+      this.replayIndex,
+      (windows, seconds) => {
+        modelBatchSize.observe(windows);
+        modelRunSeconds.observe(seconds);
+      },
+      (err) => logger.error({ err }, 'scoring run failed'),
+    );
     this.ingest = new IngestServer(
       {
         host: config.host,
@@ -155,13 +162,11 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
     return this.ingest.activeSessions;
   }
 
-  /** Binds the sockets (rejects naming a port that cannot be bound) and starts the scoring tick. */
+  /** Binds the sockets (rejects naming a port that cannot be bound) and starts scoring windows as they come. */
   async start(): Promise<void> {
     await this.ingest.start();
     this.untrackMetrics = trackMediaMetrics(this);
-    this.tickTimer = setInterval(() => {
-      if (this.ticking === null) this.ticking = this.tick().finally(() => (this.ticking = null));
-    }, this.options.config.tickMs);
+    this.loop.start(this.options.config.tickMs);
   }
 
   /** A fork announced its call (ids for a port pair or STREP leg); see SessionTable.announce. */
@@ -207,36 +212,21 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
 
   /**
    * Stops intake and drains: sockets close, every session ends (its analyzer emits its last window and held
-   * digits), the final scoring tick runs, and alerts are flushed to Redis within `flushTimeoutMs`.
+   * digits), the last model run scores what is pending, and alerts are flushed to Redis within `flushTimeoutMs`.
    */
   async stop(flushTimeoutMs: number): Promise<MediaPipelineResult> {
-    if (this.tickTimer !== null) clearInterval(this.tickTimer);
-    this.tickTimer = null;
-    await this.ticking;
     await this.ingest.stop();
-    await this.tick();
-    await this.loop.stop();
+    try {
+      await this.loop.stop();
+    } catch (err) {
+      logger.error({ err }, 'scoring run failed');
+    }
     await withTimeout(this.replayIndex.flush(), 1000);
     this.replayRedis.disconnect();
     const { lost } = await this.producer.close({ flushTimeoutMs });
     this.untrackMetrics?.();
     await this.options.scorer.close().catch(() => {});
     return { alertsRaised: this.alertsRaised, lost };
-  }
-
-  private async tick(): Promise<void> {
-    const stats = this.loop.stats;
-    const runs = stats.runs;
-    const seconds = stats.runSeconds;
-    try {
-      await this.loop.tick();
-    } catch (err) {
-      logger.error({ err }, 'scoring run failed');
-    }
-    if (stats.runs !== runs) {
-      modelBatchSize.observe(stats.lastBatch);
-      modelRunSeconds.observe(stats.runSeconds - seconds);
-    }
   }
 
   private open(identity: CallIdentity): MediaSink {

@@ -129,6 +129,14 @@ describe('stepOutcome', () => {
     expect(outcome.alerts.latency.max_ms).toBe(9000);
   });
 
+  it('reports the latency of each alert kind apart (a digit completes evidence differently from a window)', () => {
+    const byKind = outcome.alerts.latency_by_kind;
+    expect(Object.keys(byKind).sort()).toEqual(['card_entry', 'replay', 'robocall']);
+    expect(byKind.card_entry).toMatchObject({ count: 1, max_ms: 40, at_session_end: 1 });
+    expect(byKind.robocall).toMatchObject({ count: 2, max_ms: 9000, at_session_end: 0 });
+    expect(byKind.replay).toMatchObject({ count: 1, p50_ms: 20 });
+  });
+
   it('judges calls against their labels, leaving replay alerts and calls cut before their evidence out', () => {
     // The pumping call (onset 4 s) is cut at ~10 s: judged, since 10 - 4 >= 3 s of evidence.
     const acc = accuracyOf(outcome.judged, outcome.notEvaluated, 10);

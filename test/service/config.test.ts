@@ -23,7 +23,7 @@ describe('start configuration', () => {
       queuePrefix: 'bull',
       keyPrefix: 'forkguard:',
       workers: 1,
-      tickMs: 25,
+      tickMs: 5,
       transcriptionEngine: 'Telnyx',
       autoFork: false,
       secrets: { telnyxApiKey: null, telnyxPublicKey: null, apiToken: null },

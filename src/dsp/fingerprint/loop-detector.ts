@@ -12,6 +12,15 @@ import { hammingDistance } from './hamming.ts';
  *    with the ones one lag earlier (each frame taking the best of lag-1, lag, lag+1, because a period that is not a
  *    multiple of 20 ms drifts across frame boundaries). The loop score is the fraction of compared frames within
  *    maxBitErrors bits, scaled down when too few frames carried a fingerprint to be sure.
+ *
+ * Memory (one detector per leg of every live call): the candidate table keeps only 16-bit frame stamps, not
+ * the hashes. A way can vote only while its frame is at most maxLag old, and the history ring (longer than
+ * maxLag) still holds that frame's hash then: comparing with the ring is the same test as comparing with a
+ * stored copy. A stamp is the frame number modulo 2^15, the top bit marking an empty way; every SWEEP_FRAMES
+ * the ways too old to vote are emptied, so every stamp left is younger than 2^15 frames and its age is exact.
+ * Emptying a way that can no longer vote changes no vote, and no eviction among the ways that still can (they
+ * are all younger than it), so the detector answers exactly as with full frame numbers and stored hashes.
+ * Nothing is allocated before the leg's first fingerprint: a leg that stays silent costs a few fields.
  */
 export interface LoopDetectorOptions {
   minPeriodS?: number;
@@ -28,6 +37,17 @@ const FRAMES_PER_SECOND = 1000 / FRAME_MS;
 const TABLE_BUCKETS = 1024;
 const BUCKET_WAYS = 4;
 const VOTE_DECAY_PER_SECOND = 0.7;
+/** Stamp bits of a table way; EMPTY_WAY (the top bit) marks a way that holds nothing. */
+const STAMP_MASK = 0x7fff;
+const EMPTY_WAY = 0x8000;
+/** Ways too old to vote are emptied this often, so live stamps never wrap (maxLag + SWEEP_FRAMES < 2^15). */
+const SWEEP_FRAMES = 8192;
+const MAX_LAG_FRAMES = STAMP_MASK - SWEEP_FRAMES;
+
+/** The candidate-table bucket of a fingerprint: Fibonacci hashing spreads ones that differ only in high bits. */
+export function loopTableBucket(hash: number): number {
+  return (Math.imul(hash, 0x9e3779b1) >>> 22) & (TABLE_BUCKETS - 1);
+}
 
 export class LoopDetector {
   /** 0..1, updated once a second. */
@@ -44,10 +64,11 @@ export class LoopDetector {
   private readonly maxLag: number;
   private readonly verifyFrames: number;
   private readonly maxBitErrors: number;
-  private readonly history: Uint32Array;
-  private readonly tableHashes: Uint32Array;
-  private readonly tableFrames: Int32Array;
-  private readonly votes: Float32Array;
+  /** Fingerprints of the last maxLag + verifyFrames frames (a ring indexed by frame number). */
+  private history = new Uint32Array(0);
+  /** TABLE_BUCKETS x BUCKET_WAYS frame stamps (see the class comment). */
+  private table = new Uint16Array(0);
+  private votes = new Float32Array(0);
   private frames = 0;
 
   constructor(options: LoopDetectorOptions = {}) {
@@ -55,45 +76,73 @@ export class LoopDetector {
     this.maxLag = Math.round((options.maxPeriodS ?? 12) * FRAMES_PER_SECOND);
     this.verifyFrames = Math.round((options.verifyS ?? 4) * FRAMES_PER_SECOND);
     this.maxBitErrors = options.maxBitErrors ?? 10;
-    this.history = new Uint32Array(this.maxLag + this.verifyFrames + 2);
-    this.tableHashes = new Uint32Array(TABLE_BUCKETS * BUCKET_WAYS);
-    this.tableFrames = new Int32Array(TABLE_BUCKETS * BUCKET_WAYS).fill(-1);
-    this.votes = new Float32Array(this.maxLag + 2);
+    if (this.maxLag > MAX_LAG_FRAMES)
+      throw new RangeError(`maxPeriodS: at most ${(MAX_LAG_FRAMES * FRAME_MS) / 1000} s`);
+  }
+
+  /** Bytes of typed-array state held now (none before the leg's first fingerprint). */
+  get byteLength(): number {
+    return this.history.byteLength + this.table.byteLength + this.votes.byteLength;
   }
 
   /** One frame's fingerprint (0 = none) for consecutive frames of the leg. */
   push(hash: number): void {
     const n = this.frames;
-    this.history[n % this.history.length] = hash;
-    if (hash !== 0) this.voteAndRemember(hash, n);
+    if (hash !== 0 && this.history.length === 0) this.allocate();
+    if (this.history.length !== 0) {
+      this.history[n % this.history.length] = hash;
+      if (hash !== 0) this.voteAndRemember(hash, n);
+      if (n % SWEEP_FRAMES === SWEEP_FRAMES - 1) this.sweep(n);
+    }
     this.frames = n + 1;
     if (this.frames % FRAMES_PER_SECOND === 0) this.evaluate();
   }
 
+  /** Every frame so far had no fingerprint: a zeroed history, an empty table and no votes say exactly that. */
+  private allocate(): void {
+    this.history = new Uint32Array(this.maxLag + this.verifyFrames + 2);
+    this.table = new Uint16Array(TABLE_BUCKETS * BUCKET_WAYS).fill(EMPTY_WAY);
+    this.votes = new Float32Array(this.maxLag + 2);
+  }
+
   private voteAndRemember(hash: number, n: number): void {
-    // Fibonacci hashing spreads fingerprints that differ only in high bits.
-    const bucket = (Math.imul(hash, 0x9e3779b1) >>> 22) & (TABLE_BUCKETS - 1);
-    const base = bucket * BUCKET_WAYS;
+    const base = loopTableBucket(hash) * BUCKET_WAYS;
+    const table = this.table;
+    const history = this.history;
+    const stamp = n & STAMP_MASK;
     let oldestWay = base;
-    let oldestFrame = 0x7fffffff;
+    let oldestAge = -1;
     for (let w = base; w < base + BUCKET_WAYS; w++) {
-      const f = this.tableFrames[w];
-      if (f >= 0 && this.tableHashes[w] === hash) {
-        const lag = n - f;
-        if (lag >= this.minLag && lag <= this.maxLag) this.votes[lag] += 1;
-      }
-      if (f < oldestFrame) {
-        oldestFrame = f;
+      const t = table[w];
+      // An empty way counts as older than any stamp (every live age is below 2^15).
+      const age = t === EMPTY_WAY ? EMPTY_WAY : (stamp - t) & STAMP_MASK;
+      if (age >= this.minLag && age <= this.maxLag && history[(n - age) % history.length] === hash)
+        this.votes[age] += 1;
+      if (age > oldestAge) {
+        oldestAge = age;
         oldestWay = w;
       }
     }
     // Replace the oldest way: the newest occurrence of a hash is the one later repeats are closest to.
-    this.tableHashes[oldestWay] = hash;
-    this.tableFrames[oldestWay] = n;
+    table[oldestWay] = stamp;
+  }
+
+  /** At frame `n` (after its insertion): empties the ways too old to vote, before any stamp could wrap. */
+  private sweep(n: number): void {
+    const table = this.table;
+    const stamp = n & STAMP_MASK;
+    for (let w = 0; w < table.length; w++) {
+      const t = table[w];
+      if (t !== EMPTY_WAY && ((stamp - t) & STAMP_MASK) > this.maxLag) table[w] = EMPTY_WAY;
+    }
   }
 
   private evaluate(): void {
     const votes = this.votes;
+    if (votes.length === 0) {
+      this.setScore(0, 0, (this.frames * FRAME_MS) / 1000);
+      return;
+    }
     let bestLag = 0;
     let bestVotes = 0;
     for (let lag = this.minLag; lag <= this.maxLag; lag++) {
@@ -171,7 +220,7 @@ export class LoopDetector {
 
   reset(): void {
     this.history.fill(0);
-    this.tableFrames.fill(-1);
+    this.table.fill(EMPTY_WAY);
     this.votes.fill(0);
     this.frames = 0;
     this.score = 0;

@@ -309,9 +309,9 @@ export const CONFIG_FIELDS = {
     key: 'tickMs',
     flag: '--tick-ms <ms>',
     env: 'FORKGUARD_TICK_MS',
-    defaultText: '25',
-    help: 'scoring tick: the ready windows of all calls are batched into one model run this often',
-    schema: wholeNumber(1, 1000, 'milliseconds'),
+    defaultText: '5',
+    help: 'shortest time between two model runs: ready windows are scored at once, together with all others ready',
+    schema: wholeNumber(0, 1000, 'milliseconds'),
   }),
   shutdownFlushMs: field({
     key: 'shutdownFlushMs',
