@@ -19,6 +19,7 @@
  * offline use calls it after each packet with the capture time. `end()` plays out everything held; it does not
  * pad the shorter leg to the longer one's length.
  */
+import { stageDatagram } from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import { type DecoderFactory, LegStream } from './leg-stream.ts';
 import type { Leg, LegStats, MediaSink } from './media-sink.ts';
@@ -76,7 +77,8 @@ export class CallMedia {
       return DROP.closed;
     }
     const header = this.header;
-    const parsed = parseRtpHeader(data, offset, length, header);
+    const bytes = stageDatagram(data);
+    const parsed = parseRtpHeader(bytes, offset, length, header);
     if (!header.ok) {
       this.drops[parsed]++;
       return parsed;
@@ -89,7 +91,7 @@ export class CallMedia {
     this.lastArrivalMs = arrivalMs;
     const stream = leg === 1 ? this.legs[1] : this.legs[0];
     try {
-      return stream.push(header, data, arrivalMs);
+      return stream.push(header, bytes, arrivalMs);
     } catch (error) {
       return this.fail(error);
     }

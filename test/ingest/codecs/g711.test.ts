@@ -8,6 +8,7 @@ import {
   muLawToLinear,
 } from '../../../src/ingest/codecs/g711.ts';
 import { createDecoder, createEncoder } from '../../../src/ingest/codecs/registry.ts';
+import { DATAGRAM_STAGE, stageDatagram } from '../../../src/ingest/datagram-stage.ts';
 import { ALAW, SIGNED16, soxAvailable, soxConvert, ULAW } from './sox.ts';
 
 const allCodes = new Uint8Array(256).map((_, i) => i);
@@ -154,5 +155,78 @@ describe('G.711 self-consistency', () => {
     expect(out[159]).toBe(0);
     dec.conceal(160, out);
     expect(out.subarray(0, 160).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('G.711 decode paths', () => {
+  /** Deterministic pseudo-random bytes (xorshift32), so every code appears in every lane position. */
+  function randomBytes(length: number, seed: number): Uint8Array {
+    const bytes = new Uint8Array(length);
+    let s = seed | 0 || 1;
+    for (let i = 0; i < length; i++) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      bytes[i] = s & 0xff;
+    }
+    return bytes;
+  }
+
+  // The staged path (WebAssembly pair-table loop plus a JS tail), the JS pair-table path and the unaligned
+  // one-sample path must all equal the single-sample table, and leave the same frame for concealment.
+  it('staged datagrams, plain buffers and unaligned outputs decode exactly like the table', () => {
+    for (const [codec, table] of [
+      ['pcmu', MULAW_DECODE_TABLE],
+      ['pcma', ALAW_DECODE_TABLE],
+    ] as const) {
+      const staged = createDecoder(codec);
+      const plain = createDecoder(codec);
+      const unaligned = createDecoder(codec);
+      const stagedOut = new Int16Array(960);
+      const plainOut = new Int16Array(960);
+      const unalignedOut = new Int16Array(new ArrayBuffer(2 * 961), 2, 960);
+      const concealed = [new Int16Array(160), new Int16Array(160), new Int16Array(160)];
+      let seed = 7;
+      for (const length of [160, 80, 240, 480, 960, 1, 2, 7, 8, 9, 15, 16, 17, 159, 161, 0]) {
+        for (const header of [12, 16, 36, 13]) {
+          const datagram = randomBytes(header + length, seed++);
+          const stage = stageDatagram(datagram);
+          expect(stage).toBe(DATAGRAM_STAGE);
+          expect(staged.decode(stage, header, length, stagedOut)).toBe(length);
+          const big = new Uint8Array(4096);
+          big.set(datagram, 100);
+          expect(plain.decode(big, 100 + header, length, plainOut)).toBe(length);
+          expect(unaligned.decode(datagram, header, length, unalignedOut)).toBe(length);
+          for (let i = 0; i < length; i++) {
+            const want = table[datagram[header + i]];
+            if (stagedOut[i] !== want || plainOut[i] !== want || unalignedOut[i] !== want) {
+              throw new Error(`${codec} length ${length} header ${header} sample ${i}: ${want} expected`);
+            }
+          }
+          if (length === 0) continue;
+          staged.conceal(160, concealed[0]);
+          plain.conceal(160, concealed[1]);
+          unaligned.conceal(160, concealed[2]);
+          expect(Array.from(concealed[0])).toEqual(Array.from(concealed[1]));
+          expect(Array.from(concealed[0])).toEqual(Array.from(concealed[2]));
+        }
+      }
+    }
+  });
+
+  it('every code decodes identically in every position of a staged payload', () => {
+    for (const [codec, table] of [
+      ['pcmu', MULAW_DECODE_TABLE],
+      ['pcma', ALAW_DECODE_TABLE],
+    ] as const) {
+      const dec = createDecoder(codec);
+      const out = new Int16Array(960);
+      for (let shift = 0; shift < 8; shift++) {
+        const datagram = new Uint8Array(12 + 256);
+        for (let i = 0; i < 256; i++) datagram[12 + i] = (i + shift * 37) & 0xff;
+        dec.decode(stageDatagram(datagram), 12, 256, out);
+        for (let i = 0; i < 256; i++) expect(out[i]).toBe(table[datagram[12 + i]]);
+      }
+    }
   });
 });

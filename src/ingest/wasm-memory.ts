@@ -1,0 +1,41 @@
+/**
+ * The one WebAssembly memory of the packet path, laid out once: the staged datagram, the G.711 decoder's output
+ * area and the two G.711 pair tables. JS reads and writes it through fixed views; it never grows, so the views
+ * stay valid for the life of the process.
+ */
+
+const PAGE_BYTES = 65536;
+
+/** Where CallMedia copies each datagram (see datagram-stage.ts); larger than any datagram ingest accepts. */
+export const STAGE_OFFSET = 0;
+export const STAGE_BYTES = 2048;
+/** Where the G.711 decoder writes PCM before it is copied to the frame: 960 samples (120 ms at 8 kHz). */
+export const DECODE_OUT_OFFSET = STAGE_OFFSET + STAGE_BYTES;
+export const DECODE_OUT_SAMPLES = 960;
+/** G.711 two-sample tables (65536 Int32 each): PCMU, then PCMA. */
+export const PCMU_PAIRS_OFFSET = DECODE_OUT_OFFSET + 2 * 1024;
+export const PCMA_PAIRS_OFFSET = PCMU_PAIRS_OFFSET + 4 * 65536;
+const END = PCMA_PAIRS_OFFSET + 4 * 65536;
+
+/** The part of the WebAssembly global used here (the project's TypeScript libs do not declare it). */
+interface WebAssemblyApi {
+  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+export const WASM: WebAssemblyApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+export const WASM_MEMORY_PAGES = Math.ceil(END / PAGE_BYTES);
+export const WASM_MEMORY: WasmMemory = new WASM.Memory({
+  initial: WASM_MEMORY_PAGES,
+  maximum: WASM_MEMORY_PAGES,
+});
+
+/**
+ * WebAssembly reads memory little-endian; JS typed arrays use the host's order. Views shared between the two
+ * agree only on little-endian hosts, which is what the WebAssembly paths require (others keep to JS).
+ */
+export const HOST_LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
