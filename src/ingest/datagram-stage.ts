@@ -12,6 +12,15 @@ import { typedArraySet } from './typed-array-set.ts';
 import { STAGE_BYTES, STAGE_OFFSET, WASM_MEMORY } from './wasm-memory.ts';
 
 export const DATAGRAM_STAGE: Uint8Array = new Uint8Array(WASM_MEMORY.buffer, STAGE_OFFSET, STAGE_BYTES);
+/**
+ * DATAGRAM_STAGE as 32-bit words, for copying a staged payload four bytes per access (the byte order does not
+ * matter for a copy into another word view).
+ */
+export const DATAGRAM_STAGE_WORDS: Int32Array = new Int32Array(
+  WASM_MEMORY.buffer,
+  STAGE_OFFSET,
+  STAGE_BYTES >> 2,
+);
 /** Byte address of DATAGRAM_STAGE[0] in WASM_MEMORY. */
 export const DATAGRAM_STAGE_ADDRESS = STAGE_OFFSET;
 

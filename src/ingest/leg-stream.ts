@@ -19,6 +19,7 @@
 
 import type { PayloadDecoder } from './codecs/decoder.ts';
 import { createDecoder } from './codecs/registry.ts';
+import { DATAGRAM_STAGE, DATAGRAM_STAGE_WORDS } from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import {
   emptyLegStats,
@@ -143,6 +144,8 @@ export class LegStream implements EventClock {
   private readonly slotArrivalMs = new Float64Array(REORDER_SLOTS);
   private readonly slotLength = new Int32Array(REORDER_SLOTS);
   private slotBytes = new Uint8Array(REORDER_SLOTS * INITIAL_SLOT_BYTES);
+  /** slotBytes as words: a staged payload is copied in four bytes per access (strides are multiples of 4). */
+  private slotWords = new Int32Array(this.slotBytes.buffer);
   private slotStride = INITIAL_SLOT_BYTES;
   private pending = 0;
 
@@ -256,8 +259,7 @@ export class LegStream implements EventClock {
 
     const pt = header.payloadType;
     let kind = this.ptKind[pt];
-    // -1 = accepted: DROP.truncated is index 0, so 0 cannot mean "no drop" inside this function.
-    let result = -1;
+    let result = DROP.none;
     const length = header.payloadLength;
     if (kind === PT_KIND_AUDIO && this.ptDecoder[pt] === null && !this.createDecoderFor(pt)) {
       kind = this.ptKind[pt];
@@ -281,7 +283,7 @@ export class LegStream implements EventClock {
       this.jitter.update(arrivalMs, header.timestamp, this.clockRate);
       stats.jitterMs = this.jitter.jitterMs;
     }
-    if (result >= 0) {
+    if (result !== DROP.none) {
       this.drops[result]++;
       // The slot still takes the sequence number so the gap it leaves is not counted as loss.
       kind = PT_KIND_UNKNOWN;
@@ -295,25 +297,34 @@ export class LegStream implements EventClock {
     this.slotMarker[slot] = header.marker ? 1 : 0;
     this.slotTimestamp[slot] = header.timestamp;
     this.slotArrivalMs[slot] = arrivalMs;
-    this.slotLength[slot] = result < 0 ? length : 0;
+    this.slotLength[slot] = result === DROP.none ? length : 0;
     if (this.playing && this.pending === 0 && sequence === this.nextPlaySequence) {
       // In order with nothing held: play straight from the datagram, no copy into the ring.
       this.slotState[slot] = SLOT_DONE;
       this.nextPlaySequence = sequence + 1;
       this.play(slot, data, header.payloadOffset);
     } else {
-      if (result < 0) {
+      if (result === DROP.none) {
         if (length > this.slotStride) this.growSlots(length);
-        const bytes = this.slotBytes;
         const base = slot * this.slotStride;
         const from = header.payloadOffset;
-        for (let i = 0; i < length; i++) bytes[base + i] = data[from + i];
+        if (data === DATAGRAM_STAGE && (from & 3) === 0) {
+          // Whole words: the copy may run up to 3 bytes past the payload, still inside the slot and the stage.
+          const words = this.slotWords;
+          const at = base >> 2;
+          const src = from >> 2;
+          const count = (length + 3) >> 2;
+          for (let i = 0; i < count; i++) words[at + i] = DATAGRAM_STAGE_WORDS[src + i];
+        } else {
+          const bytes = this.slotBytes;
+          for (let i = 0; i < length; i++) bytes[base + i] = data[from + i];
+        }
       }
       this.slotState[slot] = SLOT_PENDING;
       this.pending++;
       this.flush(arrivalMs);
     }
-    return Math.max(result, 0);
+    return result;
   }
 
   /**
@@ -420,13 +431,15 @@ export class LegStream implements EventClock {
 
   /** Widens every slot to hold `length` bytes (rare: the first payload bigger than the current stride). */
   private growSlots(length: number): void {
-    const stride = Math.min(MAX_PAYLOAD_BYTES, Math.max(length, this.slotStride * 2));
+    // A multiple of 4, so every slot starts on a word (MAX_PAYLOAD_BYTES is one too).
+    const stride = Math.min(MAX_PAYLOAD_BYTES, (Math.max(length, this.slotStride * 2) + 3) & ~3);
     const bytes = new Uint8Array(REORDER_SLOTS * stride);
     for (let slot = 0; slot < REORDER_SLOTS; slot++) {
       const from = slot * this.slotStride;
       bytes.set(this.slotBytes.subarray(from, from + this.slotStride), slot * stride);
     }
     this.slotBytes = bytes;
+    this.slotWords = new Int32Array(bytes.buffer);
     this.slotStride = stride;
   }
 

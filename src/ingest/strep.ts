@@ -39,10 +39,7 @@ export interface StrepHeader {
  * lookup runs on numbers; its text is built only when a new session needs it (`callLegId()`).
  */
 export class StrepHeaderView {
-  /**
-   * True only when the last parse succeeded. Check this rather than the return value alone: the drop catalogue
-   * numbers `truncated` 0, the same value as success.
-   */
+  /** True only when the last parse succeeded (the parse then returned DROP.none, 0). */
   ok = false;
   version = 0;
   /** L bit: 0 = A leg, 1 = B leg. */

@@ -20,10 +20,7 @@ import { DROP } from '../drop-reasons.ts';
 export const RTP_FIXED_HEADER_BYTES = 12;
 
 export class RtpHeaderView {
-  /**
-   * True only when the last parse succeeded. Check this rather than the return value alone: the drop catalogue
-   * numbers `truncated` 0, the same value as success.
-   */
+  /** True only when the last parse succeeded (the parse then returned DROP.none, 0). */
   ok = false;
   version = 0;
   padding = false;

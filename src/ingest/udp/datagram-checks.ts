@@ -1,10 +1,7 @@
 import { DROP } from '../drop-reasons.ts';
 
-/**
- * "Go on" answer of the admission checks. Not 0: the drop catalogue numbers `truncated` 0, so 0 cannot mean
- * success here.
- */
-export const PASS = -1;
+/** "Go on" answer of the admission checks: DROP.none, the reserved index 0 of the drop catalogue. */
+export const PASS = DROP.none;
 
 /** IP MTU on Ethernet: a 20 ms packet of any codec forkguard takes fits with room to spare. */
 export const DEFAULT_MAX_DATAGRAM_BYTES = 1500;
