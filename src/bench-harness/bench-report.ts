@@ -221,6 +221,22 @@ export function benchMarkdown(doc: BenchDocument, chartFile: string): string {
   }
   lines.push(
     '',
+    '## Alert latency by kind',
+    '',
+    'Windows complete their evidence at a hop boundary; a digit when its end has been confirmed. Sender lateness (p99 / max ms) is part of every figure.',
+    '',
+    '| calls | kind | alerts | p50 ms | p99 ms | max ms | at session end | sender late p99 / max ms |',
+    '|---|---|---|---|---|---|---|---|',
+  );
+  for (const st of doc.service_steps) {
+    for (const [kind, lat] of Object.entries(st.alerts?.latency_by_kind ?? {})) {
+      lines.push(
+        `| ${st.concurrency} | ${kind} | ${lat.count} | ${num(lat.p50_ms, 1)} | ${num(lat.p99_ms, 1)} | ${num(lat.max_ms, 1)} | ${lat.at_session_end} | ${num(st.sender_p99_late_ms, 1)} / ${num(st.sender_max_late_ms, 1)} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
     '## Bare dgram receiver (same ports, same sender)',
     '',
     '| calls | offered pkt/s | received pkt/s | loss | CPU µs/pkt | CPU |',
