@@ -23,7 +23,7 @@ export const DEFINITIONS = {
   rss_kib_per_call:
     'VmRSS (/proc/PID/status) at the end of the steady window / forkguard_sessions_active then; marginal = (VmRSS - VmRSS before the first step) / sessions',
   alert_latency_ms:
-    "alert time in Redis (id of the BullMQ 'added' stream entry, Redis's clock) - due send time of the datagram carrying the media that ends at the alert's media_s (call start + media_s - 20 ms); alerts on the call's last second of media stored after the call had been quiet for half the idle time (raised when the session ended on idle) are counted apart, not in the percentiles",
+    "alert time in Redis (id of the BullMQ 'added' stream entry, Redis's clock) - due send time of the datagram carrying the media that ends at the alert's media_s (call start + media_s - 20 ms); alerts on the call's last second of media stored after the call had been quiet for half the idle time (raised when the session ended on idle) are counted apart, not in the percentiles, and so are alerts on media past the call's last packet (the recording ended or the step cut it: the service completed that window by taking the quiet legs as silent, no packet did)",
   accuracy:
     "per call, alerts of kinds robocall/pumping/fax_modem/card_entry vs the NAME.json label, as `forkguard train` evaluates (recall per label, legit calls with any such alert = false alarms); replay alerts are not judged because the bench replays each recording many times; a call cut by the step end is judged only if it played at least evidence_s past its label's onset",
   cpu_utilisation:
@@ -202,7 +202,7 @@ export function benchMarkdown(doc: BenchDocument, chartFile: string): string {
     '',
     `Zero-loss ceiling (highest step with no loss and no backlog): service ${num(s.service_zero_loss_calls as number)} calls (${num(s.service_zero_loss_pps as number)} pkt/s); bare dgram receiver ${num(s.bare_zero_loss_calls as number)} calls (${num(s.bare_zero_loss_pps as number)} pkt/s)${s.bare_ceiling_is_lower_bound ? ' — the bare receiver lost nothing at the largest step, so its ceiling is at least that' : ''}.`,
     `Alert latency p99 at the service's zero-loss ceiling: ${num(s.alert_latency_p99_ms_at_ceiling as number | null, 1)} ms (a step can lose no packet and still fall behind).`,
-    `Alert latency over all steps: p50 ${num(doc.latency.p50_ms, 1)} ms, p99 ${num(doc.latency.p99_ms, 1)} ms over ${doc.latency.count} alerts raised while the call was sending (${doc.latency.at_session_end} more at session end).`,
+    `Alert latency over all steps: p50 ${num(doc.latency.p50_ms, 1)} ms, p99 ${num(doc.latency.p99_ms, 1)} ms over ${doc.latency.count} alerts raised while the call was sending (${doc.latency.at_session_end} more at session end, ${doc.latency.past_media_end} on media past the call's last packet).`,
     '',
     '## Service steps',
     '',
@@ -225,13 +225,13 @@ export function benchMarkdown(doc: BenchDocument, chartFile: string): string {
     '',
     'Windows complete their evidence at a hop boundary; a digit when its end has been confirmed. Sender lateness (p99 / max ms) is part of every figure.',
     '',
-    '| calls | kind | alerts | p50 ms | p99 ms | max ms | at session end | sender late p99 / max ms |',
-    '|---|---|---|---|---|---|---|---|',
+    '| calls | kind | alerts | p50 ms | p99 ms | max ms | at session end | past media end | sender late p99 / max ms |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   for (const st of doc.service_steps) {
     for (const [kind, lat] of Object.entries(st.alerts?.latency_by_kind ?? {})) {
       lines.push(
-        `| ${st.concurrency} | ${kind} | ${lat.count} | ${num(lat.p50_ms, 1)} | ${num(lat.p99_ms, 1)} | ${num(lat.max_ms, 1)} | ${lat.at_session_end} | ${num(st.sender_p99_late_ms, 1)} / ${num(st.sender_max_late_ms, 1)} |`,
+        `| ${st.concurrency} | ${kind} | ${lat.count} | ${num(lat.p50_ms, 1)} | ${num(lat.p99_ms, 1)} | ${num(lat.max_ms, 1)} | ${lat.at_session_end} | ${lat.past_media_end} | ${num(st.sender_p99_late_ms, 1)} / ${num(st.sender_max_late_ms, 1)} |`,
       );
     }
   }

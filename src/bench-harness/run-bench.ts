@@ -374,6 +374,7 @@ export async function runBench(
   let recordings: BenchRecording[] = [];
   const skipped: string[] = [];
   let atSessionEnd = 0;
+  let pastMediaEnd = 0;
   let notEvaluated = 0;
   let idleRss: number | null = null;
   const pin = (pid: number | null, what: string) => {
@@ -459,6 +460,7 @@ export async function runBench(
       judged.push(...outcome.judged);
       latencies.push(...outcome.latenciesMs);
       atSessionEnd += outcome.alerts.latency.at_session_end;
+      pastMediaEnd += outcome.alerts.latency.past_media_end;
       notEvaluated += outcome.notEvaluated;
       service.push(measurement);
       hooks.onStepDone?.('service', measurement);
@@ -514,7 +516,7 @@ export async function runBench(
     bare,
     recordings: { loaded: recordings.length, by_label: byLabel },
     accuracy: judged.length > 0 ? accuracyOf(judged, notEvaluated, 50) : null,
-    latency: summariseLatency(latencies, atSessionEnd),
+    latency: summariseLatency(latencies, atSessionEnd, pastMediaEnd),
     target: {
       kind: live.target?.kind ?? 'service',
       base: live.target?.base ?? '',

@@ -8,7 +8,10 @@
  * writes with the job, Redis's clock) - that due time. It includes sender lateness (reported beside it), the
  * receive path, reordering wait, the scoring tick and the write to Redis. Alerts on the call's last second of
  * media stored after the call had been quiet for more than half the idle timeout were raised when the session
- * ended (idle), so their latency measures the idle setting, not the pipeline: they are counted apart.
+ * ended (idle), so their latency measures the idle setting, not the pipeline: they are counted apart. So are
+ * alerts on media past the end of what the call sent (a window whose end lies beyond the call's last packet,
+ * because the recording ended or the step cut it): no packet completed that evidence; the service completed it
+ * by taking the quiet legs as silent (ingest's idle fill, ~200 ms after their last packet) or at session end.
  */
 import type { AlertDecision } from '../alert/alert.ts';
 import {
@@ -32,6 +35,8 @@ export interface LatencySummary {
   max_ms: number | null;
   /** Alerts raised after the call stopped sending (session end on idle). */
   at_session_end: number;
+  /** Alerts on media past the call's last packet (evidence completed by silence fill, not by a packet). */
+  past_media_end: number;
 }
 
 export interface StepAlerts {
@@ -63,7 +68,7 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-export function summariseLatency(values: number[], atSessionEnd: number): LatencySummary {
+export function summariseLatency(values: number[], atSessionEnd: number, pastMediaEnd = 0): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
   const q = (p: number) => (sorted.length > 0 ? round1(quantile(sorted, p)) : null);
   return {
@@ -72,6 +77,7 @@ export function summariseLatency(values: number[], atSessionEnd: number): Latenc
     p99_ms: q(0.99),
     max_ms: sorted.length > 0 ? round1(sorted[sorted.length - 1]) : null,
     at_session_end: atSessionEnd,
+    past_media_end: pastMediaEnd,
   };
 }
 
@@ -97,6 +103,8 @@ export function stepOutcome(options: {
   const kindAtEnd: Record<string, number> = {};
   let unmatched = 0;
   let atSessionEnd = 0;
+  let pastMediaEnd = 0;
+  const kindPastEnd: Record<string, number> = {};
   for (const { alert, storedMs } of options.alerts) {
     byKind[alert.kind] = (byKind[alert.kind] ?? 0) + 1;
     const port = /^udp:(\d+)$/.exec(alert.stream ?? '')?.[1];
@@ -126,6 +134,9 @@ export function stepOutcome(options: {
     if (fromLastWindow && storedMs > callWallMs + call.playedMs + options.idleMs / 2) {
       atSessionEnd++;
       kindAtEnd[alert.kind] = (kindAtEnd[alert.kind] ?? 0) + 1;
+    } else if (alert.media_s * 1000 > call.playedMs) {
+      pastMediaEnd++;
+      kindPastEnd[alert.kind] = (kindPastEnd[alert.kind] ?? 0) + 1;
     } else {
       const ms = storedMs - (callWallMs + Math.max(0, alert.media_s * 1000 - 20));
       latencies.push(ms);
@@ -134,7 +145,7 @@ export function stepOutcome(options: {
   }
   const latencyByKind: Record<string, LatencySummary> = {};
   for (const [kind, values] of Object.entries(kindLatencies))
-    latencyByKind[kind] = summariseLatency(values, kindAtEnd[kind] ?? 0);
+    latencyByKind[kind] = summariseLatency(values, kindAtEnd[kind] ?? 0, kindPastEnd[kind] ?? 0);
   const judged: JudgedCall[] = [];
   let notEvaluated = 0;
   for (const call of plan.calls) {
@@ -158,7 +169,7 @@ export function stepOutcome(options: {
       total: options.alerts.length,
       by_kind: byKind,
       unmatched,
-      latency: summariseLatency(latencies, atSessionEnd),
+      latency: summariseLatency(latencies, atSessionEnd, pastMediaEnd),
       latency_by_kind: latencyByKind,
     },
     judged,

@@ -129,6 +129,24 @@ describe('stepOutcome', () => {
     expect(outcome.alerts.latency.max_ms).toBe(9000);
   });
 
+  it('counts alerts on media past the last packet of the call apart (no packet completed that evidence)', () => {
+    // talk played 6 s; a window ending at 6.5 s was completed by the idle fill, stored 250 ms after its end.
+    const past = stepOutcome({
+      plan,
+      startWallMs: start,
+      alerts: [
+        { alert: alert(stream(talk), 'robocall', 6.5), storedMs: start + talk.startMs + 6500 + 250 },
+        { alert: alert(stream(talk), 'robocall', 6), storedMs: start + talk.startMs + 5980 + 30 },
+      ],
+      recordings,
+      idleMs: 2000,
+      evidenceMs: 3000,
+    });
+    expect(talk.playedMs).toBe(6000);
+    expect(past.latenciesMs).toEqual([30]);
+    expect(past.alerts.latency).toMatchObject({ count: 1, past_media_end: 1, at_session_end: 0 });
+  });
+
   it('reports the latency of each alert kind apart (a digit completes evidence differently from a window)', () => {
     const byKind = outcome.alerts.latency_by_kind;
     expect(Object.keys(byKind).sort()).toEqual(['card_entry', 'replay', 'robocall']);
