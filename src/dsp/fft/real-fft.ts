@@ -238,34 +238,35 @@ export class RealFft {
     const w3i = this.twiddle3Im;
     for (let q = 8; q < m; q <<= 2) {
       const span = 4 * q;
-      for (let start = 0; start < m; start += span) {
-        for (let j = 0; j < q; j++) {
+      // Butterfly j of every group uses the same three twiddles: loaded once per j, not once per group.
+      for (let j = 0; j < q; j++) {
+        const t = q + j;
+        const c1r = w1r[t];
+        const c1i = w1i[t];
+        const c2r = w2r[t];
+        const c2i = w2i[t];
+        const c3r = w3r[t];
+        const c3i = w3i[t];
+        for (let start = 0; start < m; start += span) {
           const i0 = start + j;
           const i1 = i0 + q;
           const i2 = i1 + q;
           const i3 = i2 + q;
-          const t = q + j;
           // Residue 0 at i0, residue 2 at i1, residue 1 at i2, residue 3 at i3.
           const a0r = zr[i0];
           const a0i = zi[i0];
           let xr = zr[i2];
           let xi = zi[i2];
-          let wr = w1r[t];
-          let wi = w1i[t];
-          const a1r = xr * wr - xi * wi;
-          const a1i = xr * wi + xi * wr;
+          const a1r = xr * c1r - xi * c1i;
+          const a1i = xr * c1i + xi * c1r;
           xr = zr[i1];
           xi = zi[i1];
-          wr = w2r[t];
-          wi = w2i[t];
-          const a2r = xr * wr - xi * wi;
-          const a2i = xr * wi + xi * wr;
+          const a2r = xr * c2r - xi * c2i;
+          const a2i = xr * c2i + xi * c2r;
           xr = zr[i3];
           xi = zi[i3];
-          wr = w3r[t];
-          wi = w3i[t];
-          const a3r = xr * wr - xi * wi;
-          const a3i = xr * wi + xi * wr;
+          const a3r = xr * c3r - xi * c3i;
+          const a3i = xr * c3i + xi * c3r;
           const s02r = a0r + a2r;
           const s02i = a0i + a2i;
           const d02r = a0r - a2r;

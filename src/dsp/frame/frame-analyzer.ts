@@ -102,8 +102,7 @@ export class FrameAnalyzer {
   /** Latest 42 ms, oldest first; shifted by one frame per call so both the FFT and the pitch search see it unwrapped. */
   private readonly history = new Float64Array(HISTORY);
   private readonly power = new Float64Array(BIN_COUNT);
-  /** Previous frame's magnitudes and their L2 norm, for flux. */
-  private readonly previous = new Float32Array(BIN_COUNT);
+  /** L2 norm of the previous frame's magnitudes (which `spectrum` holds until overwritten), for flux. */
   private previousNorm = 0;
   private readonly bands = SHARED_MEL_BANDS;
   private readonly pitch = new PitchTracker();
@@ -117,7 +116,6 @@ export class FrameAnalyzer {
 
   reset(): void {
     this.history.fill(0);
-    this.previous.fill(0);
     this.previousNorm = 0;
     this.spectrum.fill(0);
     this.pitch.reset();
@@ -151,21 +149,29 @@ export class FrameAnalyzer {
     h.copyWithin(0, FRAME_SAMPLES);
     const base = HISTORY - FRAME_SAMPLES;
     // Squares of 16-bit samples summed as integers: exact in a double (< 2^38), so the level equals the sum of
-    // squared full-scale-relative samples bit for bit. Zero crossings are counted without a branch (speech and noise
-    // make it unpredictable); the clipping test is a branch that real audio almost never takes.
-    let sumSq = 0;
+    // squared full-scale-relative samples bit for bit, in whatever order they are added. Zero crossings are counted
+    // without a branch (speech and noise make it unpredictable); the clipping test is a branch that real audio almost
+    // never takes. Two samples per iteration (the frame length is even) with two sums halve the loop overhead and
+    // the add-latency chain.
+    let sumSqEven = 0;
+    let sumSqOdd = 0;
     let clipped = 0;
     let crossings = 0;
     let prev = this.lastSample;
-    for (let i = 0; i < FRAME_SAMPLES; i++) {
+    for (let i = 0; i < FRAME_SAMPLES; i += 2) {
       const s = pcm[i];
+      const t = pcm[i + 1];
       h[base + i] = s * INV_FULL_SCALE;
-      sumSq += s * s;
+      h[base + i + 1] = t * INV_FULL_SCALE;
+      sumSqEven += s * s;
+      sumSqOdd += t * t;
       if (s >= CLIP_THRESHOLD || s <= -CLIP_THRESHOLD) clipped++;
+      if (t >= CLIP_THRESHOLD || t <= -CLIP_THRESHOLD) clipped++;
       // Sign bits differ: one sample negative, the other >= 0 (zero counts as positive, as in meyda).
-      crossings += (s ^ prev) >>> 31;
-      prev = s;
+      crossings += ((s ^ prev) >>> 31) + ((t ^ s) >>> 31);
+      prev = t;
     }
+    const sumSq = sumSqEven + sumSqOdd;
     this.lastSample = prev;
     const meanSq = (sumSq * INV_FULL_SCALE * INV_FULL_SCALE) / FRAME_SAMPLES;
     out.levelDbfs = meanSq > 1e-12 ? 10 * Math.log10(meanSq) : LEVEL_FLOOR_DBFS;
@@ -181,36 +187,37 @@ export class FrameAnalyzer {
   private spectralShape(out: FrameFeatures): void {
     const re = this.fft.re;
     const im = this.fft.im;
+    // `spectrum` still holds the previous frame's magnitudes (as Float32, the precision flux has always used) until
+    // each bin is overwritten, so it doubles as the flux reference.
     const a = this.spectrum;
     const p = this.power;
-    const prev = this.previous;
     let sum = 0;
     let sumK = 0;
     let sumK2 = 0;
     let energy = 0;
     let dot = 0;
     let logSum = 0;
-    let product = 1;
-    for (let k = 0; k < BIN_COUNT; k++) {
-      const r = re[k];
-      const i = im[k];
-      const pk = r * r + i * i;
-      const m = Math.sqrt(pk);
-      p[k] = pk;
-      a[k] = m;
-      sum += m;
-      sumK += k * m;
-      sumK2 += k * k * m;
-      energy += pk;
-      dot += m * prev[k];
-      prev[k] = m;
-      product *= Math.max(m, FLATNESS_FLOOR);
-      if ((k & (FLATNESS_GROUP - 1)) === FLATNESS_GROUP - 1) {
-        logSum += Math.log(product);
-        product = 1;
+    // Groups of FLATNESS_GROUP bins, then the Nyquist bin alone: the logarithm is taken at the end of each group
+    // without a test in the per-bin loop.
+    for (let start = 0; start < BIN_COUNT; start += FLATNESS_GROUP) {
+      const end = Math.min(start + FLATNESS_GROUP, BIN_COUNT);
+      let product = 1;
+      for (let k = start; k < end; k++) {
+        const r = re[k];
+        const i = im[k];
+        const pk = r * r + i * i;
+        const m = Math.sqrt(pk);
+        p[k] = pk;
+        sum += m;
+        sumK += k * m;
+        sumK2 += k * k * m;
+        energy += pk;
+        dot += m * a[k];
+        a[k] = m;
+        product *= Math.max(m, FLATNESS_FLOOR);
       }
+      logSum += Math.log(product);
     }
-    logSum += Math.log(product);
     this.findPeaks();
 
     const norm = Math.sqrt(energy);
@@ -306,20 +313,38 @@ export class FrameAnalyzer {
   private melBands(out: FrameFeatures): void {
     const p = this.power;
     const mel = this.bands;
-    const weights = mel.weights;
-    const offset = mel.offset;
-    const firstBin = mel.firstBin;
+    const segmentStart = mel.segmentStart;
+    const left = mel.left;
+    const right = mel.right;
+    const riseScale = mel.riseScale;
+    const fallScale = mel.fallScale;
     const weightSum = mel.weightSum;
     const bands = out.bands;
     const scale = this.invWindowPower;
-    for (let b = 0; b < BAND_COUNT; b++) {
-      const end = offset[b + 1];
-      let acc = 0;
-      for (let j = offset[b], k = firstBin[b]; j < end; j++, k++) acc += weights[j] * p[k];
-      // E|X_k|^2 = variance * sum(w^2) for white noise, so this is the band's mean power spectral density with
-      // full-scale white noise (variance 1) at 0 dB.
-      const meanPower = (acc / weightSum[b]) * scale;
-      bands[b] = meanPower > 1e-12 ? 10 * Math.log10(meanPower) : BAND_FLOOR_DB;
+    // Segment s is band s's rising side and band s-1's falling side (MelBands); the previous segment's sums are kept.
+    let previous0 = 0;
+    let previous1 = 0;
+    for (let s = 0; s <= BAND_COUNT; s++) {
+      let sum0 = 0;
+      let sum1 = 0;
+      const end = segmentStart[s + 1];
+      for (let k = segmentStart[s]; k < end; k++) {
+        const pk = p[k];
+        sum0 += pk;
+        sum1 += k * pk;
+      }
+      if (s > 0) {
+        const b = s - 1;
+        const acc =
+          (BIN_HZ * previous1 - left[b] * previous0) * riseScale[b] +
+          (right[b] * sum0 - BIN_HZ * sum1) * fallScale[b];
+        // E|X_k|^2 = variance * sum(w^2) for white noise, so this is the band's mean power spectral density with
+        // full-scale white noise (variance 1) at 0 dB.
+        const meanPower = (acc / weightSum[b]) * scale;
+        bands[b] = meanPower > 1e-12 ? 10 * Math.log10(meanPower) : BAND_FLOOR_DB;
+      }
+      previous0 = sum0;
+      previous1 = sum1;
     }
   }
 }

@@ -1,6 +1,12 @@
 /**
- * Triangular mel filterbank over the FFT bins, built once. Stored sparsely (first bin and weights per band) so the
- * per-frame sum touches only the bins a band covers.
+ * Triangular mel filterbank over the FFT bins, built once.
+ *
+ * A triangle's weight is linear in frequency on each side, so a band's weighted sum needs only two plain sums per
+ * side: with S0 = sum p_k and S1 = sum k p_k over the bins between two consecutive edges (a segment),
+ * sum (f_k - left) / (centre - left) p_k = (BIN_HZ S1 - left S0) / (centre - left), and likewise for the falling
+ * side. Consecutive bands share a segment (one's falling side is the next one's rising side), so each bin is read
+ * once per frame instead of once per band it belongs to, and no weight is loaded. `weights` keeps the explicit
+ * per-bin form of the same filters (for reference and tests).
  */
 
 import { BAND_COUNT, BAND_HIGH_HZ, BAND_LOW_HZ, BIN_COUNT, BIN_HZ } from './frame-features.ts';
@@ -20,6 +26,13 @@ export class MelBands {
   readonly weights: Float64Array;
   /** Sum of weights per band, to turn a weighted power sum into a mean per bin. */
   readonly weightSum = new Float64Array(BAND_COUNT);
+  /** Segment s holds the bins with edge s < frequency <= edge s + 1: bins segmentStart[s] .. segmentStart[s+1]-1. */
+  readonly segmentStart = new Int32Array(BAND_COUNT + 2);
+  /** Per band: left and right edge (Hz), 1 / (centre - left) and 1 / (right - centre). */
+  readonly left = new Float64Array(BAND_COUNT);
+  readonly right = new Float64Array(BAND_COUNT);
+  readonly riseScale = new Float64Array(BAND_COUNT);
+  readonly fallScale = new Float64Array(BAND_COUNT);
 
   constructor() {
     const edges = new Float64Array(BAND_COUNT + 2);
@@ -50,5 +63,16 @@ export class MelBands {
     }
     this.offset[BAND_COUNT] = scratch.length;
     this.weights = Float64Array.from(scratch);
+    for (let e = 0; e < edges.length; e++) {
+      let k = 0;
+      while (k < BIN_COUNT && k * BIN_HZ <= edges[e]) k++;
+      this.segmentStart[e] = k;
+    }
+    for (let b = 0; b < BAND_COUNT; b++) {
+      this.left[b] = edges[b];
+      this.right[b] = edges[b + 2];
+      this.riseScale[b] = 1 / (edges[b + 1] - edges[b]);
+      this.fallScale[b] = 1 / (edges[b + 2] - edges[b + 1]);
+    }
   }
 }

@@ -30,7 +30,7 @@ const LAG_MAX = Math.ceil(DEC_RATE / PITCH_MIN_HZ) + 1; // 35
  */
 const WINDOW = 32;
 /** Lags per pass of the cross-term loop; lags 1..LAG_MAX + 1 (36) are a whole number of blocks. */
-const LAG_BLOCK = 4;
+const LAG_BLOCK = 6;
 /** The window sits at the newest end of the history that still leaves room for the longest lag. */
 const WINDOW_START = DEC_LENGTH - WINDOW - (LAG_MAX + 1);
 /**
@@ -82,8 +82,7 @@ export class PitchTracker {
   voicing = 0;
   private readonly fir = DECIMATION_FIR;
   private readonly dec = new Float64Array(DEC_LENGTH);
-  /** Difference function d(tau) and its cumulative-mean-normalised form, indexed by lag. */
-  private readonly diff = new Float64Array(LAG_MAX + 2);
+  /** Cumulative-mean-normalised difference function, indexed by lag (filled only as far as the search went). */
   private readonly cmnd = new Float64Array(LAG_MAX + 2);
   /** Cross terms sum_j x_j x_(j+tau), indexed by lag. */
   private readonly cross = new Float64Array(LAG_MAX + 2);
@@ -120,8 +119,7 @@ export class PitchTracker {
    */
   update(history: Float64Array, hop: number): void {
     this.decimate(history, hop);
-    this.differenceFunction();
-    const lag = this.chooseLag();
+    const lag = this.searchLag();
     const cm = this.cmnd;
     // Parabolic interpolation of the normalised difference around the chosen lag.
     const a = cm[lag - 1];
@@ -188,84 +186,98 @@ export class PitchTracker {
     }
   }
 
-  /** d(tau) = sum over WINDOW of (x_j - x_{j+tau})^2 via energies and cross terms, then YIN's normalisation. */
-  private differenceFunction(): void {
+  /**
+   * YIN's difference function d(tau) = sum over WINDOW of (x_j - x_{j+tau})^2 (via energies and cross terms), its
+   * cumulative-mean normalisation, and the choice of lag, a block of LAG_BLOCK lags at a time: the first-dip rule
+   * stops at the first qualifying lag, so on a voiced frame the longer lags (most of the work) are never computed.
+   * The lags that are computed get exactly the arithmetic they would get if all were.
+   *
+   * The rule is applied to interpolated minima: at 2 kHz a period rarely falls on a whole lag, and the integer-lag
+   * value of a true dip can sit well above the threshold while a multiple of the period happens to land near a whole
+   * lag. Each local minimum is therefore judged by its parabolic vertex; without a dip below the threshold the lowest
+   * vertex wins.
+   */
+  private searchLag(): number {
     const x = this.dec;
-    const d = this.diff;
     const cm = this.cmnd;
+    const r = this.cross;
     const s = WINDOW_START;
     let e0 = 0;
     for (let j = s; j < s + WINDOW; j++) e0 += x[j] * x[j];
-    // Cross terms r(tau) four lags at a time: each x[j] is loaded once for the four products and the shifted
-    // samples slide through locals, so the loop does two loads per four multiply-adds.
-    const r = this.cross;
-    for (let tau = 1; tau <= LAG_MAX + 1; tau += LAG_BLOCK) {
-      let r0 = 0;
-      let r1 = 0;
-      let r2 = 0;
-      let r3 = 0;
-      let y0 = x[s + tau];
-      let y1 = x[s + tau + 1];
-      let y2 = x[s + tau + 2];
-      for (let j = s; j < s + WINDOW; j++) {
-        const xj = x[j];
-        const y3 = x[j + tau + 3];
-        r0 += xj * y0;
-        r1 += xj * y1;
-        r2 += xj * y2;
-        r3 += xj * y3;
-        y0 = y1;
-        y1 = y2;
-        y2 = y3;
-      }
-      r[tau] = r0;
-      r[tau + 1] = r1;
-      r[tau + 2] = r2;
-      r[tau + 3] = r3;
-    }
     // Energy of the window shifted by tau, updated by one sample per lag.
     let eTau = e0;
     let running = 0;
     cm[0] = 1;
-    for (let tau = 1; tau <= LAG_MAX + 1; tau++) {
-      const leaving = x[s + tau - 1];
-      const entering = x[s + tau + WINDOW - 1];
-      eTau += entering * entering - leaving * leaving;
-      let dt = e0 + eTau - 2 * r[tau];
-      if (dt < 0) dt = 0; // rounding
-      d[tau] = dt;
-      running += dt;
-      // Silence gives 0/0: call it fully aperiodic.
-      cm[tau] = running > 1e-20 ? (dt * tau) / running : 1;
-    }
-  }
-
-  /**
-   * YIN's first-dip rule applied to interpolated minima: at 2 kHz a period rarely falls on a whole lag, and the
-   * integer-lag value of a true dip can sit well above the threshold while a multiple of the period happens to land
-   * near a whole lag. Each local minimum is therefore judged by its parabolic vertex.
-   */
-  private chooseLag(): number {
-    const cm = this.cmnd;
+    let judged = LAG_MIN + 1;
     let best = LAG_MIN + 1;
     let bestValue = Number.POSITIVE_INFINITY;
-    for (let tau = LAG_MIN + 1; tau < LAG_MAX; tau++) {
-      const b = cm[tau];
-      if (b > cm[tau - 1] || b > cm[tau + 1]) continue;
-      const a = cm[tau - 1];
-      const c = cm[tau + 1];
-      const den = a - 2 * b + c;
-      let vertex = b;
-      if (den > 1e-12) {
-        let shift = (0.5 * (a - c)) / den;
-        if (shift > 0.5) shift = 0.5;
-        else if (shift < -0.5) shift = -0.5;
-        vertex = b - 0.25 * (a - c) * shift;
+    for (let block = 1; block <= LAG_MAX + 1; block += LAG_BLOCK) {
+      // Cross terms r(tau) six lags at a time: each x[j] is loaded once for the six products and the shifted samples
+      // slide through locals, so the loop does two loads per six multiply-adds, and six independent sums keep the
+      // adder busy (a sum depends on its previous value; fewer of them leave the loop waiting on add latency).
+      let r0 = 0;
+      let r1 = 0;
+      let r2 = 0;
+      let r3 = 0;
+      let r4 = 0;
+      let r5 = 0;
+      let y0 = x[s + block];
+      let y1 = x[s + block + 1];
+      let y2 = x[s + block + 2];
+      let y3 = x[s + block + 3];
+      let y4 = x[s + block + 4];
+      for (let j = s; j < s + WINDOW; j++) {
+        const xj = x[j];
+        const y5 = x[j + block + 5];
+        r0 += xj * y0;
+        r1 += xj * y1;
+        r2 += xj * y2;
+        r3 += xj * y3;
+        r4 += xj * y4;
+        r5 += xj * y5;
+        y0 = y1;
+        y1 = y2;
+        y2 = y3;
+        y3 = y4;
+        y4 = y5;
       }
-      if (vertex < YIN_THRESHOLD) return tau;
-      if (vertex < bestValue) {
-        bestValue = vertex;
-        best = tau;
+      r[block] = r0;
+      r[block + 1] = r1;
+      r[block + 2] = r2;
+      r[block + 3] = r3;
+      r[block + 4] = r4;
+      r[block + 5] = r5;
+      for (let tau = block; tau < block + LAG_BLOCK; tau++) {
+        const leaving = x[s + tau - 1];
+        const entering = x[s + tau + WINDOW - 1];
+        eTau += entering * entering - leaving * leaving;
+        let dt = e0 + eTau - 2 * r[tau];
+        if (dt < 0) dt = 0; // rounding
+        running += dt;
+        // Silence gives 0/0: call it fully aperiodic.
+        cm[tau] = running > 1e-20 ? (dt * tau) / running : 1;
+      }
+      // Judge every lag whose right-hand neighbour is now known.
+      const last = Math.min(block + LAG_BLOCK - 2, LAG_MAX - 1);
+      for (; judged <= last; judged++) {
+        const tau = judged;
+        const b = cm[tau];
+        if (b > cm[tau - 1] || b > cm[tau + 1]) continue;
+        const a = cm[tau - 1];
+        const c = cm[tau + 1];
+        const den = a - 2 * b + c;
+        let vertex = b;
+        if (den > 1e-12) {
+          let shift = (0.5 * (a - c)) / den;
+          if (shift > 0.5) shift = 0.5;
+          else if (shift < -0.5) shift = -0.5;
+          vertex = b - 0.25 * (a - c) * shift;
+        }
+        if (vertex < YIN_THRESHOLD) return tau;
+        if (vertex < bestValue) {
+          bestValue = vertex;
+          best = tau;
+        }
       }
     }
     return best;

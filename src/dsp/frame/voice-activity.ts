@@ -109,6 +109,8 @@ export class VoiceActivity {
   private subCount = 0;
   private currentMin = Number.POSITIVE_INFINITY;
   private smoothedPower = -1;
+  /** Linear minimum behind noiseFloorDbfs (NaN: none yet, so the first frame always converts). */
+  private floorPower = Number.NaN;
   private peakDb = FLOOR_MIN_DBFS;
   /** Ring of the last MOTION_SPAN + 1 log-pitches of consecutive voiced frames. */
   private readonly logPitch = new Float64Array(MOTION_SPAN + 1);
@@ -128,6 +130,7 @@ export class VoiceActivity {
     this.subCount = 0;
     this.currentMin = Number.POSITIVE_INFINITY;
     this.smoothedPower = -1;
+    this.floorPower = Number.NaN;
     this.peakDb = FLOOR_MIN_DBFS;
     this.logPitch.fill(0);
     this.chainIndex = 0;
@@ -275,6 +278,10 @@ export class VoiceActivity {
     }
     let min = this.currentMin;
     for (let i = 0; i < SUB_WINDOWS; i++) if (this.subMinima[i] < min) min = this.subMinima[i];
+    // The minimum changes on few frames (a new low, or a sub-window leaving the span): the logarithm is only
+    // recomputed then.
+    if (min === this.floorPower) return;
+    this.floorPower = min;
     let floorDb = min > 1e-10 ? 10 * Math.log10(min) + FLOOR_BIAS_DB : FLOOR_MIN_DBFS;
     if (floorDb < FLOOR_MIN_DBFS) floorDb = FLOOR_MIN_DBFS;
     this.noiseFloorDbfs = floorDb;
