@@ -19,7 +19,7 @@
  * offline use calls it after each packet with the capture time. `end()` plays out everything held; it does not
  * pad the shorter leg to the longer one's length.
  */
-import { stageDatagram } from './datagram-stage.ts';
+import { DATAGRAM_STAGE, stageDatagram } from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import { type DecoderFactory, LegStream } from './leg-stream.ts';
 import type { Leg, LegStats, MediaSink } from './media-sink.ts';
@@ -77,8 +77,9 @@ export class CallMedia {
       return DROP.closed;
     }
     const header = this.header;
-    const bytes = stageDatagram(data);
-    const parsed = parseRtpHeader(bytes, offset, length, header);
+    const staged = stageDatagram(data, offset, length);
+    const bytes = staged < 0 ? data : DATAGRAM_STAGE;
+    const parsed = parseRtpHeader(bytes, staged < 0 ? offset : staged, length, header);
     if (!header.ok) {
       this.drops[parsed]++;
       return parsed;

@@ -24,12 +24,59 @@ export const DATAGRAM_STAGE_WORDS: Int32Array = new Int32Array(
 /** Byte address of DATAGRAM_STAGE[0] in WASM_MEMORY. */
 export const DATAGRAM_STAGE_ADDRESS = STAGE_OFFSET;
 
+/** Copies `count` words of `source` from word `from` to the start of the stage, four per step (fewer array checks). */
+function copyWords(source: Int32Array, from: number, count: number): void {
+  const stage = DATAGRAM_STAGE_WORDS;
+  let i = 0;
+  let at = from;
+  for (; i + 4 <= count; i += 4, at += 4) {
+    const a = source[at];
+    const b = source[at + 1];
+    const c = source[at + 2];
+    const d = source[at + 3];
+    stage[i] = a;
+    stage[i + 1] = b;
+    stage[i + 2] = c;
+    stage[i + 3] = d;
+  }
+  for (; i < count; i++, at++) stage[i] = source[at];
+}
+
+/** The last large buffer datagrams were staged out of, and its word view (null when not 4-byte aligned). */
+let largeSource: Uint8Array | null = null;
+let largeWords: Int32Array | null = null;
+
 /**
- * Copies `data` into DATAGRAM_STAGE and returns the stage when it fits, else returns `data` itself (a large
- * capture buffer read with offsets): byte offsets into the result are the same as into `data`.
+ * Copies the datagram data[offset, offset + length) into DATAGRAM_STAGE and returns where it starts there, or -1
+ * when it was not staged (the caller then reads `data` itself). A datagram-sized `data` (what dgram delivers) is
+ * copied whole by one native memcpy, so offsets stay as they were; a datagram inside a large buffer (a capture
+ * read in place) is copied out a word at a time to offset 0, when it starts 4-byte aligned. The word view of a
+ * large buffer is made once and kept for as long as datagrams keep coming from that same buffer.
  */
-export function stageDatagram(data: Uint8Array): Uint8Array {
-  if (data.length > STAGE_BYTES) return data;
-  typedArraySet.call(DATAGRAM_STAGE, data);
-  return DATAGRAM_STAGE;
+export function stageDatagram(data: Uint8Array, offset: number, length: number): number {
+  if (data.length <= STAGE_BYTES) {
+    // A datagram running past its buffer is left to the parser to reject as truncated.
+    if (offset < 0 || length < 0 || offset + length > data.length) return -1;
+    typedArraySet.call(DATAGRAM_STAGE, data);
+    return offset;
+  }
+  if (data !== largeSource) {
+    largeSource = data;
+    largeWords =
+      (data.byteOffset & 3) === 0 ? new Int32Array(data.buffer, data.byteOffset, data.length >> 2) : null;
+  }
+  const words = largeWords;
+  const count = (length + 3) >> 2;
+  if (
+    words === null ||
+    (offset & 3) !== 0 ||
+    length < 0 ||
+    length > STAGE_BYTES ||
+    offset < 0 ||
+    (offset >> 2) + count > words.length
+  ) {
+    return -1;
+  }
+  copyWords(words, offset >> 2, count);
+  return 0;
 }

@@ -386,3 +386,46 @@ describe('CallMedia: two legs', () => {
     expect(media.legs[TX].idleFilledSamples).toBeGreaterThan(0);
   });
 });
+
+describe('CallMedia input buffers', () => {
+  // Datagrams reach CallMedia as their own small buffers (dgram) or at offsets inside one large buffer (a capture
+  // read in place, aligned or not); all are staged or read differently and must give the same frames.
+  it('gives the same frames for per-datagram buffers and a large buffer at aligned and unaligned offsets', () => {
+    const packets: Uint8Array[] = [];
+    for (let n = 0; n < 200; n++) {
+      const payload = new Uint8Array(160);
+      for (let k = 0; k < 160; k++) payload[k] = (n * 31 + k * 7) & 0xff;
+      // Every 9th packet is sent late, so some packets are held in the reorder ring.
+      packets.push(rtpPacket({ sequence: n, timestamp: n * 160, payload }));
+    }
+    const order = packets.map((_, n) => n);
+    for (let n = 8; n < order.length; n += 9) [order[n - 1], order[n]] = [order[n], order[n - 1]];
+    const run = (feed: (media: CallMedia, n: number, arrival: number) => unknown): RecordingSink => {
+      const sink = new RecordingSink();
+      const media = new CallMedia(sink);
+      for (let i = 0; i < order.length; i++) feed(media, order[i], i * 20);
+      media.end();
+      return sink;
+    };
+    const reference = run((media, n, at) => media.pushPacket(0, packets[n], 0, packets[n].length, at));
+    for (const shift of [0, 1, 2, 4]) {
+      const big = new Uint8Array(shift + packets.length * 172 + 8);
+      for (let n = 0; n < packets.length; n++) big.set(packets[n], shift + n * 172);
+      const fromBig = run((media, n, at) => media.pushPacket(0, big, shift + n * 172, 172, at));
+      expect(fromBig.indices[0]).toEqual(reference.indices[0]);
+      expect(fromBig.frames[0].map((f) => Array.from(f))).toEqual(
+        reference.frames[0].map((f) => Array.from(f)),
+      );
+    }
+    expect(reference.frames[0].length).toBeGreaterThan(190);
+  });
+
+  it('drops a datagram whose length runs past its buffer as truncated', () => {
+    const media = new CallMedia(new RecordingSink());
+    const packet = rtpPacket({ sequence: 1, timestamp: 0, payload: new Uint8Array(160) });
+    expect(media.pushPacket(0, packet, 0, packet.length + 4, 0)).toBe(DROP.truncated);
+    const big = new Uint8Array(4096);
+    big.set(packet, 4096 - packet.length);
+    expect(media.pushPacket(0, big, 4096 - packet.length, packet.length + 4, 0)).toBe(DROP.truncated);
+  });
+});
