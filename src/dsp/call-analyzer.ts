@@ -94,8 +94,11 @@ const FRAMES_PER_SECOND = 1000 / FRAME_MS;
  * processed this way emits a feature window.
  *
  * Digits: in-band detections and RFC 4733 events of one leg form one stream. Two reports of the same digit from
- * different sources starting within `digitMergeS` are one key press; the RFC 4733 timing wins (an in-band digit is
- * held for INBAND_HOLD_FRAMES of its leg's media time waiting for its RFC 4733 twin).
+ * different sources starting within `digitMergeS` are one key press; the RFC 4733 timing wins (on a leg that has
+ * carried telephone-events, an in-band digit is held for INBAND_HOLD_FRAMES of its leg's media time waiting for
+ * its twin). A leg that never carried one releases in-band digits at once: most legs never do, and holding every
+ * digit would delay the card rule by 160 ms for nothing. An event arriving after its twin was released is still
+ * recognised as the same key press and dropped.
  */
 export class CallAnalyzer implements MediaSink, DetectorListener {
   readonly key: string;
@@ -124,6 +127,8 @@ export class CallAnalyzer implements MediaSink, DetectorListener {
   private readonly replayEnabled = new Uint8Array(2);
   private readonly replayBatches: [Uint32Array, Uint32Array];
   private readonly replayBlock = new Float64Array([-1, -1]);
+  /** 1 once a leg has carried an RFC 4733 event: only then are its in-band digits held for a twin. */
+  private readonly rfc4733Seen = new Uint8Array(2);
   private readonly digitRecords: [DigitRecord[], DigitRecord[]] = [[], []];
   private readonly toneRecords: [ToneRecord[], ToneRecord[]] = [[], []];
   /** In-band digits waiting for a possible RFC 4733 twin, with the leg frame index at which they are released. */
@@ -262,7 +267,9 @@ export class CallAnalyzer implements MediaSink, DetectorListener {
       if (r.source === 'rfc4733' && r.digit === digit && Math.abs(r.startS - startS) <= this.digitMergeS)
         return;
     }
-    const release = this.ended ? 0 : this.lastIndex[leg] + INBAND_HOLD_FRAMES;
+    const release = this.ended
+      ? 0
+      : this.lastIndex[leg] + (this.rfc4733Seen[leg] === 1 ? INBAND_HOLD_FRAMES : 0);
     this.heldDigits[leg].push({ record: { digit, startS, durS, source: 'inband' }, releaseFrame: release });
     if (this.ended) this.releaseHeldDigits(leg, Number.POSITIVE_INFINITY);
   }
@@ -283,6 +290,7 @@ export class CallAnalyzer implements MediaSink, DetectorListener {
   }
 
   private acceptRfc4733Digit(leg: Leg, digit: string, startS: number, durS: number): void {
+    this.rfc4733Seen[leg] = 1;
     const held = this.heldDigits[leg];
     for (let i = 0; i < held.length; i++) {
       const r = held[i].record;

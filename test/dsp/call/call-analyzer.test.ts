@@ -145,6 +145,35 @@ describe('CallAnalyzer', () => {
     );
   });
 
+  it('holds in-band digits for a twin only on a leg that has carried RFC 4733 events', () => {
+    const rec = new Recorder();
+    const call = new CallAnalyzer('hold', rec);
+    const frame = new Int16Array(160);
+    for (let k = 0; k < 50; k++) {
+      call.pushFrame(RX, k, frame);
+      call.pushFrame(TX, k, frame);
+    }
+    const dtmfOn = (leg: string) => rec.events.filter((e) => e.type === 'dtmf' && e.leg === leg).length;
+    // rx never carried an event: its in-band digit is out with the next frame.
+    call.onDigit(RX, '4', 0.9, 0.08);
+    // tx has carried one: its in-band digit waits INBAND_HOLD_FRAMES (8) frames for a twin.
+    call.pushDigit(TX, { digit: '1', startS: 0.2, durS: 0.1, source: 'rfc4733' });
+    call.onDigit(TX, '2', 0.9, 0.08);
+    call.pushFrame(RX, 50, frame);
+    call.pushFrame(TX, 50, frame);
+    expect(dtmfOn('rx')).toBe(1);
+    expect(dtmfOn('tx')).toBe(1);
+    for (let k = 51; k < 59; k++) {
+      call.pushFrame(RX, k, frame);
+      call.pushFrame(TX, k, frame);
+    }
+    expect(dtmfOn('tx')).toBe(2);
+    // A late RFC 4733 twin of the released rx digit is the same key press.
+    call.pushDigit(RX, { digit: '4', startS: 0.88, durS: 0.1, source: 'rfc4733' });
+    call.end();
+    expect(call.digits(RX).map((d) => `${d.digit}:${d.source}`)).toEqual(['4:inband']);
+  });
+
   it('exposes loop and replay evidence without a replay index', () => {
     const call = new CallAnalyzer('evidence', new Recorder());
     expect(call.replayEvidence().matchedCalls).toBe(0);
