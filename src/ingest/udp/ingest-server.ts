@@ -133,7 +133,11 @@ export class IngestServer {
       throw error;
     }
     const interval = this.options.sweepIntervalMs ?? 20;
-    this.sweepTimer = setInterval(() => this.sweep(), interval);
+    // The sweep runs from setImmediate, after the event loop's I/O phase: when the loop was blocked (a long GC, a
+    // busy neighbour), timers fire before the datagrams that queued meanwhile are read, and a sweep at that moment
+    // would take legs with packets waiting in the socket buffer as quiet and fill them with silence, shifting
+    // those calls' media clocks by the stall for the rest of the call.
+    this.sweepTimer = setInterval(() => setImmediate(this.sweepAfterIo), interval);
     this.sweepTimer.unref();
     logger.info(
       {
@@ -263,6 +267,10 @@ export class IngestServer {
       session.media.pushPacket(leg, msg, offset, length, now);
     }
   }
+
+  private readonly sweepAfterIo = (): void => {
+    if (this.sweepTimer !== null) this.sweep();
+  };
 
   private sweep(): void {
     try {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { muLawToLinear } from '../../../src/ingest/codecs/registry.ts';
@@ -400,5 +401,42 @@ describe('IngestServer on loopback UDP', () => {
     );
     expect(() => new IngestServer({ host: '127.0.0.1', strepPort: 70000 }, h)).toThrow(/strepPort/);
     expect(() => new IngestServer({ host: '127.0.0.1', strepPort: 0, allowCidrs: ['x'] }, h)).toThrow(/"x"/);
+  });
+  it('reads datagrams that queued during an event-loop stall before it fills any leg with silence', async () => {
+    const handlers = new RecordingHandlers();
+    const srv = await startServer({ idleMs: 5000 }, handlers);
+    const port = FIRST + 12;
+    // The sender runs on its own thread, so it keeps its 20 ms pace while this thread's loop is blocked.
+    const packets = 60;
+    const worker = new Worker(
+      `const { createSocket } = require('node:dgram');
+       const { workerData } = require('node:worker_threads');
+       const s = createSocket('udp4');
+       let i = 0;
+       const t = setInterval(() => {
+         const b = Buffer.alloc(172, 0x21);
+         b[0] = 0x80;
+         b[1] = 0;
+         b.writeUInt16BE(1000 + i, 2);
+         b.writeUInt32BE((1000 + i) * 160, 4);
+         b.writeUInt32BE(0x7777, 8);
+         s.send(b, workerData.port, '127.0.0.1');
+         if (++i === workerData.packets) { clearInterval(t); setTimeout(() => s.close(), 50); }
+       }, 20);`,
+      { eval: true, workerData: { port, packets } },
+    );
+    await waitFor(() => srv.counters.received >= 15, 'the first packets');
+    // Block this thread's loop for 300 ms (beyond the 200 ms after which a quiet leg is filled).
+    const until = performance.now() + 300;
+    while (performance.now() < until) {}
+    await waitFor(() => srv.counters.received === packets, 'every packet', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await worker.terminate();
+    const call = handlers.byStream(`udp:${port}`);
+    await srv.stop();
+    server = null;
+    // Every frame is one of the 60 packets: none was filled with silence and none re-anchored behind a fill.
+    expect(call.sink.frames[0]).toEqual(Array.from({ length: packets }, (_, i) => i));
+    expect([...call.sink.values[0]]).toEqual([muLawToLinear(0x21)]);
   });
 });
