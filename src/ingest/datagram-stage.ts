@@ -24,22 +24,30 @@ export const DATAGRAM_STAGE_WORDS: Int32Array = new Int32Array(
 /** Byte address of DATAGRAM_STAGE[0] in WASM_MEMORY. */
 export const DATAGRAM_STAGE_ADDRESS = STAGE_OFFSET;
 
-/** Copies `count` words of `source` from word `from` to the start of the stage, four per step (fewer array checks). */
-function copyWords(source: Int32Array, from: number, count: number): void {
-  const stage = DATAGRAM_STAGE_WORDS;
+/**
+ * Copies `count` words from source[from...] to target[to...], four per step (fewer array checks than one per
+ * step, and a quarter of the accesses of a byte copy). Used to stage datagrams and to hold staged payloads in the
+ * reorder ring.
+ */
+export function copyWords(
+  source: Int32Array,
+  from: number,
+  target: Int32Array,
+  to: number,
+  count: number,
+): void {
   let i = 0;
-  let at = from;
-  for (; i + 4 <= count; i += 4, at += 4) {
-    const a = source[at];
-    const b = source[at + 1];
-    const c = source[at + 2];
-    const d = source[at + 3];
-    stage[i] = a;
-    stage[i + 1] = b;
-    stage[i + 2] = c;
-    stage[i + 3] = d;
+  for (; i + 4 <= count; i += 4) {
+    const a = source[from + i];
+    const b = source[from + i + 1];
+    const c = source[from + i + 2];
+    const d = source[from + i + 3];
+    target[to + i] = a;
+    target[to + i + 1] = b;
+    target[to + i + 2] = c;
+    target[to + i + 3] = d;
   }
-  for (; i < count; i++, at++) stage[i] = source[at];
+  for (; i < count; i++) target[to + i] = source[from + i];
 }
 
 /** The last large buffer datagrams were staged out of, and its word view (null when not 4-byte aligned). */
@@ -77,6 +85,6 @@ export function stageDatagram(data: Uint8Array, offset: number, length: number):
   ) {
     return -1;
   }
-  copyWords(words, offset >> 2, count);
+  copyWords(words, offset >> 2, DATAGRAM_STAGE_WORDS, 0, count);
   return 0;
 }

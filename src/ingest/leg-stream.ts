@@ -19,7 +19,7 @@
 
 import type { PayloadDecoder } from './codecs/decoder.ts';
 import { createDecoder } from './codecs/registry.ts';
-import { DATAGRAM_STAGE, DATAGRAM_STAGE_WORDS } from './datagram-stage.ts';
+import { copyWords, DATAGRAM_STAGE, DATAGRAM_STAGE_WORDS } from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import {
   emptyLegStats,
@@ -310,11 +310,7 @@ export class LegStream implements EventClock {
         const from = header.payloadOffset;
         if (data === DATAGRAM_STAGE && (from & 3) === 0) {
           // Whole words: the copy may run up to 3 bytes past the payload, still inside the slot and the stage.
-          const words = this.slotWords;
-          const at = base >> 2;
-          const src = from >> 2;
-          const count = (length + 3) >> 2;
-          for (let i = 0; i < count; i++) words[at + i] = DATAGRAM_STAGE_WORDS[src + i];
+          copyWords(DATAGRAM_STAGE_WORDS, from >> 2, this.slotWords, base >> 2, (length + 3) >> 2);
         } else {
           const bytes = this.slotBytes;
           for (let i = 0; i < length; i++) bytes[base + i] = data[from + i];
