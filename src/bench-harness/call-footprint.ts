@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Leg } from '../ingest/media-sink.ts';
+import { buildRtpPacket, REPLAY_PAYLOAD_TYPES } from '../recordings/rtp-packetizer.ts';
 import { loadServiceConfig } from '../service/config/load-config.ts';
 import { logger } from '../service/logger.ts';
 import { MediaPipeline } from '../service/media-pipeline.ts';
@@ -41,28 +42,16 @@ function settledMemory(): { heap: number; arrayBuffers: number } {
  * so the loop detector and everything else that only wakes up for sound is at its working size.
  */
 function packet(seq: number, ssrc: number, state: Uint32Array): Uint8Array {
-  const p = new Uint8Array(12 + 160);
-  p[0] = 0x80;
-  p[2] = (seq >>> 8) & 0xff;
-  p[3] = seq & 0xff;
-  const ts = (seq * 160) >>> 0;
-  p[4] = ts >>> 24;
-  p[5] = (ts >>> 16) & 0xff;
-  p[6] = (ts >>> 8) & 0xff;
-  p[7] = ts & 0xff;
-  p[8] = ssrc >>> 24;
-  p[9] = (ssrc >>> 16) & 0xff;
-  p[10] = (ssrc >>> 8) & 0xff;
-  p[11] = ssrc & 0xff;
+  const payload = new Uint8Array(160);
   let x = state[0];
-  for (let k = 0; k < 160; k++) {
+  for (let k = 0; k < payload.length; k++) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    p[12 + k] = x & 0xff;
+    payload[k] = x & 0xff;
   }
   state[0] = x;
-  return p;
+  return buildRtpPacket(REPLAY_PAYLOAD_TYPES.pcmu, seq, (seq * 160) >>> 0, ssrc, false, payload);
 }
 
 export async function measureCallFootprint(options: {
