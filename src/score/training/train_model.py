@@ -116,6 +116,7 @@ def main() -> int:
 
     trained = [train_member(args.seed * 1000 + i) for i in range(args.ensemble)]
     model = MeanLogits([m for m, _ in trained]).eval()
+    # The report plots one learning curve: the first member's (every member's epoch count is in epochs_run).
     curve = trained[0][1]
     epochs_run = [len(c) for _, c in trained]
 
