@@ -18,26 +18,7 @@
  *
  * `end - src` must be a multiple of 8 bytes (four table entries per step).
  */
-import { WASM, WASM_MEMORY, WASM_MEMORY_PAGES } from '../wasm-memory.ts';
-
-const OP = {
-  block: 0x02,
-  loop: 0x03,
-  br: 0x0c,
-  brIf: 0x0d,
-  end: 0x0b,
-  localGet: 0x20,
-  localSet: 0x21,
-  i32Load: 0x28,
-  i32Load16U: 0x2f,
-  i32Store: 0x36,
-  i32Const: 0x41,
-  i32GeU: 0x4f,
-  i32Add: 0x6a,
-  i32Shl: 0x74,
-  voidBlock: 0x40,
-  i32: 0x7f,
-} as const;
+import { instantiateOnMemory, OP, TYPE } from '../wasm-assembler.ts';
 
 const TABLE = 0;
 const SRC = 1;
@@ -47,8 +28,8 @@ const DST = 3;
 export const WASM_PAIRS_PER_STEP = 4;
 
 function decodeBody(): number[] {
-  const code: number[] = [0x00]; // no locals beyond the parameters
-  code.push(OP.block, OP.voidBlock, OP.loop, OP.voidBlock);
+  const code: number[] = [];
+  code.push(OP.block, TYPE.voidBlock, OP.loop, TYPE.voidBlock);
   code.push(OP.localGet, SRC, OP.localGet, END, OP.i32GeU, OP.brIf, 1);
   for (let k = 0; k < WASM_PAIRS_PER_STEP; k++) {
     // Memory immediates: log2 alignment, then byte offset (all offsets here are below 128: one LEB128 byte).
@@ -61,36 +42,15 @@ function decodeBody(): number[] {
   return code;
 }
 
-function section(id: number, content: number[]): number[] {
-  if (content.length > 127) throw new Error('section too long for a one-byte size');
-  return [id, content.length, ...content];
-}
-
-function ascii(text: string): number[] {
-  return [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
-}
-
-function moduleBytes(): Uint8Array {
-  const body = decodeBody();
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, 4, OP.i32, OP.i32, OP.i32, OP.i32, 0]),
-    ...section(2, [1, ...ascii('m'), ...ascii('memory'), 0x02, 0x01, WASM_MEMORY_PAGES, WASM_MEMORY_PAGES]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...ascii('decode'), 0x00, 0]),
-    ...section(10, [1, body.length, ...body]),
-  ]);
-}
-
-const instance = new WASM.Instance(new WASM.Module(moduleBytes()), {
-  m: { memory: WASM_MEMORY },
-});
+const exports = instantiateOnMemory([
+  { name: 'decode', params: [TYPE.i32, TYPE.i32, TYPE.i32, TYPE.i32], body: decodeBody() },
+]);
 
 /**
  * Decodes payload bytes WASM_MEMORY[src, end) through the pair table at byte address `table` into Int32 pairs
  * at byte address `dst`. (end - src) must be a multiple of 2 * WASM_PAIRS_PER_STEP.
  */
-export const decodePairsWasm = instance.exports.decode as (
+export const decodePairsWasm = exports.decode as (
   table: number,
   src: number,
   end: number,

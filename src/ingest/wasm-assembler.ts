@@ -1,0 +1,152 @@
+/**
+ * The opcodes and the module layout that the project's WebAssembly functions are written with. Each function is
+ * assembled from its opcodes at load time (there is no WebAssembly toolchain in the build), into a module that
+ * imports WASM_MEMORY as `m.memory` and exports the functions by name.
+ *
+ * Only what the generators use is listed; the numbers are the binary encoding of the WebAssembly 2.0 core
+ * specification (fixed-width SIMD included, which Node 20's V8 ships).
+ */
+import { WASM, WASM_MEMORY, WASM_MEMORY_PAGES } from './wasm-memory.ts';
+
+/** One-byte opcodes. */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  i32Load: 0x28,
+  i32Load16U: 0x2f,
+  i32Store: 0x36,
+  i32Const: 0x41,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32Shl: 0x74,
+  /** Prefix of the SIMD instructions; the instruction number (SIMD below) follows as an unsigned LEB128. */
+  simd: 0xfd,
+} as const;
+
+/** Value types, and the empty block type. */
+export const TYPE = {
+  i32: 0x7f,
+  f64: 0x7c,
+  v128: 0x7b,
+  voidBlock: 0x40,
+} as const;
+
+/** SIMD instruction numbers (after the 0xfd prefix). */
+export const SIMD = {
+  v128Load: 0x00,
+  v128Store: 0x0b,
+  v128Const: 0x0c,
+  i8x16Shuffle: 0x0d,
+  v128Store64Lane: 0x5b,
+  v128Load64Zero: 0x5d,
+  v128And: 0x4e,
+  f32x4DemoteF64x2Zero: 0x5e,
+  f64x2PromoteLowF32x4: 0x5f,
+  f64x2Sqrt: 0xef,
+  f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
+  f64x2Mul: 0xf2,
+  f64x2Max: 0xf5,
+} as const;
+
+/** Unsigned LEB128 (indices, sizes, memory offsets). */
+export function uleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    const byte = v & 0x7f;
+    v >>>= 7;
+    out.push(v === 0 ? byte : byte | 0x80);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer (i32.const). */
+export function sleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+/** A SIMD instruction: prefix and number. */
+export function simd(op: number): number[] {
+  return [OP.simd, ...uleb(op)];
+}
+
+/** Memory immediate: log2 of the alignment, then the constant byte offset. */
+export function memarg(alignLog2: number, offset: number): number[] {
+  return [alignLog2, ...uleb(offset)];
+}
+
+export interface WasmFunction {
+  /** Export name. */
+  name: string;
+  /** Parameter types (TYPE.*); the functions return nothing. */
+  params: readonly number[];
+  /** Extra locals after the parameters, as runs of one type. */
+  locals?: ReadonlyArray<{ count: number; type: number }>;
+  /** The instructions, without the locals declaration, ending with OP.end. */
+  body: readonly number[];
+}
+
+function vector(items: readonly (readonly number[])[]): number[] {
+  const out = uleb(items.length);
+  for (const item of items) for (const byte of item) out.push(byte);
+  return out;
+}
+
+function section(id: number, content: readonly number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+function name(text: string): number[] {
+  return [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
+}
+
+function functionCode(fn: WasmFunction): number[] {
+  const locals = fn.locals ?? [];
+  const declared = vector(locals.map((run) => [...uleb(run.count), run.type]));
+  const size = declared.length + fn.body.length;
+  const out = uleb(size);
+  for (const byte of declared) out.push(byte);
+  // A loop, not push(...body): generated bodies run to tens of thousands of bytes.
+  for (const byte of fn.body) out.push(byte);
+  return out;
+}
+
+/** The module's bytes: WASM_MEMORY imported as m.memory, one type per function, every function exported. */
+export function memoryModuleBytes(functions: readonly WasmFunction[]): Uint8Array {
+  const types = functions.map((fn) => [0x60, ...uleb(fn.params.length), ...fn.params, 0]);
+  // Import kind 2 (memory), limits flag 1: minimum and maximum both WASM_MEMORY_PAGES (it never grows).
+  const pages = uleb(WASM_MEMORY_PAGES);
+  const memoryImport = [...name('m'), ...name('memory'), 0x02, 0x01, ...pages, ...pages];
+  const funcs = functions.map((_, i) => uleb(i));
+  const exports = functions.map((fn, i) => [...name(fn.name), 0x00, ...uleb(i)]);
+  const code = functions.map(functionCode);
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vector(types)),
+    ...section(2, vector([memoryImport])),
+    ...section(3, vector(funcs)),
+    ...section(7, vector(exports)),
+    ...section(10, vector(code)),
+  ]);
+}
+
+/** Compiles and instantiates the functions over WASM_MEMORY; returns the exports by name. */
+export function instantiateOnMemory(functions: readonly WasmFunction[]): Record<string, unknown> {
+  const module = new WASM.Module(memoryModuleBytes(functions));
+  return new WASM.Instance(module, { m: { memory: WASM_MEMORY } }).exports;
+}
