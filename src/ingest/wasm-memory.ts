@@ -1,7 +1,7 @@
 /**
- * The one WebAssembly memory of the packet path, laid out once: the staged datagram, the G.711 decoder's output
- * area and the two G.711 pair tables. JS reads and writes it through fixed views; it never grows, so the views
- * stay valid for the life of the process.
+ * The one WebAssembly memory of the packet and frame paths, laid out once: the staged datagram, the G.711 decoder's
+ * output area, the two G.711 pair tables, and the per-frame FFT's tables, windows and work area. JS reads and writes
+ * it through fixed views; it never grows, so the views stay valid for the life of the process.
  */
 
 const PAGE_BYTES = 65536;
@@ -15,7 +15,20 @@ export const DECODE_OUT_SAMPLES = 960;
 /** G.711 two-sample tables (65536 Int32 each): PCMU, then PCMA. */
 export const PCMU_PAIRS_OFFSET = DECODE_OUT_OFFSET + 2 * 1024;
 export const PCMA_PAIRS_OFFSET = PCMU_PAIRS_OFFSET + 4 * 65536;
-const END = PCMA_PAIRS_OFFSET + 4 * 65536;
+/** The per-frame FFT (src/dsp/fft/wasm-real-fft.ts): read-only twiddle tables, written once at load. */
+export const FFT_TABLES_OFFSET = PCMA_PAIRS_OFFSET + 4 * 65536;
+export const FFT_TABLES_BYTES = 8192;
+/** Window coefficients, one slot per distinct window (the frame analyzers share one). */
+export const FFT_WINDOWS_OFFSET = FFT_TABLES_OFFSET + FFT_TABLES_BYTES;
+export const FFT_WINDOW_BYTES = 2048;
+export const FFT_WINDOW_SLOTS = 4;
+/**
+ * The FFT's input block, complex spectrum, power and magnitudes: one area for every analyzer, because each frame's
+ * transform is read before the next one starts (JS runs one frame at a time).
+ */
+export const FFT_WORK_OFFSET = FFT_WINDOWS_OFFSET + FFT_WINDOW_SLOTS * FFT_WINDOW_BYTES;
+export const FFT_WORK_BYTES = 8192;
+const END = FFT_WORK_OFFSET + FFT_WORK_BYTES;
 
 /** The part of the WebAssembly global used here (the project's TypeScript libs do not declare it). */
 interface WebAssemblyApi {

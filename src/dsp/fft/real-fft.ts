@@ -320,3 +320,47 @@ export class RealFft {
     }
   }
 }
+
+/**
+ * What the frame analysis needs of a windowed FFT: a block to fill, then power and magnitude per bin. WasmRealFft
+ * provides it on little-endian hosts; RealFftSpectrum, below, elsewhere.
+ */
+export interface PowerSpectrumTransform {
+  /** The block to transform (size samples). */
+  readonly input: Float64Array;
+  /** |X[k]|^2 and |X[k]| for k = 0..size/2 after transform(). */
+  readonly power: Float64Array;
+  readonly magnitude: Float64Array;
+  transform(): void;
+}
+
+/** RealFft with a fixed window, as a PowerSpectrumTransform: the same spectrum as WasmRealFft, bit for bit. */
+export class RealFftSpectrum implements PowerSpectrumTransform {
+  readonly input: Float64Array;
+  readonly power: Float64Array;
+  readonly magnitude: Float64Array;
+  private readonly fft: RealFft;
+  private readonly window: Float64Array;
+
+  constructor(window: Float64Array) {
+    this.fft = new RealFft(window.length);
+    this.window = window;
+    this.input = new Float64Array(window.length);
+    this.power = new Float64Array(this.fft.binCount);
+    this.magnitude = new Float64Array(this.fft.binCount);
+  }
+
+  transform(): void {
+    const fft = this.fft;
+    fft.transform(this.input, 0, this.window);
+    const re = fft.re;
+    const im = fft.im;
+    const p = this.power;
+    const m = this.magnitude;
+    for (let k = 0; k < fft.binCount; k++) {
+      const pk = re[k] * re[k] + im[k] * im[k];
+      p[k] = pk;
+      m[k] = Math.sqrt(pk);
+    }
+  }
+}
