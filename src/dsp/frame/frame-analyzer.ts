@@ -5,14 +5,16 @@
  * boundaries through fields and objects, never as arguments or return values, because a double passed to or from a
  * call that is not inlined is boxed on the heap.
  *
- * Order per frame: time-domain stats -> Hann-windowed 256-point real FFT of the latest 32 ms (RealFft, windowing fused
- * into its load pass) -> one pass over the 129 bins for power, magnitudes, spectral shape, flux, the telephone-band
- * power and the two strongest peaks -> mel bands -> VAD energy stage -> pitch (only on frames out of the noise
- * floor) -> VAD decision.
+ * Order per frame: time-domain stats -> Hann-windowed 256-point real FFT of the latest 32 ms with power and
+ * magnitude per bin (WasmRealFft, WebAssembly SIMD; RealFftSpectrum on big-endian hosts; the same numbers bit for
+ * bit) -> one pass over the 129 bins for spectral shape, flux, the telephone-band power and the two strongest peaks
+ * -> mel bands -> VAD energy stage -> pitch (only on frames out of the noise floor) -> VAD decision.
  */
 
 import * as media from '../../ingest/media-sink.ts';
-import { RealFft } from '../fft/real-fft.ts';
+import { HOST_LITTLE_ENDIAN } from '../../ingest/wasm-memory.ts';
+import { type PowerSpectrumTransform, RealFftSpectrum } from '../fft/real-fft.ts';
+import { WasmRealFft } from '../fft/wasm-real-fft.ts';
 import type { FrameFeatures } from './frame-features.ts';
 import * as ff from './frame-features.ts';
 import { MelBands } from './mel-bands.ts';
@@ -83,6 +85,13 @@ for (let i = 0; i < FFT_SIZE; i++) {
 }
 const INV_HANN_POWER = 1 / hannSumSq;
 const SHARED_MEL_BANDS = new MelBands();
+/**
+ * One transform for every analyzer: its input and outputs live only within one process() call (WasmRealFft keeps
+ * them in one WebAssembly work area), so analyzers take turns with it and nothing of it is per analyzer.
+ */
+const SHARED_FFT: PowerSpectrumTransform = HOST_LITTLE_ENDIAN
+  ? new WasmRealFft(HANN_WINDOW)
+  : new RealFftSpectrum(HANN_WINDOW);
 
 export class FrameAnalyzer {
   /** Magnitudes |X_k| (k = 0..128, 31.25 Hz apart) of the last frame's 256-point Hann-windowed FFT, full scale = 1. */
@@ -90,18 +99,21 @@ export class FrameAnalyzer {
 
   private readonly rolloffFraction: number;
   private readonly pitchEveryFrame: boolean;
-  private readonly fft = new RealFft(FFT_SIZE);
+  private readonly fft = SHARED_FFT;
+  /** Power |X_k|^2 and magnitude |X_k| of the last transform (the shared transform's outputs, read in place). */
+  private readonly power = SHARED_FFT.power;
+  private readonly magnitude = SHARED_FFT.magnitude;
   /** The two strongest telephone-band peaks of the last frame's power spectrum (-1: none), found in spectralShape. */
   private peak1 = -1;
   private peak2 = -1;
   /** Telephone-band power sum of the last frame (bins TEL_LOW_BIN..TEL_HIGH_BIN). */
   private bandTotal = 0;
-  private readonly window = HANN_WINDOW;
   /** 1 / sum of squared window coefficients: turns |X|^2 into power per bin (Parseval). */
   private readonly invWindowPower = INV_HANN_POWER;
   /** Latest 42 ms, oldest first; shifted by one frame per call so both the FFT and the pitch search see it unwrapped. */
   private readonly history = new Float64Array(HISTORY);
-  private readonly power = new Float64Array(BIN_COUNT);
+  /** The FFT block (the latest 256 samples) as a view made once, so that copying it in allocates nothing. */
+  private readonly fftBlock = this.history.subarray(FFT_START);
   /** L2 norm of the previous frame's magnitudes (which `spectrum` holds until overwritten), for flux. */
   private previousNorm = 0;
   private readonly bands = SHARED_MEL_BANDS;
@@ -127,7 +139,9 @@ export class FrameAnalyzer {
   process(pcm: Int16Array, out: FrameFeatures): void {
     this.timeDomain(pcm, out);
     const h = this.history;
-    this.fft.transform(h, FFT_START, this.window);
+    const fft = this.fft;
+    fft.input.set(this.fftBlock);
+    fft.transform();
     this.spectralShape(out);
     this.tonality(out);
     this.melBands(out);
@@ -180,13 +194,12 @@ export class FrameAnalyzer {
   }
 
   /**
-   * Power and magnitudes, then centroid, spread, roll-off, flatness and flux over bins 0..128 (magnitude-weighted, as
-   * in Peeters 2004 and meyda), in one pass over the transform; the same pass sums the telephone band and finds its
-   * two strongest peaks for tonality().
+   * Centroid, spread, roll-off, flatness and flux over bins 0..128 (magnitude-weighted, as in Peeters 2004 and
+   * meyda), in one pass over the transform's magnitudes; then the telephone band's sum and two strongest peaks for
+   * tonality().
    */
   private spectralShape(out: FrameFeatures): void {
-    const re = this.fft.re;
-    const im = this.fft.im;
+    const mag = this.magnitude;
     // `spectrum` still holds the previous frame's magnitudes (as Float32, the precision flux has always used) until
     // each bin is overwritten, so it doubles as the flux reference.
     const a = this.spectrum;
@@ -203,11 +216,8 @@ export class FrameAnalyzer {
       const end = Math.min(start + FLATNESS_GROUP, BIN_COUNT);
       let product = 1;
       for (let k = start; k < end; k++) {
-        const r = re[k];
-        const i = im[k];
-        const pk = r * r + i * i;
-        const m = Math.sqrt(pk);
-        p[k] = pk;
+        const pk = p[k];
+        const m = mag[k];
         sum += m;
         sumK += k * m;
         sumK2 += k * k * m;
