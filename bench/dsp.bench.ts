@@ -1,8 +1,8 @@
 /**
  * Per-frame DSP throughput per leg: FrameAnalyzer's full feature set vs meyda's six spectral features on the same
- * 256-point, 20 ms-hop frames, measured in the same run; the spectral floor (window + FFT + magnitudes) with fft.js
- * and with the hand-written RealFft that FrameAnalyzer uses; then 10^6 frames for heap growth and GC count (zero
- * steady-state allocation).
+ * 256-point, 20 ms-hop frames, measured in the same run; the spectral floor (window + FFT + magnitudes) with fft.js,
+ * with the hand-written JS RealFft and with the WebAssembly WasmRealFft that FrameAnalyzer uses; then 10^6 frames
+ * for heap growth and GC count (zero steady-state allocation).
  *
  *   npx tsx bench/dsp.bench.ts            (writes bench/results/dsp.json)
  */
@@ -14,6 +14,7 @@ import vm from 'node:vm';
 import FFT from 'fft.js';
 import Meyda from 'meyda';
 import { RealFft } from '../src/dsp/fft/real-fft.ts';
+import { WasmRealFft } from '../src/dsp/fft/wasm-real-fft.ts';
 import { FrameAnalyzer } from '../src/dsp/frame/frame-analyzer.ts';
 import { FrameFeatures } from '../src/dsp/frame/frame-features.ts';
 import { concat, hothNoise, mix, speechLike, toPcm } from '../test/dsp/frame/signals.ts';
@@ -94,6 +95,7 @@ function runMeyda(n: number): Rate {
 
 const hann = new Float64Array(FFT_SIZE);
 for (let i = 0; i < FFT_SIZE; i++) hann[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (FFT_SIZE - 1));
+const wasmFft = new WasmRealFft(hann);
 // Both FFT paths read the same 256-sample blocks as Float64 (FrameAnalyzer's history is Float64).
 const blocks64 = blocks.map((b) => Float64Array.from(b));
 
@@ -128,6 +130,20 @@ function runRealFft(n: number): Rate {
   return rate(n, cpuSeconds(start));
 }
 
+/**
+ * The same floor with WasmRealFft, as FrameAnalyzer runs it: the block copied into WebAssembly memory, then one call
+ * that windows, transforms and leaves power and magnitudes there (where the analyzer reads them).
+ */
+function runWasmFft(n: number): Rate {
+  const input = wasmFft.input;
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    input.set(blocks64[i % blocks64.length]);
+    wasmFft.transform();
+  }
+  return rate(n, cpuSeconds(start));
+}
+
 function median(rs: Rate[]): Rate {
   return [...rs].sort((a, b) => a.nsPerFrame - b.nsPerFrame)[rs.length >> 1];
 }
@@ -142,6 +158,7 @@ runAnalyzer(everyFrame, features, 20_000);
 runMeyda(3_000);
 runFftJs(20_000);
 runRealFft(20_000);
+runWasmFft(20_000);
 
 // Interleaved rounds so that load from other processes hits both sides alike; the median round is reported.
 const ours: Rate[] = [];
@@ -149,19 +166,24 @@ const oursEveryFrame: Rate[] = [];
 const theirs: Rate[] = [];
 const fftJsOnly: Rate[] = [];
 const realFftOnly: Rate[] = [];
+const wasmFftOnly: Rate[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   ours.push(runAnalyzer(analyzer, features, 150_000));
   oursEveryFrame.push(runAnalyzer(everyFrame, features, 150_000));
   theirs.push(runMeyda(25_000));
   fftJsOnly.push(runFftJs(150_000));
   realFftOnly.push(runRealFft(150_000));
+  wasmFftOnly.push(runWasmFft(150_000));
 }
 const full = median(ours);
 const fullEveryFrame = median(oursEveryFrame);
 const meydaRate = median(theirs);
 const fftJsRate = median(fftJsOnly);
 const realFftRate = median(realFftOnly);
+const wasmFftRate = median(wasmFftOnly);
 const realFftVsFftJs = fftJsRate.nsPerFrame / realFftRate.nsPerFrame;
+const wasmFftVsFftJs = fftJsRate.nsPerFrame / wasmFftRate.nsPerFrame;
+const wasmFftVsRealFft = realFftRate.nsPerFrame / wasmFftRate.nsPerFrame;
 const ratioVsMeyda = full.xRealTime / meydaRate.xRealTime;
 const ratioEveryFrameVsMeyda = fullEveryFrame.xRealTime / meydaRate.xRealTime;
 
@@ -209,14 +231,15 @@ const table = [
   ['meyda (6 spectral features)', meydaRate],
   ['window + fft.js + magnitudes only', fftJsRate],
   ['window + RealFft + magnitudes only', realFftRate],
+  ['window + WasmRealFft + magnitudes only', wasmFftRate],
 ] as const;
 console.log(
   `\nDSP per-frame, per leg (8 kHz, 20 ms frames, 256-point FFT); median of ${ROUNDS} interleaved rounds`,
 );
-console.log(`${'path'.padEnd(38)}${'ns/frame'.padStart(10)}${'x real time'.padStart(14)}`);
+console.log(`${'path'.padEnd(40)}${'ns/frame'.padStart(10)}${'x real time'.padStart(14)}`);
 for (const [name, r] of table) {
   console.log(
-    `${name.padEnd(38)}${r.nsPerFrame.toFixed(0).padStart(10)}${r.xRealTime.toFixed(0).padStart(14)}`,
+    `${name.padEnd(40)}${r.nsPerFrame.toFixed(0).padStart(10)}${r.xRealTime.toFixed(0).padStart(14)}`,
   );
 }
 console.log(
@@ -224,6 +247,9 @@ console.log(
 );
 console.log(
   `hand-written RealFft vs fft.js (window + FFT + magnitudes): ${realFftVsFftJs.toFixed(2)}x (equality: test/dsp/frame/real-fft.test.ts)`,
+);
+console.log(
+  `WasmRealFft vs fft.js: ${wasmFftVsFftJs.toFixed(2)}x, vs RealFft: ${wasmFftVsRealFft.toFixed(2)}x (equality: test/dsp/frame/wasm-real-fft.test.ts)`,
 );
 console.log(
   `signal: ${(frameCount * FRAME_S).toFixed(0)} s talker with pauses over speech-shaped noise, ${(100 * foregroundShare).toFixed(0)}% of frames above the noise floor`,
@@ -248,7 +274,10 @@ const result = {
   meydaSixFeatures: meydaRate,
   fftJsOnly: fftJsRate,
   realFftOnly: realFftRate,
+  wasmFftOnly: wasmFftRate,
   realFftVsFftJs,
+  wasmFftVsFftJs,
+  wasmFftVsRealFft,
   ratioVsMeyda,
   ratioEveryFrameVsMeyda,
   targets: { xRealTime: 5000, ratioVsMeyda: 5 },
@@ -268,6 +297,7 @@ const result = {
     meyda: theirs,
     fftJsOnly,
     realFftOnly,
+    wasmFftOnly,
   },
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
