@@ -8,6 +8,7 @@ import {
   type MediaSink,
   RX,
 } from '../ingest/media-sink.ts';
+import { STAGE, STAGES, WORK } from '../telemetry/stage-clock.ts';
 import type { ConversationTracker } from './conversation/conversation-tracker.ts';
 import type { DetectorEvent, ToneValue } from './detector-event.ts';
 import type { DetectorListener } from './detectors/detector-listener.ts';
@@ -343,7 +344,15 @@ export class CallAnalyzer implements MediaSink, DetectorListener {
   private submitReplay(leg: Leg): void {
     const batch = this.replayBatches[leg];
     const startS = (this.replayBlock[leg] * FRAMES_PER_SECOND * FRAME_MS) / 1000;
-    if (this.replayIndex !== null) this.replayIndex.add(this.key, startS, batch, batch.length);
+    if (this.replayIndex !== null) {
+      const outer = STAGES.enter(STAGE.replay);
+      try {
+        this.replayIndex.add(this.key, startS, batch, batch.length);
+      } finally {
+        STAGES.leave(outer);
+      }
+      STAGES.count(WORK.replay_batches);
+    }
     batch.fill(0);
   }
 
@@ -371,14 +380,19 @@ export class CallAnalyzer implements MediaSink, DetectorListener {
   private emitWindow(): void {
     this.framesSinceWindow = 0;
     const mediaS = this.mediaS;
-    const features = this.aggregator.compute(
-      mediaS,
-      this.loops[0],
-      this.loops[1],
-      this.replayEvidence(),
-      this.legStats,
-    );
-    this.windows++;
-    this.listener.onWindow(this, mediaS, features);
+    const outer = STAGES.enter(STAGE.window);
+    try {
+      const features = this.aggregator.compute(
+        mediaS,
+        this.loops[0],
+        this.loops[1],
+        this.replayEvidence(),
+        this.legStats,
+      );
+      this.windows++;
+      this.listener.onWindow(this, mediaS, features);
+    } finally {
+      STAGES.leave(outer);
+    }
   }
 }

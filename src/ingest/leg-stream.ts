@@ -17,6 +17,7 @@
  * cannot produce minutes of silence.
  */
 
+import { STAGE, STAGES } from '../telemetry/stage-clock.ts';
 import type { PayloadDecoder } from './codecs/decoder.ts';
 import { createDecoder } from './codecs/registry.ts';
 import { copyWords, DATAGRAM_STAGE, DATAGRAM_STAGE_WORDS } from './datagram-stage.ts';
@@ -93,6 +94,21 @@ function sequenceStep(sequence: number, reference: number): number {
 
 export type DecoderFactory = (codec: DecodableCodec) => PayloadDecoder;
 
+/** The stage-clock stage a codec's decoding is counted under. */
+function decodeStageOf(codec: DecodableCodec): number {
+  switch (codec) {
+    case 'g722':
+      return STAGE.decode_g722;
+    case 'opus':
+      return STAGE.decode_opus;
+    case 'l16':
+    case 'l16-16k':
+      return STAGE.decode_l16;
+    default:
+      return STAGE.decode_g711;
+  }
+}
+
 export interface LegStreamOptions {
   /** Reorder wait in ms, 0..MAX_REORDER_MS (default DEFAULT_REORDER_MS). */
   reorderMs?: number;
@@ -133,6 +149,8 @@ export class LegStream implements EventClock {
   private readonly ptCodec: (CodecName | undefined)[] = new Array(128).fill(undefined);
   private readonly ptDecoder: (PayloadDecoder | null)[] = new Array(128).fill(null);
   private readonly ptStatName: string[] = new Array(128).fill('');
+  /** Stage-clock stage that the PT's decoding is counted under (see decodeStageOf). */
+  private readonly ptStage = new Uint8Array(128);
 
   // Reorder ring.
   private readonly slotSequence = new Float64Array(REORDER_SLOTS).fill(-1);
@@ -368,6 +386,7 @@ export class LegStream implements EventClock {
   private createDecoderFor(pt: number): boolean {
     try {
       this.ptDecoder[pt] = this.newDecoder(this.ptCodec[pt] as DecodableCodec);
+      this.ptStage[pt] = decodeStageOf(this.ptCodec[pt] as DecodableCodec);
       return true;
     } catch {
       this.ptKind[pt] = PT_KIND_UNSUPPORTED;
@@ -462,8 +481,15 @@ export class LegStream implements EventClock {
     const decoder = this.ptDecoder[pt] as PayloadDecoder;
     const stats = this.stats;
     if (stats.codec !== this.ptStatName[pt]) stats.codec = this.ptStatName[pt];
-    const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
-    this.frames.writeDecoded(decoder, bytes, offset, this.slotLength[slot], overlap);
+    // Gap fill, concealment, decoding and re-framing count as the codec's stage; the frames they complete are
+    // timed by the sink under their own stage.
+    const outer = STAGES.enter(this.ptStage[pt]);
+    try {
+      const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
+      this.frames.writeDecoded(decoder, bytes, offset, this.slotLength[slot], overlap);
+    } finally {
+      STAGES.leave(outer);
+    }
     this.lostSinceAudio = false;
     this.comfortNoise = false;
   }

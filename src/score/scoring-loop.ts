@@ -4,6 +4,7 @@ import type { PolicyOptions } from '../alert/policy.ts';
 import type { CallAnalyzer, CallAnalyzerListener } from '../dsp/call-analyzer.ts';
 import type { DetectorEvent } from '../dsp/detector-event.ts';
 import { NO_REPLAY, type ReplayIndex, type ReplayStatus } from '../dsp/fingerprint/replay-index.ts';
+import { STAGE, STAGES, WORK } from '../telemetry/stage-clock.ts';
 import type { OnnxScorer } from './onnx-scorer.ts';
 
 /** Where a live call's alert decisions go (the alert producer, with the call's identity). */
@@ -33,8 +34,13 @@ export class LiveCall implements CallAnalyzerListener {
   }
 
   onEvent(_call: CallAnalyzer, event: DetectorEvent): void {
-    this.judge.event(event, this.decisions);
-    this.emit();
+    const outer = STAGES.enter(STAGE.policy);
+    try {
+      this.judge.event(event, this.decisions);
+      this.emit();
+    } finally {
+      STAGES.leave(outer);
+    }
   }
 
   onEnd(): void {
@@ -44,8 +50,13 @@ export class LiveCall implements CallAnalyzerListener {
 
   /** Called by the loop with this window's probabilities. */
   scored(mediaS: number, probs: Float32Array, offset: number, replay: ReplayStatus): void {
-    this.judge.window(mediaS, probs, offset, replay, this.decisions);
-    this.emit();
+    const outer = STAGES.enter(STAGE.policy);
+    try {
+      this.judge.window(mediaS, probs, offset, replay, this.decisions);
+      this.emit();
+    } finally {
+      STAGES.leave(outer);
+    }
   }
 
   private emit(): void {
@@ -101,6 +112,7 @@ export class ScoringLoop {
     this.calls[i] = call;
     this.times[i] = mediaS;
     this.replays[i] = this.replayIndex ? this.replayIndex.status(callKey) : NO_REPLAY;
+    STAGES.count(WORK.windows_enqueued);
     if (this.live) this.schedule();
   }
 
@@ -139,6 +151,7 @@ export class ScoringLoop {
     if (!this.live || this.pending === 0 || this.running !== null) return;
     if (this.immediate !== null || this.timer !== null) return;
     const wait = this.lastRunStartMs + this.minGapMs - performance.now();
+    STAGES.count(WORK.score_wakeups);
     if (wait <= 0) this.immediate = setImmediate(this.fire);
     else this.timer = setTimeout(this.fire, wait);
   }
@@ -148,8 +161,25 @@ export class ScoringLoop {
     this.pending = 0;
     this.lastRunStartMs = performance.now();
     const started = process.hrtime.bigint();
-    const probs = await this.scorer.run();
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // Main-thread time only: the model itself runs on onnxruntime's thread between the two stages.
+    let outer = STAGES.enter(STAGE.score);
+    let run: Promise<Float32Array>;
+    try {
+      run = this.scorer.run();
+    } finally {
+      STAGES.leave(outer);
+    }
+    const probs = await run;
+    outer = STAGES.enter(STAGE.score);
+    try {
+      this.deliver(n, probs, Number(process.hrtime.bigint() - started) / 1e9);
+    } finally {
+      STAGES.leave(outer);
+    }
+  }
+
+  /** Counts a finished run and hands each of its n windows' probabilities to its call. */
+  private deliver(n: number, probs: Float32Array, seconds: number): void {
     this.stats.runSeconds += seconds;
     this.stats.runs++;
     this.stats.windows += n;

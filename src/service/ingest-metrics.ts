@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { DROP_REASONS } from '../ingest/drop-reasons.ts';
+import { STAGE_NAMES, STAGES, WORK_NAMES } from '../telemetry/stage-clock.ts';
 import { metricsRegistry } from './metrics-registry.ts';
 
 /**
@@ -142,4 +143,41 @@ export const modelRunSeconds = new Histogram({
   help: 'Duration of one batched model run',
   buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
   registers: [metricsRegistry],
+});
+
+/**
+ * The process's stage clock (src/telemetry/stage-clock.ts), read at scrape time. Stage 0 (`outside`: the event
+ * loop, native socket reads, idle) is left out; process CPU minus the stages' sum is the runtime's and kernel's.
+ */
+export const stageSeconds = new Counter({
+  name: 'forkguard_stage_seconds_total',
+  help: 'Main-thread seconds per media-path stage, exclusive of nested stages (receive, decode_<codec>, frame, window, replay, score, policy, alert, sweep); divide by packets for time per packet',
+  labelNames: ['stage'] as const,
+  registers: [metricsRegistry],
+  collect() {
+    this.reset();
+    for (let i = 1; i < STAGE_NAMES.length; i++) this.inc({ stage: STAGE_NAMES[i] }, STAGES.ms[i] / 1000);
+  },
+});
+
+export const stageCalls = new Counter({
+  name: 'forkguard_stage_calls_total',
+  help: 'Times each media-path stage was entered (packets, decodes, frames, windows, replay batches and replies, model runs, sweeps)',
+  labelNames: ['stage'] as const,
+  registers: [metricsRegistry],
+  collect() {
+    this.reset();
+    for (let i = 1; i < STAGE_NAMES.length; i++) this.inc({ stage: STAGE_NAMES[i] }, STAGES.calls[i]);
+  },
+});
+
+export const workUnits = new Counter({
+  name: 'forkguard_work_units_total',
+  help: 'Work the media path did, by unit: frames_from_packets, frames_from_sweep, sessions_swept, score_wakeups, windows_enqueued, replay_batches, replay_hits, replay_tallies_visited',
+  labelNames: ['unit'] as const,
+  registers: [metricsRegistry],
+  collect() {
+    this.reset();
+    for (let i = 0; i < WORK_NAMES.length; i++) this.inc({ unit: WORK_NAMES[i] }, STAGES.work[i]);
+  },
 });

@@ -19,6 +19,7 @@ import { IngestServer } from '../ingest/udp/ingest-server.ts';
 import { modelId } from '../score/model-manifest.ts';
 import type { OnnxScorer } from '../score/onnx-scorer.ts';
 import { type DecisionSink, LiveCall, ScoringLoop } from '../score/scoring-loop.ts';
+import { STAGE, STAGES, WORK } from '../telemetry/stage-clock.ts';
 import type { ServiceConfig } from './config/load-config.ts';
 import {
   type MediaMetricsSource,
@@ -64,10 +65,18 @@ class TimedAnalyzerSink implements MediaSink {
   ) {}
 
   pushFrame(leg: Leg, frameIndex: number, pcm: Int16Array): void {
+    // The two clock reads the frame-time metric needs also delimit the frame stage.
     const started = performance.now();
-    this.analyzer.pushFrame(leg, frameIndex, pcm);
-    this.clock.seconds += (performance.now() - started) / 1000;
+    const outer = STAGES.enter(STAGE.frame, started);
+    try {
+      this.analyzer.pushFrame(leg, frameIndex, pcm);
+    } finally {
+      const ended = performance.now();
+      STAGES.leave(outer, ended);
+      this.clock.seconds += (ended - started) / 1000;
+    }
     this.clock.count++;
+    STAGES.count(STAGES.sweeping ? WORK.frames_from_sweep : WORK.frames_from_packets);
   }
 
   pushDigit(leg: Leg, event: DigitEvent): void {
@@ -181,6 +190,7 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
   onDecision(call: LiveCall, decision: AlertDecision): void {
     const identity = this.identities.get(call);
     if (identity === undefined) return;
+    const outer = STAGES.enter(STAGE.alert);
     try {
       const alert = buildAlert(decision, {
         identity,
@@ -207,6 +217,8 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
       );
     } catch (err) {
       logger.error({ err, stream: identity.stream, kind: decision.kind }, 'alert could not be built');
+    } finally {
+      STAGES.leave(outer);
     }
   }
 

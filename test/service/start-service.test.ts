@@ -132,6 +132,19 @@ describe('forkguard start (child process, real Redis, UDP and HTTP)', () => {
     expect(metricValue(metrics, 'forkguard_sessions_active')).toBe(2);
     expect(metricValue(metrics, 'forkguard_alerts_total', { kind: 'card_entry' })).toBe(2);
     expect(metricValue(metrics, 'forkguard_dsp_frames_total')).toBeGreaterThanOrEqual(sent * 0.9);
+    // Stage clock: every datagram entered the receive stage, every analysed frame the frame stage, and the
+    // frames are split between packet-driven and sweep-driven play-out.
+    expect(metricValue(metrics, 'forkguard_stage_calls_total', { stage: 'receive' })).toBe(sent);
+    const frames = metricValue(metrics, 'forkguard_dsp_frames_total');
+    expect(metricValue(metrics, 'forkguard_stage_calls_total', { stage: 'frame' })).toBe(frames);
+    expect(
+      metricValue(metrics, 'forkguard_work_units_total', { unit: 'frames_from_packets' }) +
+        metricValue(metrics, 'forkguard_work_units_total', { unit: 'frames_from_sweep' }),
+    ).toBe(frames);
+    expect(metricValue(metrics, 'forkguard_stage_seconds_total', { stage: 'frame' })).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'forkguard_stage_seconds_total', { stage: 'decode_g711' })).toBeGreaterThan(
+      0,
+    );
     expect(metricValue(metrics, 'forkguard_model_windows_total')).toBeGreaterThan(0);
     expect(metricValue(metrics, 'forkguard_model_runs_total')).toBeGreaterThan(0);
     expect(metricValue(metrics, 'forkguard_alerts_buffered')).toBe(0);

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { STAGE, STAGES, WORK } from '../../telemetry/stage-clock.ts';
 import {
   batchFrame,
   type ReplayIndex,
@@ -144,8 +145,13 @@ export class RedisReplayIndex implements ReplayIndex {
     const done = (this.redis as unknown as ReplayBatchCommand)[REPLAY_BATCH_BUFFER](...args).then(
       (reply) => {
         if (!this.active.has(callKey)) return;
-        this.parseReplay(callKey, frames, reply);
-        this.matcher.settle(callKey);
+        const outer = STAGES.enter(STAGE.replay);
+        try {
+          this.parseReplay(callKey, frames, reply);
+          this.matcher.settle(callKey);
+        } finally {
+          STAGES.leave(outer);
+        }
       },
       (err: Error) => this.fail(err),
     );
@@ -176,6 +182,7 @@ export class RedisReplayIndex implements ReplayIndex {
         let bar = end - 1;
         while (bar >= start && reply[bar] !== BAR) bar--;
         if (bar <= start) continue;
+        STAGES.count(WORK.replay_hits);
         this.matcher.hit(
           callKey,
           frames[r],

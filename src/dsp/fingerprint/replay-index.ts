@@ -1,4 +1,5 @@
 import { FRAME_MS } from '../../ingest/media-sink.ts';
+import { STAGES, WORK } from '../../telemetry/stage-clock.ts';
 
 /**
  * Cross-call replay: the same recording heard on several calls (a robocall campaign, a pumping loop shared by
@@ -105,6 +106,7 @@ export class ReplayMatcher {
     let bestFrames = 0;
     let bestOverlapS = 0;
     for (const [otherKey, byOffset] of byOther) {
+      STAGES.count(WORK.replay_tallies_visited, byOffset.size);
       let callBest = 0;
       let callOverlapS = 0;
       for (const [offset, t] of byOffset) {

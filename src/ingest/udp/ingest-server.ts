@@ -7,6 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { type AddressInfo, isIPv6 } from 'node:net';
 import { logger } from '../../service/logger.ts';
+import { STAGE, STAGES, WORK } from '../../telemetry/stage-clock.ts';
 import { CallMedia } from '../call-media.ts';
 import { DROP, newDropCounts } from '../drop-reasons.ts';
 import type { Leg, MediaSink } from '../media-sink.ts';
@@ -202,8 +203,10 @@ export class IngestServer {
   }
 
   private onPairDatagram(pairIndex: number, leg: Leg, msg: Buffer, address: string, port: number): void {
+    const now = performance.now();
+    // The arrival time read for the media clock also starts the stage, so timing costs one extra clock read.
+    const outer = STAGES.enter(STAGE.receive, now);
     try {
-      const now = performance.now();
       this.counters.received++;
       const length = msg.length;
       const verdict = this.admit(msg, 0, length, address, now);
@@ -211,12 +214,15 @@ export class IngestServer {
       this.deliver(verdict, session, leg, msg, 0, length, address, port, now);
     } catch (error) {
       this.fault(error);
+    } finally {
+      STAGES.leave(outer);
     }
   }
 
   private onStrepDatagram(msg: Buffer, address: string, port: number): void {
+    const now = performance.now();
+    const outer = STAGES.enter(STAGE.receive, now);
     try {
-      const now = performance.now();
       this.counters.received++;
       const length = msg.length;
       const view = this.strepView;
@@ -232,6 +238,8 @@ export class IngestServer {
       this.deliver(verdict, session, view.direction, msg, offset, length - offset, address, port, now);
     } catch (error) {
       this.fault(error);
+    } finally {
+      STAGES.leave(outer);
     }
   }
 
@@ -273,11 +281,18 @@ export class IngestServer {
   };
 
   private sweep(): void {
+    const now = performance.now();
+    const outer = STAGES.enter(STAGE.sweep, now);
+    STAGES.sweeping = true;
+    STAGES.count(WORK.sessions_swept, this.table.size);
     try {
-      this.table.sweep(performance.now());
+      this.table.sweep(now);
       this.foldEndedMediaDrops();
     } catch (error) {
       logger.error({ err: error }, 'ingest sweep failed');
+    } finally {
+      STAGES.sweeping = false;
+      STAGES.leave(outer);
     }
   }
 
