@@ -22,9 +22,11 @@ export const OP = {
   i32Load16U: 0x2f,
   i32Store: 0x36,
   i32Const: 0x41,
+  i32LtU: 0x49,
   i32GeU: 0x4f,
   i32Add: 0x6a,
   i32Shl: 0x74,
+  i32ShrU: 0x76,
   /** Prefix of the SIMD instructions; the instruction number (SIMD below) follows as an unsigned LEB128. */
   simd: 0xfd,
 } as const;
@@ -52,7 +54,7 @@ export const SIMD = {
   f64x2Add: 0xf0,
   f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
-  f64x2Max: 0xf5,
+  f64x2Pmax: 0xf7,
 } as const;
 
 /** Unsigned LEB128 (indices, sizes, memory offsets). */
@@ -88,6 +90,118 @@ export function simd(op: number): number[] {
 /** Memory immediate: log2 of the alignment, then the constant byte offset. */
 export function memarg(alignLog2: number, offset: number): number[] {
   return [alignLog2, ...uleb(offset)];
+}
+
+/** Instruction bytes that leave one value on the stack. */
+export type Expr = readonly number[];
+
+/** The base of an absolute address: the constant 0, with the address as the instruction's offset. */
+export const ABSOLUTE: Expr = [OP.i32Const, 0];
+
+export function localGet(index: number): Expr {
+  return [OP.localGet, ...uleb(index)];
+}
+
+/** v128 from memory at base + offset (offsets of 16-byte multiples are aligned). */
+export function v128Load(base: Expr, offset: number): Expr {
+  return [...base, ...simd(SIMD.v128Load), ...memarg(4, offset)];
+}
+
+/** One f64 from memory at base + offset into lane 0; lane 1 is 0. */
+export function v128Load64Zero(base: Expr, offset: number): Expr {
+  return [...base, ...simd(SIMD.v128Load64Zero), ...memarg(3, offset)];
+}
+
+/** A SIMD instruction on two operands. */
+export function binary(op: number, a: Expr, b: Expr): Expr {
+  return [...a, ...b, ...simd(op)];
+}
+
+/** A SIMD instruction on one operand. */
+export function unary(op: number, a: Expr): Expr {
+  return [...a, ...simd(op)];
+}
+
+export function f64x2Add(a: Expr, b: Expr): Expr {
+  return binary(SIMD.f64x2Add, a, b);
+}
+
+export function f64x2Sub(a: Expr, b: Expr): Expr {
+  return binary(SIMD.f64x2Sub, a, b);
+}
+
+export function f64x2Mul(a: Expr, b: Expr): Expr {
+  return binary(SIMD.f64x2Mul, a, b);
+}
+
+/** Lanes (a0, b0) when `high` is false, (a1, b1) when true. */
+export function interleaveF64(a: Expr, b: Expr, high: boolean): Expr {
+  const lanes: number[] = [];
+  for (let i = 0; i < 8; i++) lanes.push((high ? 8 : 0) + i);
+  for (let i = 0; i < 8; i++) lanes.push((high ? 24 : 16) + i);
+  return [...a, ...b, ...simd(SIMD.i8x16Shuffle), ...lanes];
+}
+
+/** (x1, x0): the two f64 lanes exchanged. `x` is evaluated twice, so pass a local.get. */
+export function swapF64(x: Expr): Expr {
+  return [...x, ...x, ...simd(SIMD.i8x16Shuffle), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+}
+
+/** The v128 constant (lo, hi) as two f64 lanes. */
+export function f64x2Const(lo: number, hi: number): Expr {
+  return [...simd(SIMD.v128Const), ...new Uint8Array(new Float64Array([lo, hi]).buffer)];
+}
+
+/**
+ * A function body under construction, with v128 locals by name: declared on first use, after the parameters and
+ * any other locals (`firstLocal` is their count), and reused wherever the same name is set again (the JIT turns
+ * locals into SSA values, so reuse costs nothing and keeps the declared count small).
+ */
+export class V128Body {
+  readonly code: number[] = [];
+  private readonly names = new Map<string, number>();
+
+  constructor(private readonly firstLocal: number) {}
+
+  get v128Locals(): number {
+    return this.names.size;
+  }
+
+  local(name: string): number {
+    let index = this.names.get(name);
+    if (index === undefined) {
+      index = this.firstLocal + this.names.size;
+      this.names.set(name, index);
+    }
+    return index;
+  }
+
+  get(name: string): Expr {
+    return localGet(this.local(name));
+  }
+
+  set(name: string, value: Expr): void {
+    this.emit(value);
+    this.emit([OP.localSet, ...uleb(this.local(name))]);
+  }
+
+  store(base: Expr, offset: number, value: Expr): void {
+    this.emit(base);
+    this.emit(value);
+    this.emit([...simd(SIMD.v128Store), ...memarg(4, offset)]);
+  }
+
+  /** Stores f64 lane `lane` of `value` at base + offset. */
+  storeLane(base: Expr, offset: number, value: Expr, lane: number): void {
+    this.emit(base);
+    this.emit(value);
+    this.emit([...simd(SIMD.v128Store64Lane), ...memarg(3, offset), lane]);
+  }
+
+  emit(bytes: readonly number[]): void {
+    // A loop, not push(...bytes): no argument-count limit.
+    for (const b of bytes) this.code.push(b);
+  }
 }
 
 export interface WasmFunction {

@@ -21,14 +21,24 @@
  * Requires a little-endian host (HOST_LITTLE_ENDIAN): the Float64Array views read memory in the host's byte order.
  */
 import {
+  ABSOLUTE,
+  binary,
+  type Expr,
+  f64x2Add,
+  f64x2Const,
+  f64x2Mul,
+  f64x2Sub,
   instantiateOnMemory,
-  memarg,
+  interleaveF64,
+  localGet,
   OP,
   SIMD,
   simd,
+  swapF64,
   TYPE,
-  uleb,
-  type WasmFunction,
+  unary,
+  V128Body,
+  v128Load,
 } from '../../ingest/wasm-assembler.ts';
 import {
   FFT_TABLES_BYTES,
@@ -104,93 +114,28 @@ function writeTables(): void {
   }
 }
 
-/** Expression bytes: each helper leaves one v128 on the stack. */
-type Expr = readonly number[];
 /** The function's only parameter: the window's byte address. */
 const WINDOW_PARAM = 0;
 
-class Emitter {
-  readonly code: number[] = [];
-  /** v128 locals by name, declared on first use and reused by every butterfly (they are SSA values to the JIT). */
-  private readonly locals = new Map<string, number>();
-
-  local(name: string): number {
-    let index = this.locals.get(name);
-    if (index === undefined) {
-      index = 1 + this.locals.size;
-      this.locals.set(name, index);
-    }
-    return index;
-  }
-
-  get localCount(): number {
-    return this.locals.size;
-  }
-
-  set(name: string, value: Expr): void {
-    this.emit(value);
-    this.emit([OP.localSet, ...uleb(this.local(name))]);
-  }
-
-  store(address: number, value: Expr): void {
-    this.emit([OP.i32Const, 0]);
-    this.emit(value);
-    this.emit([...simd(SIMD.v128Store), ...memarg(4, address)]);
-  }
-
-  /** Stores one f64 lane of `value` at `address`. */
-  storeLane(address: number, value: Expr, lane: number): void {
-    this.emit([OP.i32Const, 0]);
-    this.emit(value);
-    this.emit([...simd(SIMD.v128Store64Lane), ...memarg(3, address), lane]);
-  }
-
-  private emit(bytes: readonly number[]): void {
-    for (const b of bytes) this.code.push(b);
-  }
-}
-
-function get(e: Emitter, name: string): Expr {
-  return [OP.localGet, ...uleb(e.local(name))];
-}
 function load(address: number): Expr {
-  return [OP.i32Const, 0, ...simd(SIMD.v128Load), ...memarg(4, address)];
+  return v128Load(ABSOLUTE, address);
 }
 function loadWindow(offset: number): Expr {
-  return [OP.localGet, WINDOW_PARAM, ...simd(SIMD.v128Load), ...memarg(4, offset)];
-}
-function binary(op: number, a: Expr, b: Expr): Expr {
-  return [...a, ...b, ...simd(op)];
-}
-function add(a: Expr, b: Expr): Expr {
-  return binary(SIMD.f64x2Add, a, b);
-}
-function sub(a: Expr, b: Expr): Expr {
-  return binary(SIMD.f64x2Sub, a, b);
-}
-function mul(a: Expr, b: Expr): Expr {
-  return binary(SIMD.f64x2Mul, a, b);
-}
-/** Lanes (a0, b0) when `high` is false, (a1, b1) when true. */
-function interleave(a: Expr, b: Expr, high: boolean): Expr {
-  const lanes: number[] = [];
-  for (let i = 0; i < 8; i++) lanes.push((high ? 8 : 0) + i);
-  for (let i = 0; i < 8; i++) lanes.push((high ? 24 : 16) + i);
-  return [...a, ...b, ...simd(SIMD.i8x16Shuffle), ...lanes];
-}
-/** (x1, x0): real and imaginary parts exchanged. */
-function swap(x: Expr): Expr {
-  return [...x, ...x, ...simd(SIMD.i8x16Shuffle), 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
-}
-function constant(lo: number, hi: number): Expr {
-  const bytes = new Uint8Array(new Float64Array([lo, hi]).buffer);
-  return [...simd(SIMD.v128Const), ...bytes];
+  return v128Load(localGet(WINDOW_PARAM), offset);
 }
 
 /** The transform's instructions. */
-function transformBody(): { body: number[]; locals: number } {
-  const e = new Emitter();
-  const v = (name: string) => get(e, name);
+function transformBody(): V128Body {
+  const e = new V128Body(1);
+  const v = (name: string) => e.get(name);
+  const add = f64x2Add;
+  const sub = f64x2Sub;
+  const mul = f64x2Mul;
+  const swap = swapF64;
+  const constant = f64x2Const;
+  const store = (address: number, value: Expr) => e.store(ABSOLUTE, address, value);
+  const storeLane = (address: number, value: Expr, lane: number) =>
+    e.storeLane(ABSOLUTE, address, value, lane);
   e.set('conj', constant(1, -1));
   e.set('sqrtHalf', constant(Math.SQRT1_2, Math.SQRT1_2));
   e.set('half', constant(0.5, 0.5));
@@ -229,14 +174,14 @@ function transformBody(): { body: number[]; locals: number } {
     e.set('t1', mul(add(v('f1'), minusI('f1')), v('sqrtHalf')));
     e.set('t3', mul(sub(minusI('f3'), v('f3')), v('sqrtHalf')));
     e.set('n', minusI('f2'));
-    e.store(X + V * g, add(v('e0'), v('f0')));
-    e.store(X + V * (g + 4), sub(v('e0'), v('f0')));
-    e.store(X + V * (g + 1), add(v('e1'), v('t1')));
-    e.store(X + V * (g + 5), sub(v('e1'), v('t1')));
-    e.store(X + V * (g + 2), add(v('e2'), v('n')));
-    e.store(X + V * (g + 6), sub(v('e2'), v('n')));
-    e.store(X + V * (g + 3), add(v('e3'), v('t3')));
-    e.store(X + V * (g + 7), sub(v('e3'), v('t3')));
+    store(X + V * g, add(v('e0'), v('f0')));
+    store(X + V * (g + 4), sub(v('e0'), v('f0')));
+    store(X + V * (g + 1), add(v('e1'), v('t1')));
+    store(X + V * (g + 5), sub(v('e1'), v('t1')));
+    store(X + V * (g + 2), add(v('e2'), v('n')));
+    store(X + V * (g + 6), sub(v('e2'), v('n')));
+    store(X + V * (g + 3), add(v('e3'), v('t3')));
+    store(X + V * (g + 7), sub(v('e3'), v('t3')));
   }
 
   // Radix-4 stages: residues 0, 2, 1, 3 of sub-size q at i0..i3; twiddles loaded once per j for every group.
@@ -268,10 +213,10 @@ function transformBody(): { body: number[]; locals: number } {
         e.set('s13', add(v('a1'), v('a3')));
         e.set('d13', sub(v('a1'), v('a3')));
         e.set('n', minusI('d13'));
-        e.store(i0, add(v('s02'), v('s13')));
-        e.store(i1, add(v('d02'), v('n')));
-        e.store(i2, sub(v('s02'), v('s13')));
-        e.store(i3, sub(v('d02'), v('n')));
+        store(i0, add(v('s02'), v('s13')));
+        store(i1, add(v('d02'), v('n')));
+        store(i2, sub(v('s02'), v('s13')));
+        store(i3, sub(v('d02'), v('n')));
       }
     }
   }
@@ -283,18 +228,18 @@ function transformBody(): { body: number[]; locals: number } {
     // (|X_k|^2, |X_other|^2) as re^2 + im^2, then both square roots in one instruction.
     e.set('pk', mul(v('xk'), v('xk')));
     e.set('po', mul(v('xo'), v('xo')));
-    e.set('pw', add(interleave(v('pk'), v('po'), false), interleave(v('pk'), v('po'), true)));
-    e.storeLane(POWER + 8 * k, v('pw'), 0);
-    e.storeLane(POWER + 8 * other, v('pw'), 1);
-    e.set('mg', [...v('pw'), ...simd(SIMD.f64x2Sqrt)]);
-    e.storeLane(MAGNITUDE + 8 * k, v('mg'), 0);
-    e.storeLane(MAGNITUDE + 8 * other, v('mg'), 1);
+    e.set('pw', add(interleaveF64(v('pk'), v('po'), false), interleaveF64(v('pk'), v('po'), true)));
+    storeLane(POWER + 8 * k, v('pw'), 0);
+    storeLane(POWER + 8 * other, v('pw'), 1);
+    e.set('mg', unary(SIMD.f64x2Sqrt, v('pw')));
+    storeLane(MAGNITUDE + 8 * k, v('mg'), 0);
+    storeLane(MAGNITUDE + 8 * other, v('mg'), 1);
   };
   e.set('a', load(X));
-  e.set('xk', [...add(v('a'), swap(v('a'))), ...v('realOnly'), ...simd(SIMD.v128And)]);
-  e.set('xo', [...sub(v('a'), swap(v('a'))), ...v('realOnly'), ...simd(SIMD.v128And)]);
-  e.store(X, v('xk'));
-  e.store(X + V * M, v('xo'));
+  e.set('xk', binary(SIMD.v128And, add(v('a'), swap(v('a'))), v('realOnly')));
+  e.set('xo', binary(SIMD.v128And, sub(v('a'), swap(v('a'))), v('realOnly')));
+  store(X, v('xk'));
+  store(X + V * M, v('xo'));
   powerAndMagnitude(0, M);
   for (let k = 1; k <= M / 2; k++) {
     const other = M - k;
@@ -310,33 +255,32 @@ function transformBody(): { body: number[]; locals: number } {
     e.set('xo', mul(sub(v('ek'), v('wo')), v('conj')));
     if (k === other) {
       // RealFft writes bin N/4 twice; the second (conjugate) form stands.
-      e.store(X + V * k, v('xo'));
+      store(X + V * k, v('xo'));
       e.set('pk', mul(v('xo'), v('xo')));
       e.set('pw', add(v('pk'), swap(v('pk'))));
-      e.storeLane(POWER + 8 * k, v('pw'), 0);
-      e.set('mg', [...v('pw'), ...simd(SIMD.f64x2Sqrt)]);
-      e.storeLane(MAGNITUDE + 8 * k, v('mg'), 0);
+      storeLane(POWER + 8 * k, v('pw'), 0);
+      e.set('mg', unary(SIMD.f64x2Sqrt, v('pw')));
+      storeLane(MAGNITUDE + 8 * k, v('mg'), 0);
     } else {
-      e.store(X + V * k, v('xk'));
-      e.store(X + V * other, v('xo'));
+      store(X + V * k, v('xk'));
+      store(X + V * other, v('xo'));
       powerAndMagnitude(k, other);
     }
   }
-  e.code.push(OP.end);
-  return { body: e.code, locals: e.localCount };
+  e.emit([OP.end]);
+  return e;
 }
 
 writeTables();
 const generated = transformBody();
-const FUNCTIONS: WasmFunction[] = [
+const exported = instantiateOnMemory([
   {
     name: 'transform',
     params: [TYPE.i32],
-    locals: [{ count: generated.locals, type: TYPE.v128 }],
-    body: generated.body,
+    locals: [{ count: generated.v128Locals, type: TYPE.v128 }],
+    body: generated.code,
   },
-];
-const exported = instantiateOnMemory(FUNCTIONS);
+]);
 const runTransform = exported.transform as (window: number) => void;
 
 /** The shared work area's views (see the module comment: valid until the next transform). */
