@@ -5,13 +5,19 @@ import { loadManifest, type ModelManifest } from './model-manifest.ts';
 /**
  * One onnxruntime session per process. Every tick the ready feature windows of all live calls are copied into
  * one preallocated batch and scored in a single `run`: per-call runs would pay the session overhead per window.
+ *
+ * Two input batches alternate: `run` hands the filled one to onnxruntime, which reads it on its own thread until
+ * the run resolves, and windows added meanwhile go into the other. (With one batch, a window added during a run
+ * was written over row 0 of the batch being scored.) Runs must not overlap; ScoringLoop never starts one before
+ * the previous has resolved.
  */
 export class OnnxScorer {
   readonly featureCount: number;
   readonly classCount: number;
   private batch: Float32Array;
+  /** The batch of the run in flight (or the last one); becomes `batch` again at the next run. */
+  private spare: Float32Array;
   private count = 0;
-  private capacity: number;
 
   private constructor(
     readonly manifest: ModelManifest,
@@ -20,8 +26,8 @@ export class OnnxScorer {
   ) {
     this.featureCount = manifest.features.length;
     this.classCount = manifest.classes.length;
-    this.capacity = capacity;
     this.batch = new Float32Array(capacity * this.featureCount);
+    this.spare = new Float32Array(capacity * this.featureCount);
   }
 
   static async load(manifestPath: string, initialCapacity = 1024): Promise<OnnxScorer> {
@@ -49,7 +55,7 @@ export class OnnxScorer {
 
   /** Copies one feature window into the batch; returns its row, where `run`'s output holds its probabilities. */
   add(features: Float32Array): number {
-    if (this.count === this.capacity) this.grow();
+    if ((this.count + 1) * this.featureCount > this.batch.length) this.grow();
     this.batch.set(features.subarray(0, this.featureCount), this.count * this.featureCount);
     return this.count++;
   }
@@ -62,7 +68,12 @@ export class OnnxScorer {
     const rows = this.count;
     this.count = 0;
     if (rows === 0) return new Float32Array(0);
-    const input = new ort.Tensor('float32', this.batch.subarray(0, rows * this.featureCount), [
+    const filled = this.batch;
+    this.batch = this.spare;
+    this.spare = filled;
+    // A batch grown during the last run's filling is matched by the other, so the pair stays the same size.
+    if (this.batch.length < filled.length) this.batch = new Float32Array(filled.length);
+    const input = new ort.Tensor('float32', filled.subarray(0, rows * this.featureCount), [
       rows,
       this.featureCount,
     ]);
@@ -78,8 +89,7 @@ export class OnnxScorer {
 
   private grow(): void {
     // Doubling keeps the steady state allocation-free once the busiest tick has been seen.
-    this.capacity *= 2;
-    const bigger = new Float32Array(this.capacity * this.featureCount);
+    const bigger = new Float32Array(this.batch.length * 2);
     bigger.set(this.batch);
     this.batch = bigger;
   }

@@ -69,9 +69,23 @@ export class LiveCall implements CallAnalyzerListener {
 /** Called after every model run with its batch size and seconds (metrics). */
 export type RunObserver = (windows: number, seconds: number) => void;
 
+/** Which call, media time and replay status each row of a batch belongs to (parallel arrays, reused). */
+interface BatchRows {
+  calls: (LiveCall | undefined)[];
+  times: number[];
+  replays: ReplayStatus[];
+}
+
+function emptyRows(): BatchRows {
+  return { calls: [], times: [], replays: [] };
+}
+
 /**
  * Batches the feature windows of all live calls and scores them in one onnxruntime run. The pending
  * bookkeeping is parallel arrays reused across runs, so a run allocates nothing but what onnxruntime returns.
+ * Two sets of them alternate (as the scorer's two input batches do): windows completed while a run is in flight
+ * go into the other set, so they can never overwrite the rows, and the call each row's result goes to, of the
+ * run being scored.
  *
  * Once started, a window is scored as soon as the process is free, not on the next beat of a timer: a window
  * that completes an alert's evidence would otherwise wait up to a whole tick. The run is deferred with
@@ -80,9 +94,10 @@ export type RunObserver = (windows: number, seconds: number) => void;
  * bounds the runs per second (a one-window run costs ~13 µs: bench/scoring.bench.ts).
  */
 export class ScoringLoop {
-  private calls: LiveCall[] = [];
-  private times: number[] = [];
-  private replays: ReplayStatus[] = [];
+  /** Rows of the windows waiting for the next run. */
+  private filling: BatchRows = emptyRows();
+  /** Rows of the run in flight (or the last one). */
+  private scoring: BatchRows = emptyRows();
   private pending = 0;
   private running: Promise<void> | null = null;
   private live = false;
@@ -109,9 +124,10 @@ export class ScoringLoop {
   enqueue(call: LiveCall, mediaS: number, features: Float32Array, callKey: string): void {
     this.scorer.add(features);
     const i = this.pending++;
-    this.calls[i] = call;
-    this.times[i] = mediaS;
-    this.replays[i] = this.replayIndex ? this.replayIndex.status(callKey) : NO_REPLAY;
+    const rows = this.filling;
+    rows.calls[i] = call;
+    rows.times[i] = mediaS;
+    rows.replays[i] = this.replayIndex ? this.replayIndex.status(callKey) : NO_REPLAY;
     STAGES.count(WORK.windows_enqueued);
     if (this.live) this.schedule();
   }
@@ -159,6 +175,10 @@ export class ScoringLoop {
   private async runOnce(): Promise<void> {
     const n = this.pending;
     this.pending = 0;
+    // The scorer switches input batches in run() too, so rows and features stay paired.
+    const rows = this.filling;
+    this.filling = this.scoring;
+    this.scoring = rows;
     this.lastRunStartMs = performance.now();
     const started = process.hrtime.bigint();
     // Main-thread time only: the model itself runs on onnxruntime's thread between the two stages.
@@ -172,23 +192,25 @@ export class ScoringLoop {
     const probs = await run;
     outer = STAGES.enter(STAGE.score);
     try {
-      this.deliver(n, probs, Number(process.hrtime.bigint() - started) / 1e9);
+      this.deliver(rows, n, probs, Number(process.hrtime.bigint() - started) / 1e9);
     } finally {
       STAGES.leave(outer);
     }
   }
 
   /** Counts a finished run and hands each of its n windows' probabilities to its call. */
-  private deliver(n: number, probs: Float32Array, seconds: number): void {
+  private deliver(rows: BatchRows, n: number, probs: Float32Array, seconds: number): void {
     this.stats.runSeconds += seconds;
     this.stats.runs++;
     this.stats.windows += n;
     this.stats.lastBatch = n;
     this.onRun?.(n, seconds);
     const classes = this.scorer.classCount;
+    const { calls, times, replays } = rows;
     for (let i = 0; i < n; i++) {
-      this.calls[i].scored(this.times[i], probs, i * classes, this.replays[i]);
-      this.calls[i] = undefined as unknown as LiveCall; // drop the reference so ended calls can be collected
+      const call = calls[i] as LiveCall;
+      calls[i] = undefined; // drop the reference so ended calls can be collected
+      call.scored(times[i], probs, i * classes, replays[i]);
     }
   }
 }
