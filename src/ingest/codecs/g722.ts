@@ -50,21 +50,43 @@ function sat16(x: number): number {
   return x > 32767 ? 32767 : Math.max(x, -32768);
 }
 
-/** Adaptive predictor state of one sub-band (two poles, six zeros). */
+/**
+ * Adaptive predictor state of one sub-band (two poles, six zeros), one plain field per delay-line tap: block 4
+ * runs twice per code byte, and fields of one object shape cost a load each where typed-array elements also
+ * carry an index bounds check. Only state that outlives a byte is kept; the reference's per-call temporaries
+ * (the new reconstructed signal, the signs, the updated coefficients before DELAYA) are locals of block4.
+ */
 export class G722Band {
+  /** Predicted signal (PREDIC) and its pole and zero parts. */
   s = 0;
   sp = 0;
   sz = 0;
+  /** Log step size (LOGSCL) and step size (SCALEL). */
   nb = 0;
   det = 0;
-  readonly r = new Int32Array(3);
-  readonly a = new Int32Array(3);
-  readonly ap = new Int32Array(3);
-  readonly p = new Int32Array(3);
-  readonly d = new Int32Array(7);
-  readonly b = new Int32Array(7);
-  readonly bp = new Int32Array(7);
-  readonly sg = new Int32Array(7);
+  /** Reconstructed signal r(n-1), r(n-2). */
+  r1 = 0;
+  r2 = 0;
+  /** Partial reconstructed signal p(n-1), p(n-2). */
+  p1 = 0;
+  p2 = 0;
+  /** Pole coefficients. */
+  a1 = 0;
+  a2 = 0;
+  /** Quantised differences d(n-1) ... d(n-6). */
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
+  d4 = 0;
+  d5 = 0;
+  d6 = 0;
+  /** Zero coefficients. */
+  b1 = 0;
+  b2 = 0;
+  b3 = 0;
+  b4 = 0;
+  b5 = 0;
+  b6 = 0;
 
   constructor(initialDet: number) {
     this.det = initialDet;
@@ -76,92 +98,113 @@ export class G722Band {
     this.sz = 0;
     this.nb = 0;
     this.det = initialDet;
-    this.r.fill(0);
-    this.a.fill(0);
-    this.ap.fill(0);
-    this.p.fill(0);
-    this.d.fill(0);
-    this.b.fill(0);
-    this.bp.fill(0);
-    this.sg.fill(0);
+    this.r1 = 0;
+    this.r2 = 0;
+    this.p1 = 0;
+    this.p2 = 0;
+    this.a1 = 0;
+    this.a2 = 0;
+    this.d1 = 0;
+    this.d2 = 0;
+    this.d3 = 0;
+    this.d4 = 0;
+    this.d5 = 0;
+    this.d6 = 0;
+    this.b1 = 0;
+    this.b2 = 0;
+    this.b3 = 0;
+    this.b4 = 0;
+    this.b5 = 0;
+    this.b6 = 0;
   }
+}
+
+/** UPZERO for one zero coefficient: leak it and step it towards sign(d) * sign(d(n-i)). */
+function upzero(b: number, di: number, sgd: number, step: number): number {
+  return sat16((di >> 15 === sgd ? step : -step) + ((b * 32640) >> 15));
 }
 
 /** Block 4: reconstruction, pole/zero predictor adaptation and the next prediction, from quantised difference d. */
 function block4(band: G722Band, d: number): void {
-  const r = band.r;
-  const a = band.a;
-  const ap = band.ap;
-  const p = band.p;
-  const dd = band.d;
-  const b = band.b;
-  const bp = band.bp;
-  const sg = band.sg;
-
   // RECONS, PARREC
-  dd[0] = d;
-  r[0] = sat16(band.s + d);
-  p[0] = sat16(band.sz + d);
+  const r0 = sat16(band.s + d);
+  const p0 = sat16(band.sz + d);
+  const a1 = band.a1;
+  const a2 = band.a2;
 
   // UPPOL2
-  sg[0] = p[0] >> 15;
-  sg[1] = p[1] >> 15;
-  sg[2] = p[2] >> 15;
-  let wd1 = sat16(a[1] << 2);
-  let wd2 = sg[0] === sg[1] ? -wd1 : wd1;
+  const sg0 = p0 >> 15;
+  const sg1 = band.p1 >> 15;
+  const sg2 = band.p2 >> 15;
+  let wd1 = sat16(a1 << 2);
+  let wd2 = sg0 === sg1 ? -wd1 : wd1;
   if (wd2 > 32767) wd2 = 32767;
-  let wd3 = (wd2 >> 7) + (sg[0] === sg[2] ? 128 : -128);
-  wd3 += (a[2] * 32512) >> 15;
+  let wd3 = (wd2 >> 7) + (sg0 === sg2 ? 128 : -128);
+  wd3 += (a2 * 32512) >> 15;
   if (wd3 > 12288) wd3 = 12288;
   else if (wd3 < -12288) wd3 = -12288;
-  ap[2] = wd3;
+  const ap2 = wd3;
 
   // UPPOL1
-  wd1 = sg[0] === sg[1] ? 192 : -192;
-  wd2 = (a[1] * 32640) >> 15;
-  ap[1] = sat16(wd1 + wd2);
-  wd3 = sat16(15360 - ap[2]);
-  if (ap[1] > wd3) ap[1] = wd3;
-  else if (ap[1] < -wd3) ap[1] = -wd3;
+  wd1 = sg0 === sg1 ? 192 : -192;
+  wd2 = (a1 * 32640) >> 15;
+  let ap1 = sat16(wd1 + wd2);
+  wd3 = sat16(15360 - ap2);
+  if (ap1 > wd3) ap1 = wd3;
+  else if (ap1 < -wd3) ap1 = -wd3;
 
-  // UPZERO
-  wd1 = d === 0 ? 0 : 128;
-  sg[0] = d >> 15;
-  for (let i = 1; i < 7; i++) {
-    sg[i] = dd[i] >> 15;
-    wd2 = sg[i] === sg[0] ? wd1 : -wd1;
-    wd3 = (b[i] * 32640) >> 15;
-    bp[i] = sat16(wd2 + wd3);
-  }
-
-  // DELAYA
-  for (let i = 6; i > 0; i--) {
-    dd[i] = dd[i - 1];
-    b[i] = bp[i];
-  }
-  for (let i = 2; i > 0; i--) {
-    r[i] = r[i - 1];
-    p[i] = p[i - 1];
-    a[i] = ap[i];
-  }
+  // UPZERO (on the differences before DELAYA), then DELAYA
+  const step = d === 0 ? 0 : 128;
+  const sgd = d >> 15;
+  const d1 = band.d1;
+  const d2 = band.d2;
+  const d3 = band.d3;
+  const d4 = band.d4;
+  const d5 = band.d5;
+  const b1 = upzero(band.b1, d1, sgd, step);
+  const b2 = upzero(band.b2, d2, sgd, step);
+  const b3 = upzero(band.b3, d3, sgd, step);
+  const b4 = upzero(band.b4, d4, sgd, step);
+  const b5 = upzero(band.b5, d5, sgd, step);
+  const b6 = upzero(band.b6, band.d6, sgd, step);
+  band.b1 = b1;
+  band.b2 = b2;
+  band.b3 = b3;
+  band.b4 = b4;
+  band.b5 = b5;
+  band.b6 = b6;
+  band.d6 = d5;
+  band.d5 = d4;
+  band.d4 = d3;
+  band.d3 = d2;
+  band.d2 = d1;
+  band.d1 = d;
+  const r1 = r0;
+  const r2 = band.r1;
+  band.r2 = r2;
+  band.r1 = r1;
+  band.p2 = band.p1;
+  band.p1 = p0;
+  band.a2 = ap2;
+  band.a1 = ap1;
 
   // FILTEP
-  wd1 = sat16(r[1] + r[1]);
-  wd1 = (a[1] * wd1) >> 15;
-  wd2 = sat16(r[2] + r[2]);
-  wd2 = (a[2] * wd2) >> 15;
-  band.sp = sat16(wd1 + wd2);
+  wd1 = (ap1 * sat16(r1 + r1)) >> 15;
+  wd2 = (ap2 * sat16(r2 + r2)) >> 15;
+  const sp = sat16(wd1 + wd2);
+  band.sp = sp;
 
-  // FILTEZ
-  let sz = 0;
-  for (let i = 6; i > 0; i--) {
-    wd1 = sat16(dd[i] + dd[i]);
-    sz += (b[i] * wd1) >> 15;
-  }
+  // FILTEZ, in the reference's order (i = 6 down to 1)
+  let sz = (b6 * sat16(d5 + d5)) >> 15;
+  sz += (b5 * sat16(d4 + d4)) >> 15;
+  sz += (b4 * sat16(d3 + d3)) >> 15;
+  sz += (b3 * sat16(d2 + d2)) >> 15;
+  sz += (b2 * sat16(d1 + d1)) >> 15;
+  sz += (b1 * sat16(d + d)) >> 15;
   band.sz = sat16(sz);
 
   // PREDIC
-  band.s = sat16(band.sp + band.sz);
+  band.s = sat16(sp + band.sz);
 }
 
 /** LOGSCL + SCALEL (low band) / LOGSCH + SCALEH (high band): log-domain step size adaptation. */
@@ -220,12 +263,34 @@ export class G722Decoder {
       // Receive QMF
       xs[pos] = xs[pos + 12] = rlow + rhigh;
       xd[pos] = xd[pos + 12] = rlow - rhigh;
-      let xout1 = 0;
-      let xout2 = 0;
-      for (let i = 0; i < 12; i++) {
-        xout2 += xs[pos + 1 + i] * QMF[i];
-        xout1 += xd[pos + 1 + i] * QMF[11 - i];
-      }
+      // The 12 taps of each phase unrolled with QMF's values as constants (integer sums: the order is free).
+      const q = pos + 1;
+      const xout2 =
+        xs[q] * 3 +
+        xs[q + 1] * -11 +
+        xs[q + 2] * 12 +
+        xs[q + 3] * 32 +
+        xs[q + 4] * -210 +
+        xs[q + 5] * 951 +
+        xs[q + 6] * 3876 +
+        xs[q + 7] * -805 +
+        xs[q + 8] * 362 +
+        xs[q + 9] * -156 +
+        xs[q + 10] * 53 +
+        xs[q + 11] * -11;
+      const xout1 =
+        xd[q] * -11 +
+        xd[q + 1] * 53 +
+        xd[q + 2] * -156 +
+        xd[q + 3] * 362 +
+        xd[q + 4] * -805 +
+        xd[q + 5] * 3876 +
+        xd[q + 6] * 951 +
+        xd[q + 7] * -210 +
+        xd[q + 8] * 32 +
+        xd[q + 9] * 12 +
+        xd[q + 10] * -11 +
+        xd[q + 11] * 3;
       pos = pos === 11 ? 0 : pos + 1;
       out[o++] = sat16(xout1 >> 11);
       out[o++] = sat16(xout2 >> 11);
