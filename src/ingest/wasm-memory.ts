@@ -1,7 +1,8 @@
 /**
  * The one WebAssembly memory of the packet and frame paths, laid out once: the staged datagram, the G.711 decoder's
- * output area, the two G.711 pair tables, and the per-frame FFT's tables, windows and work area. JS reads and writes
- * it through fixed views; it never grows, so the views stay valid for the life of the process.
+ * output area, the two G.711 pair tables, the per-frame FFT's tables, windows and work area, and the spectral sums'
+ * area. JS reads and writes it through fixed views; it never grows, so the views stay valid for the life of the
+ * process.
  */
 
 const PAGE_BYTES = 65536;
@@ -28,7 +29,10 @@ export const FFT_WINDOW_SLOTS = 4;
  */
 export const FFT_WORK_OFFSET = FFT_WINDOWS_OFFSET + FFT_WINDOW_SLOTS * FFT_WINDOW_BYTES;
 export const FFT_WORK_BYTES = 8192;
-const END = FFT_WORK_OFFSET + FFT_WORK_BYTES;
+/** The frame analyzer's spectral sums (src/dsp/frame/spectral-sums.ts): two magnitude spectra and the sums. */
+export const SPECTRAL_SUMS_OFFSET = FFT_WORK_OFFSET + FFT_WORK_BYTES;
+export const SPECTRAL_SUMS_BYTES = 2048;
+const END = SPECTRAL_SUMS_OFFSET + SPECTRAL_SUMS_BYTES;
 
 /** The part of the WebAssembly global used here (the project's TypeScript libs do not declare it). */
 interface WebAssemblyApi {

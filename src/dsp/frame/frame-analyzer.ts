@@ -7,8 +7,9 @@
  *
  * Order per frame: time-domain stats -> Hann-windowed 256-point real FFT of the latest 32 ms with power and
  * magnitude per bin (WasmRealFft, WebAssembly SIMD; RealFftSpectrum on big-endian hosts; the same numbers bit for
- * bit) -> one pass over the 129 bins for spectral shape, flux, the telephone-band power and the two strongest peaks
- * -> mel bands -> VAD energy stage -> pitch (only on frames out of the noise floor) -> VAD decision.
+ * bit) -> one pass over the 129 bins for the sums of spectral shape and flux (WasmSpectralSums, WebAssembly SIMD;
+ * JsSpectralSums on big-endian hosts; again the same numbers) -> the telephone-band power and its two strongest
+ * peaks -> mel bands -> VAD energy stage -> pitch (only on frames out of the noise floor) -> VAD decision.
  */
 
 import * as media from '../../ingest/media-sink.ts';
@@ -19,6 +20,18 @@ import type { FrameFeatures } from './frame-features.ts';
 import * as ff from './frame-features.ts';
 import { MelBands } from './mel-bands.ts';
 import { PITCH_INPUT, PitchTracker } from './pitch-tracker.ts';
+import {
+  DOT,
+  ENERGY,
+  FLATNESS_GROUPS,
+  JsSpectralSums,
+  PRODUCTS,
+  type SpectralSums,
+  SUM,
+  SUM_K,
+  SUM_K2,
+  WasmSpectralSums,
+} from './spectral-sums.ts';
 
 // Imported bindings are live (read through an accessor under some loaders); the hot loops read these plain
 // module constants instead.
@@ -47,13 +60,6 @@ const FFT_START = HISTORY - FFT_SIZE;
 const INV_FULL_SCALE = 1 / 32768;
 /** Sum of |X|^2 below this is digital silence (far below one LSB of 16-bit audio); shape features are then 0. */
 const SILENT_SPECTRUM_ENERGY = 1e-12;
-/** Magnitudes are floored here inside the flatness logarithm only; one LSB of noise gives bins ~1e-4. */
-const FLATNESS_FLOOR = 1e-8;
-/**
- * Products of 32 floored magnitudes stay inside double range (1e-256 .. 1e68 for magnitudes up to 128, the largest
- * a full-scale square wave produces), so one logarithm per 32 bins suffices for the geometric mean.
- */
-const FLATNESS_GROUP = 32;
 /** Telephone band for the VAD level and tonality (G.712 passband). */
 const TEL_LOW_BIN = Math.ceil(300 / BIN_HZ);
 const TEL_HIGH_BIN = Math.floor(3400 / BIN_HZ);
@@ -92,6 +98,10 @@ const SHARED_MEL_BANDS = new MelBands();
 const SHARED_FFT: PowerSpectrumTransform = HOST_LITTLE_ENDIAN
   ? new WasmRealFft(HANN_WINDOW)
   : new RealFftSpectrum(HANN_WINDOW);
+/** Likewise the per-bin sums over its outputs (the same numbers either way). */
+const SHARED_SUMS: SpectralSums = HOST_LITTLE_ENDIAN
+  ? new WasmSpectralSums(SHARED_FFT)
+  : new JsSpectralSums(SHARED_FFT);
 
 export class FrameAnalyzer {
   /** Magnitudes |X_k| (k = 0..128, 31.25 Hz apart) of the last frame's 256-point Hann-windowed FFT, full scale = 1. */
@@ -100,9 +110,9 @@ export class FrameAnalyzer {
   private readonly rolloffFraction: number;
   private readonly pitchEveryFrame: boolean;
   private readonly fft = SHARED_FFT;
-  /** Power |X_k|^2 and magnitude |X_k| of the last transform (the shared transform's outputs, read in place). */
+  /** Power |X_k|^2 of the last transform (the shared transform's output, read in place). */
   private readonly power = SHARED_FFT.power;
-  private readonly magnitude = SHARED_FFT.magnitude;
+  private readonly sums = SHARED_SUMS;
   /** The two strongest telephone-band peaks of the last frame's power spectrum (-1: none), found in spectralShape. */
   private peak1 = -1;
   private peak2 = -1;
@@ -195,39 +205,24 @@ export class FrameAnalyzer {
 
   /**
    * Centroid, spread, roll-off, flatness and flux over bins 0..128 (magnitude-weighted, as in Peeters 2004 and
-   * meyda), in one pass over the transform's magnitudes; then the telephone band's sum and two strongest peaks for
-   * tonality().
+   * meyda), from one pass over the transform's magnitudes (SpectralSums, which also moves this frame's magnitudes
+   * into `spectrum`); then the telephone band's sum and two strongest peaks for tonality().
    */
   private spectralShape(out: FrameFeatures): void {
-    const mag = this.magnitude;
-    // `spectrum` still holds the previous frame's magnitudes (as Float32, the precision flux has always used) until
-    // each bin is overwritten, so it doubles as the flux reference.
+    // `spectrum` holds the previous frame's magnitudes (as Float32, the precision flux has always used) until the
+    // sums replace them, so it doubles as the flux reference.
     const a = this.spectrum;
-    const p = this.power;
-    let sum = 0;
-    let sumK = 0;
-    let sumK2 = 0;
-    let energy = 0;
-    let dot = 0;
+    const sums = this.sums;
+    sums.run(a);
+    const r = sums.results;
+    const sum = r[SUM];
+    const sumK = r[SUM_K];
+    const sumK2 = r[SUM_K2];
+    const energy = r[ENERGY];
+    const dot = r[DOT];
+    // One logarithm per group of bins (its product stays within double range).
     let logSum = 0;
-    // Groups of FLATNESS_GROUP bins, then the Nyquist bin alone: the logarithm is taken at the end of each group
-    // without a test in the per-bin loop.
-    for (let start = 0; start < BIN_COUNT; start += FLATNESS_GROUP) {
-      const end = Math.min(start + FLATNESS_GROUP, BIN_COUNT);
-      let product = 1;
-      for (let k = start; k < end; k++) {
-        const pk = p[k];
-        const m = mag[k];
-        sum += m;
-        sumK += k * m;
-        sumK2 += k * k * m;
-        energy += pk;
-        dot += m * a[k];
-        a[k] = m;
-        product *= Math.max(m, FLATNESS_FLOOR);
-      }
-      logSum += Math.log(product);
-    }
+    for (let g = 0; g < FLATNESS_GROUPS; g++) logSum += Math.log(r[PRODUCTS + g]);
     this.findPeaks();
 
     const norm = Math.sqrt(energy);
