@@ -1,5 +1,6 @@
 import type { Leg } from '../../ingest/media-sink.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../ingest/media-sink.ts';
+import { typedViews } from '../typed-views.ts';
 import type { DetectorListener } from './detector-listener.ts';
 import { GoertzelBank } from './goertzel-bank.ts';
 import { dbToPowerRatio, sinePowerAtDbm0 } from './levels.ts';
@@ -77,34 +78,51 @@ const MAX_WINDOW_NORMAL_TWIST = dbToPowerRatio(MAX_NORMAL_TWIST_DB + WINDOW_TWIS
 const MAX_WINDOW_REVERSE_TWIST = dbToPowerRatio(MAX_REVERSE_TWIST_DB + WINDOW_TWIST_SLACK_DB);
 /** Hz per radian of phase advance over one hop. */
 const HZ_PER_RADIAN = SAMPLE_RATE / (2 * Math.PI * HALF);
+/** e^{-jw*HALF} per filter: rotates the second half onto the window's time origin; also the nominal phase advance. */
+const [HOP_COS, HOP_SIN] = typedViews(Float64Array, [8, 8]);
+const HALF_BANK_HZ = [...ROW_HZ, ...COL_HZ];
+for (let k = 0; k < 8; k++) {
+  const w = (2 * Math.PI * HALF_BANK_HZ[k]) / SAMPLE_RATE;
+  HOP_COS[k] = Math.cos(w * HALF);
+  HOP_SIN[k] = -Math.sin(w * HALF);
+}
+/**
+ * Both halves of a window in order, assembled only for the (rare) windows that reach the harmonic check and read
+ * at once: one for every detector (JS runs one frame at a time).
+ */
+const HARMONIC_WINDOW = new Float32Array(WINDOW);
+/**
+ * The filters, shared by every detector: their outputs are read within the analyseHalf call that measured them
+ * (what outlives it is copied into the detector's own prevHalf and win arrays), and the harmonic check keeps
+ * nothing, so one bank of each serves all legs of all calls.
+ */
+const HALF_BANK = new GoertzelBank(HALF_BANK_HZ, HALF);
+const HARMONIC_BANK = new GoertzelBank(
+  COL_HZ.map((f) => 2 * f),
+  WINDOW,
+);
 
 export class DtmfDetector {
   private readonly leg: Leg;
   private readonly listener: DetectorListener;
   /** The half being filled and the one before it; swapped after each half instead of copying samples. */
-  private current = new Float32Array(HALF);
-  private previous = new Float32Array(HALF);
-  /** Both halves in order, assembled only for the (rare) windows that reach the harmonic check. */
-  private readonly window = new Float32Array(WINDOW);
+  private current: Float32Array;
+  private previous: Float32Array;
   private fill = 0;
   /** Sum of squares of the samples of the half being filled. */
   private fillEnergy = 0;
-  private readonly halfBank = new GoertzelBank([...ROW_HZ, ...COL_HZ], HALF);
-  private readonly harmonicBank = new GoertzelBank(
-    COL_HZ.map((f) => 2 * f),
-    WINDOW,
-  );
-  /** Complex half outputs of the previous half, and of the previous window, per filter. */
-  private readonly prevHalfRe = new Float64Array(8);
-  private readonly prevHalfIm = new Float64Array(8);
-  private readonly prevWinRe = new Float64Array(8);
-  private readonly prevWinIm = new Float64Array(8);
-  private readonly winRe = new Float64Array(8);
-  private readonly winIm = new Float64Array(8);
-  private readonly winPower = new Float64Array(8);
-  /** e^{-jw*HALF}: rotates the second half onto the window's time origin; also the nominal phase advance. */
-  private readonly hopCos = new Float64Array(8);
-  private readonly hopSin = new Float64Array(8);
+  private readonly halfBank = HALF_BANK;
+  private readonly harmonicBank = HARMONIC_BANK;
+  /** Complex half outputs of the previous half, and of the previous window, per filter (views of one buffer). */
+  private readonly prevHalfRe: Float64Array;
+  private readonly prevHalfIm: Float64Array;
+  private readonly prevWinRe: Float64Array;
+  private readonly prevWinIm: Float64Array;
+  private readonly winRe: Float64Array;
+  private readonly winIm: Float64Array;
+  private readonly winPower: Float64Array;
+  private readonly hopCos = HOP_COS;
+  private readonly hopSin = HOP_SIN;
   private prevHalfEnergy = 0;
   private prevHalfGated = true;
   private halvesSeen = 0;
@@ -129,11 +147,16 @@ export class DtmfDetector {
   constructor(leg: Leg, listener: DetectorListener) {
     this.leg = leg;
     this.listener = listener;
-    for (let k = 0; k < 8; k++) {
-      const w = (2 * Math.PI * this.halfBank.frequencies[k]) / SAMPLE_RATE;
-      this.hopCos[k] = Math.cos(w * HALF);
-      this.hopSin[k] = -Math.sin(w * HALF);
-    }
+    [this.current, this.previous] = typedViews(Float32Array, [HALF, HALF]);
+    [
+      this.prevHalfRe,
+      this.prevHalfIm,
+      this.prevWinRe,
+      this.prevWinIm,
+      this.winRe,
+      this.winIm,
+      this.winPower,
+    ] = typedViews(Float64Array, [8, 8, 8, 8, 8, 8, 8]);
   }
 
   process(pcm: Int16Array, frameIndex: number): void {
@@ -238,9 +261,9 @@ export class DtmfDetector {
     }
     if (pr + pc < MIN_TONE_TO_TOTAL * meanPower) return -1;
     if (!this.halvesBalanced(row, col)) return -1;
-    this.window.set(this.previous, 0);
-    this.window.set(this.current, HALF);
-    if (this.harmonicBank.measureOne(this.window, 0, col - 4) * HARMONIC_REJECT > pc) return -1;
+    HARMONIC_WINDOW.set(this.previous, 0);
+    HARMONIC_WINDOW.set(this.current, HALF);
+    if (this.harmonicBank.measureOne(HARMONIC_WINDOW, 0, col - 4) * HARMONIC_REJECT > pc) return -1;
     return row * 4 + (col - 4);
   }
 

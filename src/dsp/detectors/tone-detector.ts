@@ -1,6 +1,7 @@
 import type { Leg } from '../../ingest/media-sink.ts';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../../ingest/media-sink.ts';
 import type { ToneValue } from '../detector-event.ts';
+import { typedViews } from '../typed-views.ts';
 import { AnswerToneAnalyzer } from './answer-tone-analyzer.ts';
 import type { DetectorListener } from './detector-listener.ts';
 import { GoertzelBank } from './goertzel-bank.ts';
@@ -118,24 +119,40 @@ const CP_DIAL = 0;
 const CP_RING = 1;
 const CP_BUSY = 2;
 
+/**
+ * The frame's samples as floats and the filters, shared by every detector: process() fills FRAME_COPY before
+ * anything reads it, and each bank's outputs are copied or used within the call that measured them, so one of
+ * each serves all legs of all calls (JS runs one frame at a time).
+ */
+const FRAME_COPY = new Float32Array(FRAME_SAMPLES);
+const BANK = new GoertzelBank(FILTER_HZ, HALF);
+const V21_BAND_BANK = new GoertzelBank(V21_BAND_EDGE_HZ, FRAME_SAMPLES);
+/** e^{-jw*HALF} per filter: brings the second half onto the frame's time origin (the same for every detector). */
+const [HALF_COS, HALF_SIN] = typedViews(Float64Array, [FILTERS, FILTERS]);
+for (let k = 0; k < FILTERS; k++) {
+  const w = (2 * Math.PI * FILTER_HZ[k]) / SAMPLE_RATE;
+  HALF_COS[k] = Math.cos(w * HALF);
+  HALF_SIN[k] = -Math.sin(w * HALF);
+}
+
 export class ToneDetector {
   /** Phase reversals heard in the 2100 Hz tone being reported (valid inside onTone for ced/ansam). */
   phaseReversals = 0;
   private readonly leg: Leg;
   private readonly listener: DetectorListener;
-  private readonly samples = new Float32Array(FRAME_SAMPLES);
-  private readonly bank = new GoertzelBank(FILTER_HZ, HALF);
-  private readonly v21BandBank = new GoertzelBank(V21_BAND_EDGE_HZ, FRAME_SAMPLES);
-  private readonly firstRe = new Float64Array(FILTERS);
-  private readonly firstIm = new Float64Array(FILTERS);
-  private readonly secondRe = new Float64Array(FILTERS);
-  private readonly secondIm = new Float64Array(FILTERS);
-  private readonly secondHalfPower = new Float64Array(FILTERS);
-  private readonly firstHalfPower = new Float64Array(FILTERS);
-  /** e^{-jw*HALF}: brings the second half onto the frame's time origin. */
-  private readonly halfCos = new Float64Array(FILTERS);
-  private readonly halfSin = new Float64Array(FILTERS);
-  private readonly power = new Float64Array(FILTERS);
+  private readonly samples = FRAME_COPY;
+  private readonly bank = BANK;
+  private readonly v21BandBank = V21_BAND_BANK;
+  // Per-filter results of the current and previous frame: views of one buffer (see typed-views.ts).
+  private readonly firstRe: Float64Array;
+  private readonly firstIm: Float64Array;
+  private readonly secondRe: Float64Array;
+  private readonly secondIm: Float64Array;
+  private readonly secondHalfPower: Float64Array;
+  private readonly firstHalfPower: Float64Array;
+  private readonly halfCos = HALF_COS;
+  private readonly halfSin = HALF_SIN;
+  private readonly power: Float64Array;
   private nextFrame = -1;
   /** Whether the filters ran on the current frame (they are skipped below TONE_MIN_LEVEL_DBM0). */
   private measured = false;
@@ -167,11 +184,15 @@ export class ToneDetector {
   constructor(leg: Leg, listener: DetectorListener) {
     this.leg = leg;
     this.listener = listener;
-    for (let k = 0; k < FILTERS; k++) {
-      const w = (2 * Math.PI * FILTER_HZ[k]) / SAMPLE_RATE;
-      this.halfCos[k] = Math.cos(w * HALF);
-      this.halfSin[k] = -Math.sin(w * HALF);
-    }
+    [
+      this.firstRe,
+      this.firstIm,
+      this.secondRe,
+      this.secondIm,
+      this.secondHalfPower,
+      this.firstHalfPower,
+      this.power,
+    ] = typedViews(Float64Array, [FILTERS, FILTERS, FILTERS, FILTERS, FILTERS, FILTERS, FILTERS]);
     this.sitStart.fill(-1);
     this.sitEnd.fill(-1);
   }

@@ -43,6 +43,56 @@ export interface FingerprinterOptions {
   minRelativeChange?: number;
 }
 
+/** Which spectrum bins each band sums, with their overlap weights: fixed by the spectrum's length and bin width. */
+interface BandLayout {
+  bandFirst: Int32Array;
+  bandLast: Int32Array;
+  bandWeightOffset: Int32Array;
+  weights: Float32Array;
+}
+
+/** Layouts by spectrum length and bin width: every leg of every call uses the same one, so it is built once. */
+const LAYOUTS = new Map<string, BandLayout>();
+
+function bandLayout(spectrumLength: number, binHz: number): BandLayout {
+  const key = `${spectrumLength}:${binHz}`;
+  const known = LAYOUTS.get(key);
+  if (known !== undefined) return known;
+  const bandFirst = new Int32Array(FINGERPRINT_BANDS);
+  const bandLast = new Int32Array(FINGERPRINT_BANDS);
+  const bandWeightOffset = new Int32Array(FINGERPRINT_BANDS);
+  const ratio = (FINGERPRINT_HIGH_HZ / FINGERPRINT_LOW_HZ) ** (1 / FINGERPRINT_BANDS);
+  const weightList: number[] = [];
+  for (let b = 0; b < FINGERPRINT_BANDS; b++) {
+    const lo = FINGERPRINT_LOW_HZ * ratio ** b;
+    const hi = lo * ratio;
+    // Bin k covers [(k - 0.5) binHz, (k + 0.5) binHz); a band takes each bin in proportion to the overlap, so
+    // bands narrower than a bin (the lowest ones with a short FFT) still get distinct, nonzero weights.
+    const first = Math.max(0, Math.floor(lo / binHz + 0.5));
+    const last = Math.min(spectrumLength - 1, Math.floor(hi / binHz + 0.5));
+    bandFirst[b] = first;
+    bandLast[b] = last;
+    bandWeightOffset[b] = weightList.length;
+    for (let k = first; k <= last; k++) {
+      const binLo = (k - 0.5) * binHz;
+      const binHi = (k + 0.5) * binHz;
+      const overlap = Math.max(0, Math.min(hi, binHi) - Math.max(lo, binLo));
+      weightList.push(overlap / binHz);
+    }
+  }
+  const layout = { bandFirst, bandLast, bandWeightOffset, weights: Float32Array.from(weightList) };
+  LAYOUTS.set(key, layout);
+  return layout;
+}
+
+/**
+ * Per-frame working arrays, filled afresh by every process() call before they are read: one set serves every
+ * fingerprinter (JS runs one frame at a time).
+ */
+const SMOOTH_NOW = new Float64Array(FINGERPRINT_BANDS);
+const SMOOTH_THEN = new Float64Array(FINGERPRINT_BANDS);
+const DIFFS = new Float64Array(FINGERPRINT_BANDS - 1);
+
 export class Fingerprinter {
   readonly minLevelDbfs: number;
   readonly minBandEntropy: number;
@@ -52,49 +102,28 @@ export class Fingerprinter {
   /** Bit mask of the least reliable bit of the last hash (for approximate look-ups). */
   weakestBit = 0;
 
-  /** Per band: first spectrum bin, last bin, and per-bin overlap weights (fractional bin coverage). */
+  /** Per band: first spectrum bin, last bin, and per-bin overlap weights (shared, read-only: see bandLayout). */
   private readonly bandFirst: Int32Array;
   private readonly bandLast: Int32Array;
   private readonly bandWeightOffset: Int32Array;
   private readonly weights: Float32Array;
   /** Ring of per-frame band energies, HISTORY x BANDS. */
   private readonly energies: Float64Array;
-  private readonly smoothNow: Float64Array;
-  private readonly smoothThen: Float64Array;
-  private readonly diffs: Float64Array;
+  private readonly smoothNow = SMOOTH_NOW;
+  private readonly smoothThen = SMOOTH_THEN;
+  private readonly diffs = DIFFS;
   private frames = 0;
 
   constructor(spectrumLength: number, binHz: number, options: FingerprinterOptions = {}) {
     this.minLevelDbfs = options.minLevelDbfs ?? -50;
     this.minBandEntropy = options.minBandEntropy ?? 0.55;
     this.minRelativeChange = options.minRelativeChange ?? 0.08;
-    this.bandFirst = new Int32Array(FINGERPRINT_BANDS);
-    this.bandLast = new Int32Array(FINGERPRINT_BANDS);
-    this.bandWeightOffset = new Int32Array(FINGERPRINT_BANDS);
-    const ratio = (FINGERPRINT_HIGH_HZ / FINGERPRINT_LOW_HZ) ** (1 / FINGERPRINT_BANDS);
-    const weightList: number[] = [];
-    for (let b = 0; b < FINGERPRINT_BANDS; b++) {
-      const lo = FINGERPRINT_LOW_HZ * ratio ** b;
-      const hi = lo * ratio;
-      // Bin k covers [(k - 0.5) binHz, (k + 0.5) binHz); a band takes each bin in proportion to the overlap, so
-      // bands narrower than a bin (the lowest ones with a short FFT) still get distinct, nonzero weights.
-      const first = Math.max(0, Math.floor(lo / binHz + 0.5));
-      const last = Math.min(spectrumLength - 1, Math.floor(hi / binHz + 0.5));
-      this.bandFirst[b] = first;
-      this.bandLast[b] = last;
-      this.bandWeightOffset[b] = weightList.length;
-      for (let k = first; k <= last; k++) {
-        const binLo = (k - 0.5) * binHz;
-        const binHi = (k + 0.5) * binHz;
-        const overlap = Math.max(0, Math.min(hi, binHi) - Math.max(lo, binLo));
-        weightList.push(overlap / binHz);
-      }
-    }
-    this.weights = Float32Array.from(weightList);
+    const layout = bandLayout(spectrumLength, binHz);
+    this.bandFirst = layout.bandFirst;
+    this.bandLast = layout.bandLast;
+    this.bandWeightOffset = layout.bandWeightOffset;
+    this.weights = layout.weights;
     this.energies = new Float64Array(HISTORY * FINGERPRINT_BANDS);
-    this.smoothNow = new Float64Array(FINGERPRINT_BANDS);
-    this.smoothThen = new Float64Array(FINGERPRINT_BANDS);
-    this.diffs = new Float64Array(FINGERPRINT_BANDS - 1);
   }
 
   reset(): void {
