@@ -12,6 +12,10 @@
  *
  * Output: re[k], im[k] for k = 0..N/2, X[k] = sum_n w[n] x[n] e^(-2 pi i k n / N) (unnormalised, fft.js's
  * convention).
+ *
+ * The frame analysis runs it on big-endian hosts only (RealFftSpectrum, below). Elsewhere it runs WasmRealFft
+ * (wasm-real-fft.ts), generated to follow this code step for step at 256 points and tested to equal it bit for bit:
+ * this is the readable form of that algorithm.
  */
 const SQRT_HALF = Math.SQRT1_2;
 
