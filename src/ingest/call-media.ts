@@ -35,6 +35,22 @@ export interface CallMediaOptions {
   createDecoder?: DecoderFactory;
 }
 
+/**
+ * The merged payload-type map per overrides object. Every session of a server passes the same options, so its
+ * legs share one map, and with it one set of payload tables (see LegStream).
+ */
+const MERGED_PAYLOAD_TYPES = new WeakMap<PayloadTypeMap, PayloadTypeMap>();
+const NO_OVERRIDES: PayloadTypeMap = {};
+
+function mergedPayloadTypes(overrides: PayloadTypeMap = NO_OVERRIDES): PayloadTypeMap {
+  let merged = MERGED_PAYLOAD_TYPES.get(overrides);
+  if (merged === undefined) {
+    merged = withPayloadTypes(overrides);
+    MERGED_PAYLOAD_TYPES.set(overrides, merged);
+  }
+  return merged;
+}
+
 export class CallMedia {
   readonly stats: readonly [LegStats, LegStats];
   /** Per DROP reason, both legs together. */
@@ -56,7 +72,7 @@ export class CallMedia {
     private readonly sink: MediaSink,
     options: CallMediaOptions = {},
   ) {
-    const payloadTypes = withPayloadTypes(options.payloadTypes ?? {});
+    const payloadTypes = mergedPayloadTypes(options.payloadTypes);
     const legOptions = {
       reorderMs: options.reorderMs,
       payloadTypes,

@@ -47,6 +47,7 @@ import { FrameAssembler } from './rtp/frame-assembler.ts';
 import { JitterEstimator } from './rtp/jitter.ts';
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
+import { typedViews } from './typed-views.ts';
 
 export const DEFAULT_REORDER_MS = 40;
 export const MAX_REORDER_MS = 60;
@@ -55,11 +56,42 @@ export const REORDER_SLOTS = 16;
 /** Largest payload kept: an Ethernet MTU. Anything bigger is not a 20-60 ms voice packet. */
 export const MAX_PAYLOAD_BYTES = 1500;
 /**
- * Bytes per ring slot until a bigger payload needs holding: G.711/G.722 at 20 ms are 160 bytes, 8 kHz L16 320.
- * The ring grows (up to MAX_PAYLOAD_BYTES per slot) on the first bigger payload it must copy, so an MTU per slot
- * (24 KiB per leg) is paid only by the streams that carry such packets.
+ * The reorder ring before its first held payload. Slots are sized by the payloads a stream actually holds (G.711
+ * and G.722 at 20 ms: 160 bytes; 8 kHz L16: 320) and grow (up to MAX_PAYLOAD_BYTES per slot) on the first bigger
+ * one, so an MTU per slot (24 KiB per leg) is paid only by the streams that carry such packets.
  */
-const INITIAL_SLOT_BYTES = 320;
+const EMPTY_SLOTS = new Uint8Array(0);
+
+/** Codec and `stats.codec` name per payload type of one map, and each PT's kind before any decoder has failed. */
+interface PayloadTable {
+  codec: (CodecName | undefined)[];
+  statName: string[];
+  kind: Uint8Array;
+}
+
+/** `unsupported:<pt>` for every PT, built once rather than per packet. */
+const UNSUPPORTED_NAMES: readonly string[] = Array.from({ length: 128 }, (_, pt) => `unsupported:${pt}`);
+
+/** Tables per payload-type map object: every leg of a server shares its map (see CallMedia), so one table. */
+const PAYLOAD_TABLES = new WeakMap<PayloadTypeMap, PayloadTable>();
+
+function payloadTable(map: PayloadTypeMap): PayloadTable {
+  let table = PAYLOAD_TABLES.get(map);
+  if (table !== undefined) return table;
+  table = {
+    codec: new Array(128).fill(undefined),
+    statName: new Array(128).fill(''),
+    kind: new Uint8Array(128),
+  };
+  for (let pt = 0; pt < 128; pt++) {
+    const codec = map[pt];
+    table.codec[pt] = codec;
+    table.kind[pt] = payloadKindOf(codec);
+    table.statName[pt] = table.kind[pt] === PT_KIND_UNSUPPORTED ? UNSUPPORTED_NAMES[pt] : (codec ?? '');
+  }
+  PAYLOAD_TABLES.set(map, table);
+  return table;
+}
 export const MAX_TIMESTAMP_GAP_MS = 4000;
 export const MAX_TIMESTAMP_OVERLAP_SAMPLES = FRAME_SAMPLES;
 const MAX_TIMESTAMP_GAP_SAMPLES = (MAX_TIMESTAMP_GAP_MS * SAMPLE_RATE) / 1000;
@@ -144,27 +176,29 @@ export class LegStream implements EventClock {
   private readonly jitter = new JitterEstimator();
   private readonly newDecoder: DecoderFactory;
 
-  // Payload types: kind, codec and decoder per PT, decoders created on first use and kept.
-  private readonly ptKind = new Uint8Array(128);
-  private readonly ptCodec: (CodecName | undefined)[] = new Array(128).fill(undefined);
+  // Payload types: kind, codec and decoder per PT, decoders created on first use and kept. The codec names
+  // come from the table shared by every leg of the same map; ptKind is this leg's own copy (a codec whose
+  // decoder fails to load becomes unsupported for this leg only).
+  private readonly ptTable: PayloadTable;
+  private readonly ptKind: Uint8Array;
   private readonly ptDecoder: (PayloadDecoder | null)[] = new Array(128).fill(null);
-  private readonly ptStatName: string[] = new Array(128).fill('');
   /** Stage-clock stage that the PT's decoding is counted under (see decodeStageOf). */
-  private readonly ptStage = new Uint8Array(128);
+  private readonly ptStage: Uint8Array;
 
-  // Reorder ring.
-  private readonly slotSequence = new Float64Array(REORDER_SLOTS).fill(-1);
-  private readonly slotState = new Uint8Array(REORDER_SLOTS);
-  private readonly slotKind = new Uint8Array(REORDER_SLOTS);
-  private readonly slotPayloadType = new Uint8Array(REORDER_SLOTS);
-  private readonly slotMarker = new Uint8Array(REORDER_SLOTS);
-  private readonly slotTimestamp = new Float64Array(REORDER_SLOTS);
-  private readonly slotArrivalMs = new Float64Array(REORDER_SLOTS);
+  // Reorder ring. The per-slot fields of one type are views of one buffer (src/ingest/typed-views.ts).
+  private readonly slotSequence: Float64Array;
+  private readonly slotTimestamp: Float64Array;
+  private readonly slotArrivalMs: Float64Array;
+  private readonly slotState: Uint8Array;
+  private readonly slotKind: Uint8Array;
+  private readonly slotPayloadType: Uint8Array;
+  private readonly slotMarker: Uint8Array;
   private readonly slotLength = new Int32Array(REORDER_SLOTS);
-  private slotBytes = new Uint8Array(REORDER_SLOTS * INITIAL_SLOT_BYTES);
+  /** Held payloads, allocated on the first one (see growSlots): slotStride bytes per slot. */
+  private slotBytes = EMPTY_SLOTS;
   /** slotBytes as words: a staged payload is copied in four bytes per access (strides are multiples of 4). */
-  private slotWords = new Int32Array(this.slotBytes.buffer);
-  private slotStride = INITIAL_SLOT_BYTES;
+  private slotWords = new Int32Array(EMPTY_SLOTS.buffer);
+  private slotStride = 0;
   private pending = 0;
 
   // Sequence state of the current RTP stream.
@@ -202,13 +236,21 @@ export class LegStream implements EventClock {
     this.newDecoder = options.createDecoder ?? createDecoder;
     this.frames = new FrameAssembler(leg, sink);
     this.events = new TelephoneEventTracker(leg, sink);
-    const map = options.payloadTypes ?? DEFAULT_PAYLOAD_TYPES;
-    for (let pt = 0; pt < 128; pt++) {
-      const codec = map[pt];
-      this.ptCodec[pt] = codec;
-      this.ptKind[pt] = payloadKindOf(codec);
-      this.ptStatName[pt] = this.ptKind[pt] === PT_KIND_UNSUPPORTED ? `unsupported:${pt}` : (codec ?? '');
-    }
+    this.ptTable = payloadTable(options.payloadTypes ?? DEFAULT_PAYLOAD_TYPES);
+    [this.slotSequence, this.slotTimestamp, this.slotArrivalMs] = typedViews(Float64Array, [
+      REORDER_SLOTS,
+      REORDER_SLOTS,
+      REORDER_SLOTS,
+    ]);
+    this.slotSequence.fill(-1);
+    [this.ptKind, this.ptStage, this.slotState, this.slotKind, this.slotPayloadType, this.slotMarker] =
+      typedViews(Uint8Array, [128, 128, REORDER_SLOTS, REORDER_SLOTS, REORDER_SLOTS, REORDER_SLOTS]);
+    this.ptKind.set(this.ptTable.kind);
+  }
+
+  /** Name a PT's packets give `stats.codec`: the codec, or `unsupported:<pt>` (also for a decoder that failed). */
+  private statName(pt: number): string {
+    return this.ptKind[pt] === PT_KIND_UNSUPPORTED ? UNSUPPORTED_NAMES[pt] : this.ptTable.statName[pt];
   }
 
   /** Index of the next frame this leg will emit. */
@@ -286,9 +328,9 @@ export class LegStream implements EventClock {
       result = DROP.unknown_payload_type;
     } else if (kind === PT_KIND_UNSUPPORTED) {
       result = DROP.unsupported_codec;
-      const codec = this.ptCodec[pt] as string;
+      const codec = this.ptTable.codec[pt] as string;
       if (!this.unsupportedCodecs.has(codec)) this.unsupportedCodecs.add(codec);
-      stats.codec = this.ptStatName[pt];
+      stats.codec = this.statName(pt);
     } else if (length > MAX_PAYLOAD_BYTES) {
       result = DROP.oversized;
     } else if (kind === PT_KIND_EVENT && length < TELEPHONE_EVENT_BYTES) {
@@ -385,12 +427,12 @@ export class LegStream implements EventClock {
    */
   private createDecoderFor(pt: number): boolean {
     try {
-      this.ptDecoder[pt] = this.newDecoder(this.ptCodec[pt] as DecodableCodec);
-      this.ptStage[pt] = decodeStageOf(this.ptCodec[pt] as DecodableCodec);
+      const codec = this.ptTable.codec[pt] as DecodableCodec;
+      this.ptDecoder[pt] = this.newDecoder(codec);
+      this.ptStage[pt] = decodeStageOf(codec);
       return true;
     } catch {
       this.ptKind[pt] = PT_KIND_UNSUPPORTED;
-      this.ptStatName[pt] = `unsupported:${pt}`;
       return false;
     }
   }
@@ -444,10 +486,13 @@ export class LegStream implements EventClock {
     }
   }
 
-  /** Widens every slot to hold `length` bytes (rare: the first payload bigger than the current stride). */
+  /**
+   * Widens every slot to hold `length` bytes: on the first held payload (sized to it, so a G.711 leg holds
+   * 160-byte slots), and on the first one bigger than the current stride (rare: doubling at least).
+   */
   private growSlots(length: number): void {
     // A multiple of 4, so every slot starts on a word (MAX_PAYLOAD_BYTES is one too).
-    const stride = Math.min(MAX_PAYLOAD_BYTES, (Math.max(length, this.slotStride * 2) + 3) & ~3);
+    const stride = Math.min(MAX_PAYLOAD_BYTES, (Math.max(length, this.slotStride * 2, 4) + 3) & ~3);
     const bytes = new Uint8Array(REORDER_SLOTS * stride);
     for (let slot = 0; slot < REORDER_SLOTS; slot++) {
       const from = slot * this.slotStride;
@@ -480,7 +525,8 @@ export class LegStream implements EventClock {
     const pt = this.slotPayloadType[slot];
     const decoder = this.ptDecoder[pt] as PayloadDecoder;
     const stats = this.stats;
-    if (stats.codec !== this.ptStatName[pt]) stats.codec = this.ptStatName[pt];
+    const name = this.statName(pt);
+    if (stats.codec !== name) stats.codec = name;
     // Gap fill, concealment, decoding and re-framing count as the codec's stage; the frames they complete are
     // timed by the sink under their own stage.
     const outer = STAGES.enter(this.ptStage[pt]);

@@ -1,6 +1,6 @@
 import type { Leg } from '../../ingest/media-sink.ts';
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../ingest/media-sink.ts';
-import { typedViews } from '../typed-views.ts';
+import { typedViews } from '../../ingest/typed-views.ts';
 import type { DetectorListener } from './detector-listener.ts';
 import { GoertzelBank } from './goertzel-bank.ts';
 import { dbToPowerRatio, sinePowerAtDbm0 } from './levels.ts';

@@ -1,7 +1,7 @@
 import type { Leg } from '../../ingest/media-sink.ts';
 import { FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE } from '../../ingest/media-sink.ts';
+import { typedViews } from '../../ingest/typed-views.ts';
 import type { ToneValue } from '../detector-event.ts';
-import { typedViews } from '../typed-views.ts';
 import { AnswerToneAnalyzer } from './answer-tone-analyzer.ts';
 import type { DetectorListener } from './detector-listener.ts';
 import { GoertzelBank } from './goertzel-bank.ts';

@@ -10,18 +10,24 @@ import { FRAME_SAMPLES, type Leg, type MediaSink } from '../media-sink.ts';
 const WORK_SAMPLES = 2048;
 
 /**
- * Decoder output that is copied onto the timeline before the call returns holds nothing between packets, so every
- * assembler (two per call) shares one: the sink a frame goes to never feeds packets back into ingest.
+ * Decoder output is handed to the sink or copied onto the timeline before the call returns, and holds nothing
+ * between packets, so every assembler (two per call) shares these: the sink a frame goes to reads it during
+ * pushFrame and never feeds packets back into ingest.
+ * - SHARED_WORK: where a packet that starts on a frame boundary decodes; its whole frames go to the sink from
+ *   SHARED_FRAME (its start) without a copy into the leg's frame.
+ * - SHARED_SCRATCH: where a packet decodes that must be appended to a partly filled frame (or skip samples).
  */
+const SHARED_WORK = new Int16Array(WORK_SAMPLES);
+const SHARED_FRAME = SHARED_WORK.subarray(0, FRAME_SAMPLES);
 const SHARED_SCRATCH = new Int16Array(WORK_SAMPLES);
 
 export class FrameAssembler {
   /** Index of the frame being filled. */
   frameIndex = 0;
   private fill = 0;
-  /** The frame handed to the sink is the start of `work`, so a frame-aligned packet decodes in place. */
-  private readonly work = new Int16Array(WORK_SAMPLES);
-  private readonly frame = this.work.subarray(0, FRAME_SAMPLES);
+  /** This leg's frame being filled: the samples it holds wait here between packets. */
+  private readonly frame = new Int16Array(FRAME_SAMPLES);
+  private readonly work = SHARED_WORK;
   private readonly scratch = SHARED_SCRATCH;
   private noiseState = 0x2545f491;
 
@@ -56,13 +62,11 @@ export class FrameAssembler {
     let at = 0;
     while (count - at >= FRAME_SAMPLES) {
       if (at > 0) work.copyWithin(0, at, at + FRAME_SAMPLES);
-      this.emit();
+      this.emit(SHARED_FRAME);
       at += FRAME_SAMPLES;
     }
-    if (at < count) {
-      if (at > 0) work.copyWithin(0, at, count);
-      this.fill = count - at;
-    }
+    // A part frame left over (packets that are not whole 20 ms) waits in the leg's own frame.
+    if (at < count) this.write(work, at, count);
     return count;
   }
 
@@ -91,7 +95,7 @@ export class FrameAssembler {
       i += take;
       fill += take;
       this.fill = fill;
-      if (fill === FRAME_SAMPLES) this.emit();
+      if (fill === FRAME_SAMPLES) this.emit(frame);
     }
   }
 
@@ -127,7 +131,7 @@ export class FrameAssembler {
       left -= take;
       fill += take;
       this.fill = fill;
-      if (fill === FRAME_SAMPLES) this.emit();
+      if (fill === FRAME_SAMPLES) this.emit(frame);
     }
     this.noiseState = state;
   }
@@ -137,11 +141,12 @@ export class FrameAssembler {
     if (this.fill > 0) this.writeSilence(FRAME_SAMPLES - this.fill);
   }
 
-  private emit(): void {
+  /** Hands the complete frame in `samples` (the leg's frame, or SHARED_FRAME) to the sink. */
+  private emit(samples: Int16Array): void {
     // State first: a sink that throws must not make the same frame index come out twice.
     const index = this.frameIndex;
     this.frameIndex = index + 1;
     this.fill = 0;
-    this.sink.pushFrame(this.leg, index, this.frame);
+    this.sink.pushFrame(this.leg, index, samples);
   }
 }
