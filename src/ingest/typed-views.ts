@@ -4,7 +4,7 @@
  * object, buffer and backing-store overhead on top of its data; a view into a shared buffer costs about 100.
  * Views are independent arrays to the code that uses them (same element type, same indexing), zero-filled.
  */
-type Carvable = Float64Array | Float32Array | Int32Array | Uint8Array;
+type Carvable = Float64Array | Float32Array | Int32Array | Uint32Array | Int8Array | Uint8Array;
 
 export function typedViews<T extends Carvable>(
   Type: new (length: number) => T,

@@ -1,4 +1,5 @@
 import { FRAME_MS } from '../../ingest/media-sink.ts';
+import { typedViews } from '../../ingest/typed-views.ts';
 
 /**
  * Who talks when, across both legs of a call, from each leg's per-frame voice-activity decision.
@@ -32,29 +33,30 @@ export class ConversationTracker {
   doubleTalkFrames = 0;
   mutualSilenceFrames = 0;
   turns = 0;
+  // Per-leg state: the arrays of one element type are views of one buffer (src/ingest/typed-views.ts).
   /** Speech frames per leg. */
-  readonly speechFrames = new Float64Array(2);
+  readonly speechFrames: Float64Array;
   /** Times the leg was talked over (sustained), and how often it yielded. */
-  readonly talkOvers = new Float64Array(2);
-  readonly yields = new Float64Array(2);
-  readonly longestMonologueFrames = new Float64Array(2);
+  readonly talkOvers: Float64Array;
+  readonly yields: Float64Array;
+  readonly longestMonologueFrames: Float64Array;
   /** Confirmed spurts per leg. */
-  readonly spurts = new Float64Array(2);
+  readonly spurts: Float64Array;
   /** Turn gaps in frames, both directions. */
-  readonly gapHistogram = new Uint32Array(GAP_BINS + 1);
+  readonly gapHistogram: Uint32Array;
   /** Per leg: gaps of turns this leg took, i.e. its response latency after the other leg stopped. */
-  readonly responseHistograms = [new Uint32Array(GAP_BINS + 1), new Uint32Array(GAP_BINS + 1)] as const;
+  readonly responseHistograms: readonly [Uint32Array, Uint32Array];
   gapCount = 0;
-  readonly responseCounts = new Float64Array(2);
+  readonly responseCounts: Float64Array;
 
-  private readonly active = new Uint8Array(2);
-  private readonly confirmed = new Uint8Array(2);
-  private readonly spurtStart = new Float64Array(2);
-  private readonly spurtSpeech = new Float64Array(2);
-  private readonly lastSpeech = new Float64Array([-1e9, -1e9]);
-  private readonly monologueStart = new Float64Array([-1, -1]);
-  private readonly pendingStart = new Float64Array([-1, -1]);
-  private readonly pendingQualified = new Uint8Array(2);
+  private readonly active: Uint8Array;
+  private readonly confirmed: Uint8Array;
+  private readonly spurtStart: Float64Array;
+  private readonly spurtSpeech: Float64Array;
+  private readonly lastSpeech: Float64Array;
+  private readonly monologueStart: Float64Array;
+  private readonly pendingStart: Float64Array;
+  private readonly pendingQualified: Uint8Array;
   /** -1 undecided, 0 kept talking, 1 yielded. */
   private readonly pendingYield = new Int8Array(2);
   private lastConfirmedLeg = -1;
@@ -64,6 +66,30 @@ export class ConversationTracker {
     this.minSpurtFrames = options.minSpurtFrames ?? 3;
     this.yieldFrames = options.yieldFrames ?? 25;
     this.minTalkOverFrames = options.minTalkOverFrames ?? 15;
+    [
+      this.speechFrames,
+      this.talkOvers,
+      this.yields,
+      this.longestMonologueFrames,
+      this.spurts,
+      this.responseCounts,
+      this.spurtStart,
+      this.spurtSpeech,
+      this.lastSpeech,
+      this.monologueStart,
+      this.pendingStart,
+    ] = typedViews(Float64Array, [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]);
+    this.lastSpeech.fill(-1e9);
+    this.monologueStart.fill(-1);
+    this.pendingStart.fill(-1);
+    const [gaps, rxResponses, txResponses] = typedViews(Uint32Array, [
+      GAP_BINS + 1,
+      GAP_BINS + 1,
+      GAP_BINS + 1,
+    ]);
+    this.gapHistogram = gaps;
+    this.responseHistograms = [rxResponses, txResponses];
+    [this.active, this.confirmed, this.pendingQualified] = typedViews(Uint8Array, [2, 2, 2]);
   }
 
   /** The voice-activity decisions of both legs for the next frame. */

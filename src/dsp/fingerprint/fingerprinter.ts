@@ -25,8 +25,8 @@ export const FINGERPRINT_HIGH_HZ = 3400;
 export const SMOOTH_FRAMES = 6;
 /** Frames between the two energy snapshots whose difference forms the bits. */
 export const DIFF_LAG = 4;
-/** Frames of history kept: at least SMOOTH_FRAMES + DIFF_LAG. */
-const HISTORY = 16;
+/** Frames of history kept: exactly SMOOTH_FRAMES + DIFF_LAG, the oldest frame a fingerprint reads. */
+const HISTORY = SMOOTH_FRAMES + DIFF_LAG;
 
 export interface FingerprinterOptions {
   /** Frames quieter than this carry no fingerprint (silence and comfort noise must never match). */

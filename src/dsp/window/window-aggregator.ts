@@ -1,4 +1,5 @@
 import { FRAME_MS, type LegStats } from '../../ingest/media-sink.ts';
+import { typedViews } from '../../ingest/typed-views.ts';
 import { type ConversationOptions, ConversationTracker } from '../conversation/conversation-tracker.ts';
 import {
   CONVERSATION_FEATURES,
@@ -77,40 +78,58 @@ const MAX_LATENCY_S = 3;
  * transport statistics into one fixed-order feature vector (FEATURE_NAMES) per window.
  * Allocation-free after construction: `compute` rewrites the same Float32Array.
  */
+/** Feature index of each leg's first recent and call-scope transport statistic, and of its first event feature. */
+const LEG_STAT_BASE = new Int32Array(4);
+const LEG_EVENT_BASE = new Int32Array(2);
+for (let leg = 0; leg < 2; leg++) {
+  const p = LEG_PREFIXES[leg];
+  LEG_STAT_BASE[leg * 2] = featureIndex(`${p}_recent_${LEG_STATS[0]}`);
+  LEG_STAT_BASE[leg * 2 + 1] = featureIndex(`${p}_call_${LEG_STATS[0]}`);
+  LEG_EVENT_BASE[leg] = featureIndex(`${p}_${LEG_EVENT_FEATURES[0]}`);
+}
+
 export class WindowAggregator {
-  readonly features = new Float32Array(FEATURE_NAMES.length);
+  // The per-call arrays of one element type are views of one buffer (src/ingest/typed-views.ts).
+  readonly features: Float32Array;
   readonly conversation: ConversationTracker;
   readonly recentWindows: number;
   /** Events counted so far, per leg: digits, tones per family (TONE_NAMES order), seconds of tone. */
-  readonly digitCounts = new Float64Array(2);
-  readonly toneCounts = [new Float64Array(TONE_NAMES.length), new Float64Array(TONE_NAMES.length)] as const;
-  readonly toneSeconds = new Float64Array(2);
+  readonly digitCounts: Float64Array;
+  readonly toneCounts: readonly [Float64Array, Float64Array];
+  readonly toneSeconds: Float64Array;
   /** Real frames seen per leg (a missing leg is fed as silence and is not counted here). */
-  readonly presentFrames = new Float64Array(2);
+  readonly presentFrames: Float64Array;
 
-  private readonly cum = new Float64Array(ACC);
+  private readonly cum: Float64Array;
   private readonly snapshots: Float64Array;
   private windows = 0;
   private readonly prevBands: Float32Array[];
-  private readonly prevVoicedSt = new Float64Array([Number.NaN, Number.NaN]);
-  private readonly legStatBase: Int32Array;
-  private readonly legEventBase: Int32Array;
+  private readonly prevVoicedSt: Float64Array;
+  private readonly legStatBase = LEG_STAT_BASE;
+  private readonly legEventBase = LEG_EVENT_BASE;
   private readonly conversationBase: number;
   private readonly replayCallsIndex: number;
 
   constructor(bandCount: number, options: WindowAggregatorOptions = {}) {
     this.conversation = new ConversationTracker(options);
     this.recentWindows = Math.max(1, Math.round(options.recentWindows ?? 8));
-    this.snapshots = new Float64Array(ACC * (this.recentWindows + 1));
-    this.prevBands = [new Float32Array(bandCount), new Float32Array(bandCount)];
-    this.legStatBase = new Int32Array(4);
-    this.legEventBase = new Int32Array(2);
-    for (let leg = 0; leg < 2; leg++) {
-      const p = LEG_PREFIXES[leg];
-      this.legStatBase[leg * 2] = featureIndex(`${p}_recent_${LEG_STATS[0]}`);
-      this.legStatBase[leg * 2 + 1] = featureIndex(`${p}_call_${LEG_STATS[0]}`);
-      this.legEventBase[leg] = featureIndex(`${p}_${LEG_EVENT_FEATURES[0]}`);
-    }
+    const tones = TONE_NAMES.length;
+    const [digitCounts, toneSeconds, presentFrames, prevVoicedSt, rxTones, txTones, cum, snapshots] =
+      typedViews(Float64Array, [2, 2, 2, 2, tones, tones, ACC, ACC * (this.recentWindows + 1)]);
+    this.digitCounts = digitCounts;
+    this.toneSeconds = toneSeconds;
+    this.presentFrames = presentFrames;
+    this.prevVoicedSt = prevVoicedSt.fill(Number.NaN);
+    this.toneCounts = [rxTones, txTones];
+    this.cum = cum;
+    this.snapshots = snapshots;
+    const [features, rxBands, txBands] = typedViews(Float32Array, [
+      FEATURE_NAMES.length,
+      bandCount,
+      bandCount,
+    ]);
+    this.features = features;
+    this.prevBands = [rxBands, txBands];
     this.conversationBase = featureIndex(CONVERSATION_FEATURES[0]);
     this.replayCallsIndex = featureIndex('replay_calls_log1p');
   }
