@@ -15,16 +15,39 @@ const MAX_FRAME = CONCEAL_MAX_FRAME;
 const FADE_GAIN = new Float64Array(FADE_SAMPLES);
 for (let d = 0; d < FADE_SAMPLES; d++) FADE_GAIN[d] = 1 - (d + 1) / FADE_SAMPLES;
 
+/**
+ * Samples `last` holds at first: one 20 ms frame, what nearly every stream carries. A longer frame makes it grow
+ * (up to CONCEAL_MAX_FRAME), so a decoder per leg of every call does not hold 120 ms it never uses.
+ */
+const INITIAL_FRAME = 160;
+
 export class RepeatFadeConcealer {
-  /** The frame to repeat. Decoders may write it directly while decoding, then call commit(). */
-  readonly last = new Int16Array(MAX_FRAME);
+  /**
+   * The frame to repeat. Decoders may write it directly while decoding, after reserve() for the frame's length,
+   * then call commit().
+   */
+  last = new Int16Array(INITIAL_FRAME);
   private lastLength = 0;
   private concealed = 0;
+
+  /**
+   * Makes `last` hold at least n samples (n <= CONCEAL_MAX_FRAME), keeping what it holds. True when `last` was
+   * replaced by a larger array (views of it must be made again).
+   */
+  reserve(n: number): boolean {
+    if (n <= this.last.length) return false;
+    const grown = new Int16Array(Math.min(MAX_FRAME, Math.max(n, 2 * this.last.length)));
+    grown.set(this.last);
+    this.last = grown;
+    return true;
+  }
 
   /** Remembers frame[0, length) as the frame to repeat and ends any running concealment. */
   remember(frame: Int16Array, length: number): void {
     const n = Math.min(length, MAX_FRAME);
-    for (let i = 0; i < n; i++) this.last[i] = frame[i];
+    this.reserve(n);
+    const last = this.last;
+    for (let i = 0; i < n; i++) last[i] = frame[i];
     this.commit(n);
   }
 

@@ -119,8 +119,8 @@ export class G711Decoder implements PayloadDecoder {
   private readonly pairs: Int32Array;
   private readonly pairsAddress: number;
   private readonly concealer = new RepeatFadeConcealer();
-  /** The concealment frame as words, written in the same pass as the output. */
-  private readonly keepWords: Int32Array;
+  /** The concealment frame as words, written in the same pass as the output (made again when it grows). */
+  private keepWords: Int32Array;
   /**
    * Word views of the last two output buffers seen (a leg's frame assembler alternates between two), so the
    * per-packet path creates no view. Only 4-byte-aligned outputs get one.
@@ -135,12 +135,18 @@ export class G711Decoder implements PayloadDecoder {
     this.table = law === 'pcmu' ? MULAW_DECODE_TABLE : ALAW_DECODE_TABLE;
     this.pairs = pairTableOf(law);
     this.pairsAddress = pairTableAddress(law);
+    this.keepWords = this.concealmentWords();
+  }
+
+  private concealmentWords(): Int32Array {
     const last = this.concealer.last;
-    this.keepWords = new Int32Array(last.buffer, last.byteOffset, last.length >> 1);
+    return new Int32Array(last.buffer, last.byteOffset, last.length >> 1);
   }
 
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const n = Math.min(length, out.length);
+    // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
+    if (n <= CONCEAL_MAX_FRAME && this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
     if (payload === DATAGRAM_STAGE && HOST_LITTLE_ENDIAN && n <= DECODE_OUT_SAMPLES) {
       return this.decodeStaged(offset, n, out);
     }
