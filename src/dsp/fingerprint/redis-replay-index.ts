@@ -22,21 +22,33 @@ export interface RedisReplayIndexOptions extends ReplayMatchOptions {
 const REPLAY_BATCH_COMMAND = 'forkguardReplayBatch';
 
 /**
- * One call's second of fingerprints in one round trip and one command: KEYS are the batch's fingerprint sets in
- * frame order; ARGV = now (ms), TTL (s), trim stop rank, call key, number of leading keys to index, then their
- * frame numbers. Every look-up (ZRANGE) runs before any write, exactly as the per-hash commands did, so a call never
- * matches its own batch; each write is the same ZADD + ZREMRANGEBYRANK + EXPIRE. Reply: one string, per key in
- * order `<member count>;` then `<byte length>:<member>` per member. One bulk string instead of nested arrays because
- * the client decodes a large nested reply far more slowly than it copies bytes, and member keys are then decoded
- * straight from the bytes (see parseReplay).
- * A script instead of four commands per fingerprint because the client's per-command cost (objects, promises,
- * reply decoding) was a large share of the service's CPU per packet.
+ * One call's second of fingerprints in one round trip and one command. ARGV = key prefix (`<prefix>fp:`), now
+ * (ms), TTL (s), trim stop rank, call key, number of leading look-ups to index, then the batch as one string of
+ * `<hash> <frame>` pairs in frame order; the script builds each look-up's key (prefix .. hash) itself. Every
+ * look-up (ZRANGE) runs before any write, so a call never matches its own batch; each write is ZADD +
+ * ZREMRANGEBYRANK + EXPIRE. Reply: one string, per look-up in order `<member count>;` then `<byte length>:<member>`
+ * per member. One bulk string instead of nested arrays because the client decodes a large nested reply far more
+ * slowly than it copies bytes, and member keys are then decoded straight from the bytes (see parseReplay).
+ * A script instead of four commands per fingerprint, and the batch as one argument instead of a key and a frame
+ * argument per fingerprint, because the client's per-command and per-argument cost (objects, promises, argument
+ * encoding) was a large share of the service's CPU per packet: ~100 arguments per batch cost about 100 us.
+ * The fingerprint keys are not declared in KEYS, which a single Redis (what forkguard uses) does not require;
+ * Redis Cluster would.
  */
 const REPLAY_BATCH_LUA = `
+local prefix = ARGV[1]
+local keys = {}
+local frames = {}
+local count = 0
+for hash, frame in string.gmatch(ARGV[7], '(%d+) (%d+)') do
+  count = count + 1
+  keys[count] = prefix .. hash
+  frames[count] = frame
+end
 local out = {}
 local n = 0
-for i = 1, #KEYS do
-  local members = redis.call('ZRANGE', KEYS[i], 0, -1)
+for i = 1, count do
+  local members = redis.call('ZRANGE', keys[i], 0, -1)
   n = n + 1
   out[n] = #members .. ';'
   for j = 1, #members do
@@ -44,12 +56,12 @@ for i = 1, #KEYS do
     out[n] = #members[j] .. ':' .. members[j]
   end
 end
-local writes = tonumber(ARGV[5])
-local member = ARGV[4] .. '|'
+local writes = tonumber(ARGV[6])
+local member = ARGV[5] .. '|'
 for i = 1, writes do
-  redis.call('ZADD', KEYS[i], ARGV[1], member .. ARGV[5 + i])
-  redis.call('ZREMRANGEBYRANK', KEYS[i], 0, ARGV[3])
-  redis.call('EXPIRE', KEYS[i], ARGV[2])
+  redis.call('ZADD', keys[i], ARGV[2], member .. frames[i])
+  redis.call('ZREMRANGEBYRANK', keys[i], 0, ARGV[4])
+  redis.call('EXPIRE', keys[i], ARGV[3])
 end
 return table.concat(out)
 `;
@@ -96,6 +108,8 @@ function memberFrame(reply: Buffer, start: number, end: number): number {
  */
 export class RedisReplayIndex implements ReplayIndex {
   readonly keyPrefix: string;
+  /** `<keyPrefix>fp:`: a fingerprint's key is this followed by its value. */
+  private readonly fingerprintPrefix: string;
   errors = 0;
   lastError: Error | null = null;
   private readonly redis: Redis;
@@ -114,6 +128,7 @@ export class RedisReplayIndex implements ReplayIndex {
     this.ownsRedis = typeof redis === 'string';
     this.redis = typeof redis === 'string' ? new Redis(redis, { maxRetriesPerRequest: 2 }) : redis;
     this.keyPrefix = options.keyPrefix ?? 'forkguard:replay:';
+    this.fingerprintPrefix = `${this.keyPrefix}fp:`;
     this.ttlS = Math.max(1, Math.round(options.ttlS ?? 7200));
     this.perHashCap = Math.max(1, Math.round(options.perHashCap ?? 64));
     this.trimStop = String(-(this.perHashCap + 1));
@@ -126,35 +141,43 @@ export class RedisReplayIndex implements ReplayIndex {
 
   add(callKey: string, mediaS: number, hashes: Uint32Array, count: number): void {
     this.active.add(callKey);
-    const keys: string[] = [];
     const frames: number[] = [];
+    let batch = '';
     for (let i = 0; i < count; i++) {
       const h = hashes[i];
       if (h === 0) continue;
-      frames.push(batchFrame(mediaS, i));
-      keys.push(`${this.keyPrefix}fp:${h}`);
+      const frame = batchFrame(mediaS, i);
+      frames.push(frame);
+      batch += frames.length === 1 ? `${h} ${frame}` : ` ${h} ${frame}`;
     }
     if (frames.length === 0) return;
     // Frames rise along the batch, so the ones still inside the indexed span are a prefix of the look-ups.
     let writes = 0;
     while (writes < frames.length && frames[writes] < this.maxIndexedFramesPerCall) writes++;
-    const args: (string | number)[] = [keys.length];
-    for (let i = 0; i < keys.length; i++) args.push(keys[i]);
-    args.push(String(Date.now()), this.ttlS, this.trimStop, callKey, writes);
-    for (let i = 0; i < writes; i++) args.push(frames[i]);
-    const done = (this.redis as unknown as ReplayBatchCommand)[REPLAY_BATCH_BUFFER](...args).then(
-      (reply) => {
-        if (!this.active.has(callKey)) return;
-        const outer = STAGES.enter(STAGE.replay);
-        try {
-          this.parseReplay(callKey, frames, reply);
-          this.matcher.settle(callKey);
-        } finally {
-          STAGES.leave(outer);
-        }
-      },
-      (err: Error) => this.fail(err),
-    );
+    const done = (this.redis as unknown as ReplayBatchCommand)
+      [REPLAY_BATCH_BUFFER](
+        0,
+        this.fingerprintPrefix,
+        String(Date.now()),
+        this.ttlS,
+        this.trimStop,
+        callKey,
+        writes,
+        batch,
+      )
+      .then(
+        (reply) => {
+          if (!this.active.has(callKey)) return;
+          const outer = STAGES.enter(STAGE.replay);
+          try {
+            this.parseReplay(callKey, frames, reply);
+            this.matcher.settle(callKey);
+          } finally {
+            STAGES.leave(outer);
+          }
+        },
+        (err: Error) => this.fail(err),
+      );
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));
   }
