@@ -7,7 +7,9 @@
  * A separate sender process (C, compiled on first run with the system `cc`; it runs on the other core) cycles
  * over many call streams with correct sequence numbers and timestamps, either as fast as it can (saturation:
  * datagrams/s received is each receiver's capacity) or paced at 20 ms per stream like real calls (CPU time per
- * datagram and loss at a realistic load).
+ * datagram and loss at a realistic load). The receiver (this process) is pinned to CPU 0 and the sender to CPU 1,
+ * and each receiver runs ROUNDS times interleaved with the others; the target figure is the median over rounds of
+ * forkguard's received/s over the bare round before it.
  *
  * Run: npx tsx bench/ingest-udp.bench.ts   (JSON: bench/results/ingest-udp.json)
  */
@@ -15,9 +17,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RtpPacket } from 'werift-rtp';
+import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { DROP_REASONS } from '../src/ingest/drop-reasons.ts';
 import type { CallIdentity, DigitEvent, Leg, MediaSink } from '../src/ingest/media-sink.ts';
 import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
@@ -28,6 +31,13 @@ const MEASURE_MS = 1500;
 const PAIR_FIRST = 42000;
 const PAIRS = 100;
 const STREP_CALLS = 1000;
+/** Each receiver is measured this many times, the receivers interleaved, and the median round is reported. */
+const ROUNDS = 3;
+/**
+ * Receiver (this process) on CPU 0, sender on CPU 1, so a flat-out run compares what one receiver core takes
+ * rather than how the scheduler happened to share two cores between sender and receiver.
+ */
+const PINNED = availableParallelism() >= 2 && pinProcess(process.pid, '0');
 
 /** The sender: C with sendmmsg, because an interpreted sender tops out far below what one receiver core takes. */
 const SENDER_C = String.raw`#define _GNU_SOURCE
@@ -226,6 +236,7 @@ async function measure(phase: Phase, name: string, receiver: Receiver): Promise<
   const seconds = (WARMUP_MS + MEASURE_MS + 300) / 1000;
   const args = [phase.scenario, HOST, receiver.ports, String(streams), String(seconds), String(phase.pps)];
   const child = spawn(senderBinary(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  if (PINNED && child.pid !== undefined) pinProcess(child.pid, '1');
   let output = '';
   child.stdout.on('data', (chunk) => {
     output += chunk;
@@ -258,15 +269,28 @@ async function measure(phase: Phase, name: string, receiver: Receiver): Promise<
   };
 }
 
-async function runPhase(phase: Phase): Promise<Measurement[]> {
-  const results: Measurement[] = [];
-  results.push(await measure(phase, 'bare', await plainReceiver(phase.scenario, false)));
-  results.push(await measure(phase, 'werift', await plainReceiver(phase.scenario, true)));
-  results.push(await measure(phase, 'forkguard', await forkguardReceiver(phase.scenario)));
-  return results;
+/** The round whose received/s is the median of a receiver's rounds. */
+function medianRound(rounds: Measurement[]): Measurement {
+  const sorted = [...rounds].sort((a, b) => a.receivedPerSecond - b.receivedPerSecond);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
-function report(phase: Phase, results: Measurement[]): Record<string, unknown> {
+/** Every receiver ROUNDS times, interleaved (bare, werift, forkguard, bare, ...): medians, and every round. */
+async function runPhase(phase: Phase): Promise<{ medians: Measurement[]; rounds: Measurement[][] }> {
+  const rounds: Measurement[][] = [[], [], []];
+  for (let round = 0; round < ROUNDS; round++) {
+    rounds[0].push(await measure(phase, 'bare', await plainReceiver(phase.scenario, false)));
+    rounds[1].push(await measure(phase, 'werift', await plainReceiver(phase.scenario, true)));
+    rounds[2].push(await measure(phase, 'forkguard', await forkguardReceiver(phase.scenario)));
+  }
+  return { medians: rounds.map(medianRound), rounds };
+}
+
+function report(
+  phase: Phase,
+  measured: { medians: Measurement[]; rounds: Measurement[][] },
+): Record<string, unknown> {
+  const results = measured.medians;
   const [bare, werift, full] = results;
   const rows = results.map((r) => ({
     receiver: r.receiver,
@@ -277,15 +301,26 @@ function report(phase: Phase, results: Measurement[]): Record<string, unknown> {
     'received vs bare': (r.receivedPerSecond / bare.receivedPerSecond).toFixed(3),
     'cpu/pkt vs bare': (r.cpuMicrosPerPacket / bare.cpuMicrosPerPacket).toFixed(2),
   }));
-  console.log(`\n${phase.label}`);
+  console.log(`\n${phase.label} (median of ${ROUNDS} interleaved rounds)`);
   console.table(rows);
+  // Paired per round (each forkguard round against the bare round just before it): load that comes and goes
+  // between rounds cancels out, which the ratio of separate medians would not do.
+  const perRound = measured.rounds[2].map(
+    (r, i) => r.receivedPerSecond / measured.rounds[0][i].receivedPerSecond,
+  );
+  const pairedRatio = [...perRound].sort((a, b) => a - b)[Math.floor(perRound.length / 2)];
+  console.log(
+    `  forkguard/bare received, per round: ${perRound.map((x) => x.toFixed(3)).join(', ')}; median ${pairedRatio.toFixed(3)}`,
+  );
   for (const r of results)
     if (Object.keys(r.extra).length > 0) console.log(`  ${r.receiver}:`, JSON.stringify(r.extra));
   return {
     ...phase,
     results,
+    rounds: measured.rounds,
     ratios: {
-      receivedFullOverBare: full.receivedPerSecond / bare.receivedPerSecond,
+      receivedFullOverBare: pairedRatio,
+      receivedFullOverBarePerRound: perRound,
       receivedWeriftOverBare: werift.receivedPerSecond / bare.receivedPerSecond,
       cpuPerPacketFullOverBare: full.cpuMicrosPerPacket / bare.cpuMicrosPerPacket,
       cpuPerPacketFullOverWerift: full.cpuMicrosPerPacket / werift.cpuMicrosPerPacket,
@@ -312,12 +347,17 @@ const measured: Record<string, unknown>[] = [];
 for (const phase of phases) measured.push(report(phase, await runPhase(phase)));
 const loadAfter = loadavg()[0];
 console.log(`\nload average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}`);
+console.log(
+  PINNED ? 'receiver pinned to CPU 0, sender to CPU 1' : 'not pinned (one CPU, or taskset missing)',
+);
 const json = {
   bench: 'ingest-udp',
   node: process.version,
   warmupMs: WARMUP_MS,
   measureMs: MEASURE_MS,
   loadAverage: { before: loadBefore, after: loadAfter },
+  rounds: ROUNDS,
+  pinned: PINNED ? { receiver: 0, sender: 1 } : null,
   target: 'forkguard received/s >= 0.9 x bare when the sender runs flat out',
   phases: measured,
 };
