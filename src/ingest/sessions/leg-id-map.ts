@@ -1,15 +1,18 @@
 /**
  * Map keyed by a 128-bit call_leg_id held as four 32-bit words, so the per-packet STREP lookup needs no string
- * (building the UUID text per packet would allocate at every datagram). Buckets are keyed by a 32-bit mix of
- * the words; the words are compared in full, so colliding ids stay distinct.
+ * (building the UUID text per packet would allocate at every datagram).
+ *
+ * Open addressing with linear probing over flat arrays: a lookup reads one 16-byte key row in `keys` (and its
+ * neighbours on a collision, usually the same cache line) and one entry of `values`. With a thousand calls on one
+ * socket every lookup is a cache miss; a Map of buckets of entry objects costs three or four dependent misses
+ * per packet (table, bucket array, its elements, the entry), this costs two. The words are compared in full, so
+ * ids whose mixes collide stay distinct. Deleted rows become tombstones until the next rebuild.
  */
-interface LegIdEntry<V> {
-  w0: number;
-  w1: number;
-  w2: number;
-  w3: number;
-  value: V;
-}
+
+const EMPTY = 0;
+const FULL = 1;
+const DELETED = 2;
+const INITIAL_CAPACITY = 64;
 
 function mix(w0: number, w1: number, w2: number, w3: number): number {
   // UUIDs are mostly random already; the multiply spreads structured ids (e.g. sequential test ids) too.
@@ -17,61 +20,106 @@ function mix(w0: number, w1: number, w2: number, w3: number): number {
 }
 
 export class LegIdMap<V> {
-  private readonly buckets = new Map<number, LegIdEntry<V>[]>();
   size = 0;
+  private capacity = INITIAL_CAPACITY;
+  private mask = INITIAL_CAPACITY - 1;
+  /** Rows that are FULL or DELETED: probes stop only at EMPTY, so both count towards the load. */
+  private used = 0;
+  private state = new Uint8Array(INITIAL_CAPACITY);
+  private keys = new Int32Array(INITIAL_CAPACITY * 4);
+  private values: (V | undefined)[] = new Array(INITIAL_CAPACITY).fill(undefined);
 
   get(w0: number, w1: number, w2: number, w3: number): V | undefined {
-    const bucket = this.buckets.get(mix(w0, w1, w2, w3));
-    if (bucket === undefined) return undefined;
-    for (let i = 0; i < bucket.length; i++) {
-      const e = bucket[i];
-      if (e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3) return e.value;
-    }
-    return undefined;
+    const row = this.find(w0 | 0, w1 | 0, w2 | 0, w3 | 0);
+    return row < 0 ? undefined : this.values[row];
   }
 
   set(w0: number, w1: number, w2: number, w3: number, value: V): void {
-    const h = mix(w0, w1, w2, w3);
-    let bucket = this.buckets.get(h);
-    if (bucket === undefined) {
-      bucket = [];
-      this.buckets.set(h, bucket);
+    w0 |= 0;
+    w1 |= 0;
+    w2 |= 0;
+    w3 |= 0;
+    const found = this.find(w0, w1, w2, w3);
+    if (found >= 0) {
+      this.values[found] = value;
+      return;
     }
-    for (let i = 0; i < bucket.length; i++) {
-      const e = bucket[i];
-      if (e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3) {
-        e.value = value;
-        return;
-      }
-    }
-    bucket.push({ w0, w1, w2, w3, value });
+    if ((this.used + 1) * 2 > this.capacity) this.rebuild(this.size + 1);
+    const state = this.state;
+    const mask = this.mask;
+    // Reuse the first tombstone on the probe path, else the EMPTY row that ended it.
+    let row = mix(w0, w1, w2, w3) & mask;
+    while (state[row] === FULL) row = (row + 1) & mask;
+    if (state[row] === EMPTY) this.used++;
+    state[row] = FULL;
+    const k = row << 2;
+    this.keys[k] = w0;
+    this.keys[k + 1] = w1;
+    this.keys[k + 2] = w2;
+    this.keys[k + 3] = w3;
+    this.values[row] = value;
     this.size++;
   }
 
   delete(w0: number, w1: number, w2: number, w3: number): boolean {
-    const h = mix(w0, w1, w2, w3);
-    const bucket = this.buckets.get(h);
-    if (bucket === undefined) return false;
-    for (let i = 0; i < bucket.length; i++) {
-      const e = bucket[i];
-      if (e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3) {
-        bucket.splice(i, 1);
-        if (bucket.length === 0) this.buckets.delete(h);
-        this.size--;
-        return true;
-      }
-    }
-    return false;
+    const row = this.find(w0 | 0, w1 | 0, w2 | 0, w3 | 0);
+    if (row < 0) return false;
+    this.state[row] = DELETED;
+    this.values[row] = undefined;
+    this.size--;
+    return true;
   }
 
   forEach(visit: (w0: number, w1: number, w2: number, w3: number, value: V) => void): void {
-    for (const bucket of this.buckets.values()) {
-      for (const e of bucket) visit(e.w0, e.w1, e.w2, e.w3, e.value);
+    const { state, keys, values } = this;
+    for (let row = 0; row < state.length; row++) {
+      if (state[row] !== FULL) continue;
+      const k = row << 2;
+      visit(keys[k], keys[k + 1], keys[k + 2], keys[k + 3], values[row] as V);
     }
   }
 
   clear(): void {
-    this.buckets.clear();
+    this.state.fill(EMPTY);
+    this.values.fill(undefined);
     this.size = 0;
+    this.used = 0;
+  }
+
+  /** Row holding the key, or -1. Keys are int32 (callers pass `| 0` words). */
+  private find(w0: number, w1: number, w2: number, w3: number): number {
+    const state = this.state;
+    const keys = this.keys;
+    const mask = this.mask;
+    let row = mix(w0, w1, w2, w3) & mask;
+    // The load stays at most one half, so an EMPTY row always ends the probe.
+    for (;;) {
+      const s = state[row];
+      if (s === EMPTY) return -1;
+      if (s === FULL) {
+        const k = row << 2;
+        if (keys[k] === w0 && keys[k + 1] === w1 && keys[k + 2] === w2 && keys[k + 3] === w3) return row;
+      }
+      row = (row + 1) & mask;
+    }
+  }
+
+  /** Re-inserts every live key into a table sized for `needed` keys at most one quarter full (drops tombstones). */
+  private rebuild(needed: number): void {
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < needed * 4) capacity *= 2;
+    const { state, keys, values } = this;
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.state = new Uint8Array(capacity);
+    this.keys = new Int32Array(capacity * 4);
+    this.values = new Array(capacity).fill(undefined);
+    this.size = 0;
+    this.used = 0;
+    for (let row = 0; row < state.length; row++) {
+      if (state[row] !== FULL) continue;
+      const k = row << 2;
+      this.set(keys[k], keys[k + 1], keys[k + 2], keys[k + 3], values[row] as V);
+    }
   }
 }
