@@ -527,9 +527,9 @@ export class LegStream implements EventClock {
     const stats = this.stats;
     const name = this.statName(pt);
     if (stats.codec !== name) stats.codec = name;
-    // Gap fill, concealment, decoding and re-framing count as the codec's stage; the frames they complete are
-    // timed by the sink under their own stage.
-    const outer = STAGES.enter(this.ptStage[pt]);
+    // Gap fill, concealment, decoding and re-framing count as the codec's stage (in the datagrams the clock
+    // samples); the frames they complete are timed by the sink under their own stage.
+    const outer = STAGES.enterInDatagram(this.ptStage[pt]);
     try {
       const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
       this.frames.writeDecoded(decoder, bytes, offset, this.slotLength[slot], overlap);

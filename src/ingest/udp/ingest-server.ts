@@ -204,8 +204,8 @@ export class IngestServer {
 
   private onPairDatagram(pairIndex: number, leg: Leg, msg: Buffer, address: string, port: number): void {
     const now = performance.now();
-    // The arrival time read for the media clock also starts the stage, so timing costs one extra clock read.
-    const outer = STAGES.enter(STAGE.receive, now);
+    // The arrival time read for the media clock also starts the stage (in the datagrams the clock samples).
+    const outer = STAGES.enterDatagram(now);
     try {
       this.counters.received++;
       const length = msg.length;
@@ -215,13 +215,13 @@ export class IngestServer {
     } catch (error) {
       this.fault(error);
     } finally {
-      STAGES.leave(outer);
+      STAGES.leaveDatagram(outer);
     }
   }
 
   private onStrepDatagram(msg: Buffer, address: string, port: number): void {
     const now = performance.now();
-    const outer = STAGES.enter(STAGE.receive, now);
+    const outer = STAGES.enterDatagram(now);
     try {
       this.counters.received++;
       const length = msg.length;
@@ -239,7 +239,7 @@ export class IngestServer {
     } catch (error) {
       this.fault(error);
     } finally {
-      STAGES.leave(outer);
+      STAGES.leaveDatagram(outer);
     }
   }
 
