@@ -181,7 +181,12 @@ export class LegStream implements EventClock {
   // decoder fails to load becomes unsupported for this leg only).
   private readonly ptTable: PayloadTable;
   private readonly ptKind: Uint8Array;
-  private readonly ptDecoder: (PayloadDecoder | null)[] = new Array(128).fill(null);
+  /**
+   * Decoders created so far, and per PT the index + 1 of its decoder (0: none yet). A leg carries one or two
+   * audio PTs: a short list and a byte per PT instead of a 128-slot array per leg.
+   */
+  private readonly decoders: PayloadDecoder[] = [];
+  private readonly ptDecoderSlot: Uint8Array;
   /** Stage-clock stage that the PT's decoding is counted under (see decodeStageOf). */
   private readonly ptStage: Uint8Array;
 
@@ -243,8 +248,15 @@ export class LegStream implements EventClock {
       REORDER_SLOTS,
     ]);
     this.slotSequence.fill(-1);
-    [this.ptKind, this.ptStage, this.slotState, this.slotKind, this.slotPayloadType, this.slotMarker] =
-      typedViews(Uint8Array, [128, 128, REORDER_SLOTS, REORDER_SLOTS, REORDER_SLOTS, REORDER_SLOTS]);
+    [
+      this.ptKind,
+      this.ptStage,
+      this.ptDecoderSlot,
+      this.slotState,
+      this.slotKind,
+      this.slotPayloadType,
+      this.slotMarker,
+    ] = typedViews(Uint8Array, [128, 128, 128, REORDER_SLOTS, REORDER_SLOTS, REORDER_SLOTS, REORDER_SLOTS]);
     this.ptKind.set(this.ptTable.kind);
   }
 
@@ -321,7 +333,7 @@ export class LegStream implements EventClock {
     let kind = this.ptKind[pt];
     let result = DROP.none;
     const length = header.payloadLength;
-    if (kind === PT_KIND_AUDIO && this.ptDecoder[pt] === null && !this.createDecoderFor(pt)) {
+    if (kind === PT_KIND_AUDIO && this.ptDecoderSlot[pt] === 0 && !this.createDecoderFor(pt)) {
       kind = this.ptKind[pt];
     }
     if (kind === PT_KIND_UNKNOWN) {
@@ -336,7 +348,7 @@ export class LegStream implements EventClock {
     } else if (kind === PT_KIND_EVENT && length < TELEPHONE_EVENT_BYTES) {
       result = DROP.truncated;
     } else if (kind === PT_KIND_AUDIO) {
-      const decoder = this.ptDecoder[pt] as PayloadDecoder;
+      const decoder = this.decoders[this.ptDecoderSlot[pt] - 1];
       this.jitter.update(arrivalMs, header.timestamp, decoder.clockRate);
       stats.jitterMs = this.jitter.jitterMs;
     } else if (kind === PT_KIND_CN) {
@@ -428,7 +440,8 @@ export class LegStream implements EventClock {
   private createDecoderFor(pt: number): boolean {
     try {
       const codec = this.ptTable.codec[pt] as DecodableCodec;
-      this.ptDecoder[pt] = this.newDecoder(codec);
+      this.decoders.push(this.newDecoder(codec));
+      this.ptDecoderSlot[pt] = this.decoders.length;
       this.ptStage[pt] = decodeStageOf(codec);
       return true;
     } catch {
@@ -523,7 +536,7 @@ export class LegStream implements EventClock {
 
   private playAudio(slot: number, bytes: Uint8Array, offset: number): void {
     const pt = this.slotPayloadType[slot];
-    const decoder = this.ptDecoder[pt] as PayloadDecoder;
+    const decoder = this.decoders[this.ptDecoderSlot[pt] - 1];
     const stats = this.stats;
     const name = this.statName(pt);
     if (stats.codec !== name) stats.codec = name;
