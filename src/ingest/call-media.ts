@@ -15,6 +15,13 @@
  * distance of each other live; when packets resume they land at their timestamps' place (or re-anchor at their
  * arrival if their timestamps fell behind what was filled).
  *
+ * When neither leg has had a packet for MEDIA_PAUSE_MS, the call's media is paused (both parties silent with DTX,
+ * or the call is over and the session waits for its idle timeout) and idle filling stops. Nothing is lost: when a
+ * packet comes back, the gap up to it is filled from its timestamp or arrival exactly as after any quiet spell, so
+ * the frames are the same, only emitted later. What stops is analysing up to the idle timeout's worth of silence
+ * after every call whose end nobody announced, which a recording played offline (ending at its last packet) never
+ * has either.
+ *
  * Live use calls `flush(now)` from a timer (every 10-20 ms) so gaps play out when their reorder deadline passes;
  * offline use calls it after each packet with the capture time. `end()` plays out everything held; it does not
  * pad the shorter leg to the longer one's length.
@@ -25,6 +32,9 @@ import { type DecoderFactory, LegStream } from './leg-stream.ts';
 import type { Leg, LegStats, MediaSink } from './media-sink.ts';
 import { type PayloadTypeMap, withPayloadTypes } from './payload-types.ts';
 import { parseRtpHeader, RtpHeaderView } from './rtp/rtp-header.ts';
+
+/** Both legs without packets this long: stop filling silence until media comes back (see above). */
+export const MEDIA_PAUSE_MS = 1000;
 
 export interface CallMediaOptions {
   /** Reorder wait, ms (default 40, max 60). */
@@ -114,12 +124,16 @@ export class CallMedia {
     }
   }
 
-  /** Plays out, on both legs, gaps whose reorder deadline has passed by `nowMs`; closes stale digit events. */
+  /**
+   * Plays out, on both legs, gaps whose reorder deadline has passed by `nowMs`; closes stale digit events; moves a
+   * quiet leg on with silence unless the call's media is paused.
+   */
   flush(nowMs: number): void {
     if (this.ended) return;
+    const paused = nowMs - this.lastArrivalMs >= MEDIA_PAUSE_MS;
     try {
-      this.legs[0].flush(nowMs);
-      this.legs[1].flush(nowMs);
+      this.legs[0].flush(nowMs, paused);
+      this.legs[1].flush(nowMs, paused);
     } catch (error) {
       this.fail(error);
     }

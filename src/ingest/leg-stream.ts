@@ -398,13 +398,15 @@ export class LegStream implements EventClock {
   /**
    * Plays out what is in order, and gaps whose reorder deadline has passed by `nowMs`; closes stale events; and
    * keeps a leg that has gone quiet (hold, DTX, a stalled sender) moving with silence or comfort noise up to
-   * IDLE_FILL_MS before `nowMs`, so the other leg's frames are not left waiting for this one.
+   * IDLE_FILL_MS before `nowMs`, so the other leg's frames are not left waiting for this one — unless `paused`
+   * (the call's owner saw neither leg carry media for a while: there is no other leg to keep up with).
    */
-  flush(nowMs: number): void {
+  flush(nowMs: number, paused = false): void {
     if (this.streamStarted && !this.playing && nowMs >= this.holdUntilMs) this.playing = true;
     if (this.playing && this.pending > 0) this.playOut(nowMs, -1);
     this.events.expire(nowMs, this);
     if (
+      !paused &&
       this.playing &&
       this.pending === 0 &&
       this.anchored &&

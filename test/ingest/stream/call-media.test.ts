@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallMedia } from '../../../src/ingest/call-media.ts';
+import { CallMedia, MEDIA_PAUSE_MS } from '../../../src/ingest/call-media.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
 import { RX, TX } from '../../../src/ingest/media-sink.ts';
 import {
@@ -384,6 +384,58 @@ describe('CallMedia: two legs', () => {
     for (const f of [100, 149]) expect(sink.frames[TX][f][0]).toBe(decodedLevel(levelOf(f - 80)));
     expect(media.stats[TX].lost).toBe(0);
     expect(media.legs[TX].idleFilledSamples).toBeGreaterThan(0);
+  });
+});
+
+describe('CallMedia: media pause', () => {
+  /** Both legs send packets 0-49, go quiet for `quietMs` (DTX: timestamps keep time), then send 50 more. */
+  function run(
+    quietMs: number,
+    flushEveryMs: number,
+  ): { sink: RecordingSink; media: CallMedia; during: number[] } {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    const during: number[] = [];
+    const quietFrames = quietMs / 20;
+    for (let n = 0; n < 50; n++) {
+      push(media, RX, n, T0 + n * 20, 0, 0, 0x1111);
+      push(media, TX, n, T0 + n * 20 + 2, 0, 0, 0x2222);
+    }
+    for (let t = T0 + 50 * 20; t < T0 + (50 + quietFrames) * 20; t += flushEveryMs) {
+      media.flush(t);
+      during.push(sink.indices[RX].length);
+    }
+    for (let n = 50; n < 100; n++) {
+      const at = T0 + (n + quietFrames) * 20;
+      push(media, RX, n, at, 0, quietFrames * 160, 0x1111);
+      push(media, TX, n, at + 2, 0, quietFrames * 160, 0x2222);
+    }
+    media.end();
+    return { sink, media, during };
+  }
+
+  it('stops filling silence once neither leg has had a packet for MEDIA_PAUSE_MS', () => {
+    const { during } = run(5000, 20);
+    const pauseFrames = MEDIA_PAUSE_MS / 20;
+    // Frames emitted while both legs are quiet stop growing about MEDIA_PAUSE_MS after the last packet.
+    expect(Math.max(...during)).toBeLessThanOrEqual(50 + pauseFrames + 1);
+    expect(during.at(-1)).toBe(Math.max(...during));
+  });
+
+  it('gives the same frames, time-aligned on both legs, as if the quiet spell had been filled as it went', () => {
+    const { sink, media } = run(5000, 20);
+    // 50 frames of audio, 250 of silence, 50 of audio, on both legs, contiguous.
+    for (const leg of [RX, TX]) {
+      expect(expectContiguous(sink.indices[leg])).toBe(true);
+      expect(sink.indices[leg].length).toBe(350);
+      for (const f of [60, 150, 299]) expect(sink.rms(leg, f)).toBe(0);
+      expect(sink.frames[leg][300][0]).toBe(decodedLevel(levelOf(50)));
+      expect(media.stats[leg].lost).toBe(0);
+    }
+    for (let f = 0; f < 350; f++) expect(sink.frames[TX][f][0]).toBe(sink.frames[RX][f][0]);
+    // The same call with a quiet spell shorter than the pause is filled as it goes and gives the same frames.
+    const short = run(MEDIA_PAUSE_MS - 200, 20);
+    expect(short.sink.indices[RX].length).toBe(50 + (MEDIA_PAUSE_MS - 200) / 20 + 50);
   });
 });
 
