@@ -42,6 +42,7 @@ export const TYPE = {
 /** SIMD instruction numbers (after the 0xfd prefix). */
 export const SIMD = {
   v128Load: 0x00,
+  v128Load32Splat: 0x09,
   v128Store: 0x0b,
   v128Const: 0x0c,
   i8x16Shuffle: 0x0d,

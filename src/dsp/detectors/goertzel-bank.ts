@@ -1,4 +1,13 @@
 import { SAMPLE_RATE } from '../../ingest/media-sink.ts';
+import { HOST_LITTLE_ENDIAN } from '../../ingest/wasm-memory.ts';
+import { compileGoertzel, GOERTZEL_INPUT, GOERTZEL_S1, GOERTZEL_S2 } from './wasm-goertzel.ts';
+
+/**
+ * How a bank runs its recursions: 'wasm' (the WebAssembly SIMD loop of wasm-goertzel.ts, the default on
+ * little-endian hosts) or 'js'. Both give bit-identical outputs.
+ */
+export type GoertzelEngine = 'wasm' | 'js';
+const DEFAULT_ENGINE: GoertzelEngine = HOST_LITTLE_ENDIAN ? 'wasm' : 'js';
 
 /**
  * A fixed set of Goertzel filters over blocks of `blockLength` samples, with all coefficients and outputs
@@ -14,14 +23,17 @@ export class GoertzelBank {
   readonly power: Float64Array;
   readonly re: Float64Array;
   readonly im: Float64Array;
+  readonly engine: GoertzelEngine;
   private readonly coef: Float64Array;
   private readonly cosW: Float64Array;
   private readonly sinW: Float64Array;
   private readonly cosEnd: Float64Array;
   private readonly sinEnd: Float64Array;
   private readonly powerScale: number;
+  /** The compiled recursions, or null for the JS form. */
+  private readonly wasmRun: (() => void) | null;
 
-  constructor(frequencies: readonly number[], blockLength: number) {
+  constructor(frequencies: readonly number[], blockLength: number, engine: GoertzelEngine = DEFAULT_ENGINE) {
     this.size = frequencies.length;
     this.blockLength = blockLength;
     this.frequencies = Float64Array.from(frequencies);
@@ -43,6 +55,8 @@ export class GoertzelBank {
       this.sinEnd[k] = Math.sin(w * (blockLength - 1));
     }
     this.powerScale = 2 / (blockLength * blockLength);
+    this.engine = engine;
+    this.wasmRun = engine === 'wasm' ? compileGoertzel(this.coef, blockLength) : null;
   }
 
   /** Power of every filter over x[offset .. offset+blockLength). */
@@ -70,6 +84,10 @@ export class GoertzelBank {
   }
 
   private run(x: Float32Array, offset: number, complex: boolean): void {
+    if (this.wasmRun !== null) {
+      this.runWasm(x, offset, complex);
+      return;
+    }
     const end = offset + this.blockLength;
     const size = this.size;
     const coef = this.coef;
@@ -109,6 +127,15 @@ export class GoertzelBank {
       if (k + 2 < size) this.finish(k + 2, d1, d2, complex);
       if (k + 3 < size) this.finish(k + 3, e1, e2, complex);
     }
+  }
+
+  private runWasm(x: Float32Array, offset: number, complex: boolean): void {
+    const input = GOERTZEL_INPUT;
+    const n = this.blockLength;
+    // An index loop, not set(x.subarray(...)): no view allocated per block.
+    for (let i = 0; i < n; i++) input[i] = x[offset + i];
+    this.wasmRun?.();
+    for (let k = 0; k < this.size; k++) this.finish(k, GOERTZEL_S1[k], GOERTZEL_S2[k], complex);
   }
 
   private finish(k: number, s1: number, s2: number, complex: boolean): void {
