@@ -13,8 +13,14 @@ export const STAGE_BYTES = 2048;
 /** Where the G.711 decoder writes PCM before it is copied to the frame: 960 samples (120 ms at 8 kHz). */
 export const DECODE_OUT_OFFSET = STAGE_OFFSET + STAGE_BYTES;
 export const DECODE_OUT_SAMPLES = 960;
+/**
+ * The frame assemblers' shared decode space (src/ingest/rtp/frame-assembler.ts): a packet that starts on a frame
+ * boundary decodes here, so the G.711 decoder writes its samples in place instead of into DECODE_OUT and a copy.
+ */
+export const DECODE_WORK_OFFSET = DECODE_OUT_OFFSET + 2 * 1024;
+export const DECODE_WORK_SAMPLES = 2048;
 /** G.711 two-sample tables (65536 Int32 each): PCMU, then PCMA. */
-export const PCMU_PAIRS_OFFSET = DECODE_OUT_OFFSET + 2 * 1024;
+export const PCMU_PAIRS_OFFSET = DECODE_WORK_OFFSET + 2 * DECODE_WORK_SAMPLES;
 export const PCMA_PAIRS_OFFSET = PCMU_PAIRS_OFFSET + 4 * 65536;
 /** The per-frame FFT (src/dsp/fft/wasm-real-fft.ts): read-only twiddle tables, written once at load. */
 export const FFT_TABLES_OFFSET = PCMA_PAIRS_OFFSET + 4 * 65536;
@@ -56,3 +62,10 @@ export const WASM_MEMORY: WasmMemory = new WASM.Memory({
  * agree only on little-endian hosts, which is what the WebAssembly paths require (others keep to JS).
  */
 export const HOST_LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The decode space at DECODE_WORK_OFFSET as samples (one view for every frame assembler and the G.711 decoder). */
+export const DECODE_WORK: Int16Array = new Int16Array(
+  WASM_MEMORY.buffer,
+  DECODE_WORK_OFFSET,
+  DECODE_WORK_SAMPLES,
+);

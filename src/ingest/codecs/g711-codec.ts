@@ -3,6 +3,8 @@ import { typedArraySet } from '../typed-array-set.ts';
 import {
   DECODE_OUT_OFFSET,
   DECODE_OUT_SAMPLES,
+  DECODE_WORK,
+  DECODE_WORK_OFFSET,
   HOST_LITTLE_ENDIAN,
   PCMA_PAIRS_OFFSET,
   PCMU_PAIRS_OFFSET,
@@ -59,6 +61,9 @@ const DECODE_OUT = new Int16Array(WASM_MEMORY.buffer, DECODE_OUT_OFFSET, DECODE_
 const DECODE_OUT_WORDS = new Int32Array(WASM_MEMORY.buffer, DECODE_OUT_OFFSET, DECODE_OUT_SAMPLES >> 1);
 /** Its first 20 ms: the common packet is copied out with one native memcpy per destination. */
 const DECODE_OUT_FRAME = DECODE_OUT.subarray(0, 160);
+/** DECODE_WORK as words, and its first 20 ms (the common packet's concealment copy is one native memcpy). */
+const DECODE_WORK_WORDS = new Int32Array(DECODE_WORK.buffer, DECODE_WORK.byteOffset, DECODE_WORK.length >> 1);
+const DECODE_WORK_FRAME = DECODE_WORK.subarray(0, 160);
 /** Bytes the WebAssembly loop takes per step. */
 const WASM_STEP_BYTES = 2 * WASM_PAIRS_PER_STEP;
 
@@ -147,8 +152,9 @@ export class G711Decoder implements PayloadDecoder {
     const n = Math.min(length, out.length);
     // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
     if (n <= CONCEAL_MAX_FRAME && this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
-    if (payload === DATAGRAM_STAGE && HOST_LITTLE_ENDIAN && n <= DECODE_OUT_SAMPLES) {
-      return this.decodeStaged(offset, n, out);
+    if (payload === DATAGRAM_STAGE && HOST_LITTLE_ENDIAN) {
+      if (out === DECODE_WORK) return this.decodeStagedInPlace(offset, n);
+      if (n <= DECODE_OUT_SAMPLES) return this.decodeStaged(offset, n, out);
     }
     if (n > CONCEAL_MAX_FRAME) {
       decodeG711(this.table, payload, offset, n, out, 0);
@@ -210,6 +216,38 @@ export class G711Decoder implements PayloadDecoder {
       }
     }
     this.concealer.commit(n);
+    return n;
+  }
+
+  /**
+   * A payload in DATAGRAM_STAGE into DECODE_WORK (the frame assemblers' decode space, in WebAssembly memory): the
+   * WebAssembly loop writes the samples where the frame assembler reads them, so only the concealment frame takes
+   * a copy.
+   */
+  private decodeStagedInPlace(offset: number, n: number): number {
+    const wide = n - (n % WASM_STEP_BYTES);
+    const from = DATAGRAM_STAGE_ADDRESS + offset;
+    decodePairsWasm(this.pairsAddress, from, from + wide, DECODE_WORK_OFFSET);
+    if (wide < n) {
+      decodePairs(
+        this.pairs,
+        DATAGRAM_STAGE,
+        wide >> 1,
+        offset + wide,
+        n >> 1,
+        DECODE_WORK_WORDS,
+        DECODE_WORK_WORDS,
+      );
+      if ((n & 1) !== 0) DECODE_WORK[n - 1] = this.table[DATAGRAM_STAGE[offset + n - 1]];
+    }
+    if (n <= CONCEAL_MAX_FRAME) {
+      const keep = this.concealer.last;
+      if (n === DECODE_WORK_FRAME.length) typedArraySet.call(keep, DECODE_WORK_FRAME);
+      else for (let i = 0; i < n; i++) keep[i] = DECODE_WORK[i];
+      this.concealer.commit(n);
+    } else {
+      this.concealer.remember(DECODE_WORK, n);
+    }
     return n;
   }
 

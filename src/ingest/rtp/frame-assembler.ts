@@ -5,19 +5,21 @@
  */
 import type { PayloadDecoder } from '../codecs/decoder.ts';
 import { FRAME_SAMPLES, type Leg, type MediaSink } from '../media-sink.ts';
+import { DECODE_WORK } from '../wasm-memory.ts';
 
 /** Decode space: any decoder output (<= 120 ms at 8 kHz, with room) lands here. */
-const WORK_SAMPLES = 2048;
+const WORK_SAMPLES = DECODE_WORK.length;
 
 /**
  * Decoder output is handed to the sink or copied onto the timeline before the call returns, and holds nothing
  * between packets, so every assembler (two per call) shares these: the sink a frame goes to reads it during
  * pushFrame and never feeds packets back into ingest.
  * - SHARED_WORK: where a packet that starts on a frame boundary decodes; its whole frames go to the sink from
- *   SHARED_FRAME (its start) without a copy into the leg's frame.
+ *   SHARED_FRAME (its start) without a copy into the leg's frame. It lies in WebAssembly memory (DECODE_WORK), so
+ *   the G.711 decoder writes a staged packet's samples there directly.
  * - SHARED_SCRATCH: where a packet decodes that must be appended to a partly filled frame (or skip samples).
  */
-const SHARED_WORK = new Int16Array(WORK_SAMPLES);
+const SHARED_WORK = DECODE_WORK;
 const SHARED_FRAME = SHARED_WORK.subarray(0, FRAME_SAMPLES);
 const SHARED_SCRATCH = new Int16Array(WORK_SAMPLES);
 

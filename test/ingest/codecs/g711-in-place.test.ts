@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ALAW_DECODE_TABLE, MULAW_DECODE_TABLE } from '../../../src/ingest/codecs/g711.ts';
+import { createDecoder } from '../../../src/ingest/codecs/registry.ts';
+import { DATAGRAM_STAGE, stageDatagram } from '../../../src/ingest/datagram-stage.ts';
+import { DECODE_WORK } from '../../../src/ingest/wasm-memory.ts';
+
+/** Deterministic pseudo-random bytes (xorshift32). */
+function randomBytes(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let s = seed | 0 || 1;
+  for (let i = 0; i < length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    bytes[i] = s & 0xff;
+  }
+  return bytes;
+}
+
+// A staged payload decoded into DECODE_WORK (the frame assemblers' decode space) is written there by the
+// WebAssembly loop directly: the samples and the frame kept for concealment must equal a decode into a plain array.
+describe('G.711 staged decoding into DECODE_WORK', () => {
+  it('decodes exactly like the table and leaves the same concealment frame as a plain output', () => {
+    for (const [codec, table] of [
+      ['pcmu', MULAW_DECODE_TABLE],
+      ['pcma', ALAW_DECODE_TABLE],
+    ] as const) {
+      const inPlace = createDecoder(codec);
+      const plain = createDecoder(codec);
+      const plainOut = new Int16Array(DECODE_WORK.length);
+      const concealed = [new Int16Array(960), new Int16Array(960)];
+      let seed = 11;
+      for (const length of [160, 80, 240, 480, 960, 961, 1200, 1, 2, 7, 8, 9, 15, 16, 17, 159, 161, 0]) {
+        for (const header of [12, 16, 36, 13]) {
+          const datagram = randomBytes(header + length, seed++);
+          expect(stageDatagram(datagram, 0, datagram.length)).toBe(0);
+          DECODE_WORK.fill(0x5555);
+          expect(inPlace.decode(DATAGRAM_STAGE, header, length, DECODE_WORK)).toBe(length);
+          expect(plain.decode(datagram, header, length, plainOut)).toBe(length);
+          for (let i = 0; i < length; i++) {
+            const want = table[datagram[header + i]];
+            if (DECODE_WORK[i] !== want || plainOut[i] !== want) {
+              throw new Error(`${codec} length ${length} header ${header} sample ${i}: ${want} expected`);
+            }
+          }
+          // Nothing past the payload's samples is written.
+          expect(DECODE_WORK[length]).toBe(0x5555);
+          if (length === 0) continue;
+          inPlace.conceal(960, concealed[0]);
+          plain.conceal(960, concealed[1]);
+          expect(Array.from(concealed[0])).toEqual(Array.from(concealed[1]));
+        }
+      }
+    }
+  });
+});
