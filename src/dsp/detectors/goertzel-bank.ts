@@ -1,6 +1,6 @@
 import { SAMPLE_RATE } from '../../ingest/media-sink.ts';
 import { HOST_LITTLE_ENDIAN } from '../../ingest/wasm-memory.ts';
-import { compileGoertzel, GOERTZEL_INPUT, GOERTZEL_S1, GOERTZEL_S2 } from './wasm-goertzel.ts';
+import { compileGoertzel, GOERTZEL_INPUT, GOERTZEL_S1, GOERTZEL_S2, MAX_BLOCK } from './wasm-goertzel.ts';
 
 /**
  * How a bank runs its recursions: 'wasm' (the WebAssembly SIMD loop of wasm-goertzel.ts, the default on
@@ -31,7 +31,7 @@ export class GoertzelBank {
   private readonly sinEnd: Float64Array;
   private readonly powerScale: number;
   /** The compiled recursions, or null for the JS form. */
-  private readonly wasmRun: (() => void) | null;
+  private readonly wasmRun: ((first: number) => void) | null;
 
   constructor(frequencies: readonly number[], blockLength: number, engine: GoertzelEngine = DEFAULT_ENGINE) {
     this.size = frequencies.length;
@@ -132,9 +132,18 @@ export class GoertzelBank {
   private runWasm(x: Float32Array, offset: number, complex: boolean): void {
     const input = GOERTZEL_INPUT;
     const n = this.blockLength;
-    // An index loop, not set(x.subarray(...)): no view allocated per block.
-    for (let i = 0; i < n; i++) input[i] = x[offset + i];
-    this.wasmRun?.();
+    let first = 0;
+    if (x === input) {
+      // Already in place: the loop reads it where it is.
+      if (offset < 0 || offset + n > MAX_BLOCK) throw new RangeError('block outside the input area');
+      first = 4 * offset;
+    } else if (offset === 0 && x.length === n) {
+      input.set(x);
+    } else {
+      // An index loop, not set(x.subarray(...)): no view allocated per block.
+      for (let i = 0; i < n; i++) input[i] = x[offset + i];
+    }
+    this.wasmRun?.(first);
     for (let k = 0; k < this.size; k++) this.finish(k, GOERTZEL_S1[k], GOERTZEL_S2[k], complex);
   }
 

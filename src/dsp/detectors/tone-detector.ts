@@ -7,6 +7,7 @@ import type { DetectorListener } from './detector-listener.ts';
 import { GoertzelBank } from './goertzel-bank.ts';
 import { sinePowerAtDbm0 } from './levels.ts';
 import { ToneRun } from './tone-run.ts';
+import { GOERTZEL_INPUT } from './wasm-goertzel.ts';
 
 /**
  * Fax, modem, special-information and call-progress tones on one leg.
@@ -122,9 +123,11 @@ const CP_BUSY = 2;
 /**
  * The frame's samples as floats and the filters, shared by every detector: process() fills FRAME_COPY before
  * anything reads it, and each bank's outputs are copied or used within the call that measured them, so one of
- * each serves all legs of all calls (JS runs one frame at a time).
+ * each serves all legs of all calls (JS runs one frame at a time). FRAME_COPY is the banks' WebAssembly input
+ * area itself, so the banks filter the frame where it is instead of copying each half in.
  */
-const FRAME_COPY = new Float32Array(FRAME_SAMPLES);
+const FRAME_COPY = GOERTZEL_INPUT;
+if (FRAME_COPY.length !== FRAME_SAMPLES) throw new Error('the banks input area must hold one frame');
 const BANK = new GoertzelBank(FILTER_HZ, HALF);
 const V21_BAND_BANK = new GoertzelBank(V21_BAND_EDGE_HZ, FRAME_SAMPLES);
 /** e^{-jw*HALF} per filter: brings the second half onto the frame's time origin (the same for every detector). */

@@ -49,27 +49,31 @@ const S2 = S1 + 8 * MAX_FILTERS;
 
 // The imported memory's declared size is WASM_MEMORY_PAGES (memoryModuleBytes); pages never written stay uncommitted.
 const MEMORY: WasmMemory = new WASM.Memory({ initial: WASM_MEMORY_PAGES, maximum: WASM_MEMORY_PAGES });
-/** The block to filter (written by the caller before each run). */
+/**
+ * The samples to filter (the run's argument is the byte offset of the block in it). Callers that fill it directly
+ * (ToneDetector's frame) save GoertzelBank the copy; it is scratch shared by every bank, valid until the next run.
+ */
 export const GOERTZEL_INPUT = new Float32Array(MEMORY.buffer, INPUT, MAX_BLOCK);
 /** Final states s1 (last output) and s2 (the one before) per filter, valid until the next run. */
 export const GOERTZEL_S1 = new Float64Array(MEMORY.buffer, S1, MAX_FILTERS);
 export const GOERTZEL_S2 = new Float64Array(MEMORY.buffer, S2, MAX_FILTERS);
 
-/** i32 local: byte offset of the current sample in INPUT. */
-const AT = 0;
+/** i32 parameter: byte offset in INPUT of the block's first sample; i32 local: of the current sample. */
+const FIRST = 0;
+const AT = 1;
 
 function body(coef: Float64Array, blockLength: number): V128Body {
   const vectors = Math.ceil(coef.length / 2);
   const passes = Math.ceil(vectors / VECTORS_PER_PASS);
   const perPass = Math.ceil(vectors / passes);
-  const e = new V128Body(1);
+  const e = new V128Body(2);
   for (let first = 0; first < vectors; first += perPass) {
     const last = Math.min(vectors, first + perPass);
     for (let v = first; v < last; v++) {
       e.set(`a${v - first}`, f64x2Const(0, 0));
       e.set(`b${v - first}`, f64x2Const(0, 0));
     }
-    e.emit([OP.i32Const, 0, OP.localSet, AT]);
+    e.emit([OP.localGet, FIRST, OP.localSet, AT]);
     e.emit([OP.loop, TYPE.voidBlock]);
     // (x, x): the Float32 sample in all four lanes, the low two promoted.
     e.set(
@@ -85,7 +89,8 @@ function body(coef: Float64Array, blockLength: number): V128Body {
       e.set(`a${j}`, e.get('t'));
     }
     e.emit([OP.localGet, AT, OP.i32Const, 4, OP.i32Add, OP.localTee, AT]);
-    e.emit([OP.i32Const, ...sleb(4 * blockLength), OP.i32LtU, OP.brIf, 0, OP.end]);
+    e.emit([OP.localGet, FIRST, OP.i32Const, ...sleb(4 * blockLength), OP.i32Add]);
+    e.emit([OP.i32LtU, OP.brIf, 0, OP.end]);
     for (let v = first; v < last; v++) {
       e.store(ABSOLUTE, S1 + 16 * v, e.get(`a${v - first}`));
       e.store(ABSOLUTE, S2 + 16 * v, e.get(`b${v - first}`));
@@ -96,7 +101,7 @@ function body(coef: Float64Array, blockLength: number): V128Body {
 }
 
 /** Compiles the recursions of a bank with coefficients `coef` (2 cos w) over blocks of `blockLength` samples. */
-export function compileGoertzel(coef: Float64Array, blockLength: number): () => void {
+export function compileGoertzel(coef: Float64Array, blockLength: number): (first: number) => void {
   if (blockLength < 1 || blockLength > MAX_BLOCK)
     throw new RangeError(`block length must be 1..${MAX_BLOCK}`);
   if (coef.length > MAX_FILTERS) throw new RangeError(`at most ${MAX_FILTERS} filters`);
@@ -104,7 +109,7 @@ export function compileGoertzel(coef: Float64Array, blockLength: number): () => 
   const bytes = memoryModuleBytes([
     {
       name: 'run',
-      params: [],
+      params: [TYPE.i32],
       locals: [
         { count: 1, type: TYPE.i32 },
         { count: generated.v128Locals, type: TYPE.v128 },
@@ -113,5 +118,5 @@ export function compileGoertzel(coef: Float64Array, blockLength: number): () => 
     },
   ]);
   const instance = new WASM.Instance(new WASM.Module(bytes), { m: { memory: MEMORY } });
-  return instance.exports.run as () => void;
+  return instance.exports.run as (first: number) => void;
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { GoertzelBank } from '../../../src/dsp/detectors/goertzel-bank.ts';
+import { GOERTZEL_INPUT } from '../../../src/dsp/detectors/wasm-goertzel.ts';
 import {
   answerTone,
   cadence,
@@ -124,6 +125,25 @@ describe('GoertzelBank WebAssembly and JS engines', () => {
       expect(result.blocks).toBeGreaterThan(1000);
       expect(result.differing, tier).toBe(0);
     }
+  });
+
+  it('filter blocks in place in the WebAssembly input area as they do from a copy', () => {
+    const hz = [350, 440, 1100, 1650, 2100];
+    const wasm = new GoertzelBank(hz, 80, 'wasm');
+    const js = new GoertzelBank(hz, 80, 'js');
+    const copy = new Float32Array(160);
+    for (let r = 0; r < 200; r++) {
+      for (let i = 0; i < 160; i++) copy[i] = Math.round(20000 * (2 * rnd() - 1));
+      for (const offset of [0, 80, 37]) {
+        GOERTZEL_INPUT.set(copy);
+        wasm.measureComplex(GOERTZEL_INPUT, offset);
+        js.measureComplex(copy, offset);
+        expect(Array.from(wasm.re)).toEqual(Array.from(js.re));
+        expect(Array.from(wasm.im)).toEqual(Array.from(js.im));
+        expect(Array.from(wasm.power)).toEqual(Array.from(js.power));
+      }
+    }
+    expect(() => wasm.measurePower(GOERTZEL_INPUT, 81)).toThrow(RangeError);
   });
 
   it('measureOne agrees with the bank', () => {
