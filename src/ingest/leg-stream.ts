@@ -333,10 +333,16 @@ export class LegStream implements EventClock {
     let kind = this.ptKind[pt];
     let result = DROP.none;
     const length = header.payloadLength;
-    if (kind === PT_KIND_AUDIO && this.ptDecoderSlot[pt] === 0 && !this.createDecoderFor(pt)) {
-      kind = this.ptKind[pt];
+    let decoderSlot = this.ptDecoderSlot[pt];
+    if (kind === PT_KIND_AUDIO && decoderSlot === 0) {
+      if (this.createDecoderFor(pt)) decoderSlot = this.ptDecoderSlot[pt];
+      else kind = this.ptKind[pt];
     }
-    if (kind === PT_KIND_UNKNOWN) {
+    // Audio first: nearly every packet is audio, and the checks for the other kinds never apply to it.
+    if (kind === PT_KIND_AUDIO && length <= MAX_PAYLOAD_BYTES) {
+      this.jitter.update(arrivalMs, header.timestamp, this.decoders[decoderSlot - 1].clockRate);
+      stats.jitterMs = this.jitter.jitterMs;
+    } else if (kind === PT_KIND_UNKNOWN) {
       result = DROP.unknown_payload_type;
     } else if (kind === PT_KIND_UNSUPPORTED) {
       result = DROP.unsupported_codec;
@@ -347,10 +353,6 @@ export class LegStream implements EventClock {
       result = DROP.oversized;
     } else if (kind === PT_KIND_EVENT && length < TELEPHONE_EVENT_BYTES) {
       result = DROP.truncated;
-    } else if (kind === PT_KIND_AUDIO) {
-      const decoder = this.decoders[this.ptDecoderSlot[pt] - 1];
-      this.jitter.update(arrivalMs, header.timestamp, decoder.clockRate);
-      stats.jitterMs = this.jitter.jitterMs;
     } else if (kind === PT_KIND_CN) {
       this.jitter.update(arrivalMs, header.timestamp, this.clockRate);
       stats.jitterMs = this.jitter.jitterMs;
@@ -374,7 +376,8 @@ export class LegStream implements EventClock {
       // In order with nothing held: play straight from the datagram, no copy into the ring.
       this.slotState[slot] = SLOT_DONE;
       this.nextPlaySequence = sequence + 1;
-      this.play(slot, data, header.payloadOffset);
+      if (kind === PT_KIND_AUDIO) this.playAudio(slot, data, header.payloadOffset);
+      else this.play(slot, data, header.payloadOffset);
     } else {
       if (result === DROP.none) {
         if (length > this.slotStride) this.growSlots(length);
