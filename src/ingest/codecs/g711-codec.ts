@@ -4,7 +4,6 @@ import {
   DECODE_OUT_OFFSET,
   DECODE_OUT_SAMPLES,
   DECODE_WORK,
-  DECODE_WORK_OFFSET,
   HOST_LITTLE_ENDIAN,
   PCMA_PAIRS_OFFSET,
   PCMU_PAIRS_OFFSET,
@@ -21,7 +20,7 @@ import {
   MULAW_DECODE_TABLE,
   MULAW_ENCODE_TABLE,
 } from './g711.ts';
-import { decodePairsWasm, WASM_PAIRS_PER_STEP } from './g711-wasm.ts';
+import { decodeSimdWasm, WASM_SIMD_STEP_BYTES } from './g711-wasm.ts';
 
 export type G711Law = 'pcmu' | 'pcma';
 
@@ -64,8 +63,6 @@ const DECODE_OUT_FRAME = DECODE_OUT.subarray(0, 160);
 /** DECODE_WORK as words, and its first 20 ms (the common packet's concealment copy is one native memcpy). */
 const DECODE_WORK_WORDS = new Int32Array(DECODE_WORK.buffer, DECODE_WORK.byteOffset, DECODE_WORK.length >> 1);
 const DECODE_WORK_FRAME = DECODE_WORK.subarray(0, 160);
-/** Bytes the WebAssembly loop takes per step. */
-const WASM_STEP_BYTES = 2 * WASM_PAIRS_PER_STEP;
 
 /**
  * Decodes byte pairs from payload[offset...] through the pair table into words[first, end) and the same range of
@@ -122,7 +119,8 @@ export class G711Decoder implements PayloadDecoder {
   readonly clockRate = 8000;
   private readonly table: Int16Array;
   private readonly pairs: Int32Array;
-  private readonly pairsAddress: number;
+  /** The law's SIMD decoding loop (see g711-wasm.ts). */
+  private readonly decodeSimd: (src: number, end: number, dst: number) => void;
   private readonly concealer = new RepeatFadeConcealer();
   /** The concealment frame as words, written in the same pass as the output (made again when it grows). */
   private keepWords: Int32Array;
@@ -139,7 +137,7 @@ export class G711Decoder implements PayloadDecoder {
     this.name = law;
     this.table = law === 'pcmu' ? MULAW_DECODE_TABLE : ALAW_DECODE_TABLE;
     this.pairs = pairTableOf(law);
-    this.pairsAddress = pairTableAddress(law);
+    this.decodeSimd = decodeSimdWasm[law];
     this.keepWords = this.concealmentWords();
   }
 
@@ -184,26 +182,26 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   /**
-   * A payload in DATAGRAM_STAGE: the WebAssembly loop decodes it into DECODE_OUT, which is copied to `out` and
-   * to the concealment frame (native copies for a 20 ms packet); a tail shorter than one loop step is decoded
-   * here from the same table.
+   * Decodes the n codes at DATAGRAM_STAGE[offset...] into the samples at `dst` (DECODE_OUT or DECODE_WORK, with
+   * its word view): the WebAssembly SIMD loop (no table loads) takes whole steps, a tail shorter than one step is
+   * decoded here from the pair table.
+   */
+  private decodeStagedTo(offset: number, n: number, dst: Int16Array, dstWords: Int32Array): void {
+    const wide = n - (n % WASM_SIMD_STEP_BYTES);
+    const from = DATAGRAM_STAGE_ADDRESS + offset;
+    this.decodeSimd(from, from + wide, dst.byteOffset);
+    if (wide < n) {
+      decodePairs(this.pairs, DATAGRAM_STAGE, wide >> 1, offset + wide, n >> 1, dstWords, dstWords);
+      if ((n & 1) !== 0) dst[n - 1] = this.table[DATAGRAM_STAGE[offset + n - 1]];
+    }
+  }
+
+  /**
+   * A payload in DATAGRAM_STAGE for an output outside WebAssembly memory: decoded into DECODE_OUT, which is copied
+   * to `out` and to the concealment frame (native copies for a 20 ms packet).
    */
   private decodeStaged(offset: number, n: number, out: Int16Array): number {
-    const wide = n - (n % WASM_STEP_BYTES);
-    const from = DATAGRAM_STAGE_ADDRESS + offset;
-    decodePairsWasm(this.pairsAddress, from, from + wide, DECODE_OUT_OFFSET);
-    if (wide < n) {
-      decodePairs(
-        this.pairs,
-        DATAGRAM_STAGE,
-        wide >> 1,
-        offset + wide,
-        n >> 1,
-        DECODE_OUT_WORDS,
-        DECODE_OUT_WORDS,
-      );
-      if ((n & 1) !== 0) DECODE_OUT[n - 1] = this.table[DATAGRAM_STAGE[offset + n - 1]];
-    }
+    this.decodeStagedTo(offset, n, DECODE_OUT, DECODE_OUT_WORDS);
     const keep = this.concealer.last;
     if (n === DECODE_OUT_FRAME.length) {
       typedArraySet.call(out, DECODE_OUT_FRAME);
@@ -221,25 +219,10 @@ export class G711Decoder implements PayloadDecoder {
 
   /**
    * A payload in DATAGRAM_STAGE into DECODE_WORK (the frame assemblers' decode space, in WebAssembly memory): the
-   * WebAssembly loop writes the samples where the frame assembler reads them, so only the concealment frame takes
-   * a copy.
+   * samples are written where the frame assembler reads them, so only the concealment frame takes a copy.
    */
   private decodeStagedInPlace(offset: number, n: number): number {
-    const wide = n - (n % WASM_STEP_BYTES);
-    const from = DATAGRAM_STAGE_ADDRESS + offset;
-    decodePairsWasm(this.pairsAddress, from, from + wide, DECODE_WORK_OFFSET);
-    if (wide < n) {
-      decodePairs(
-        this.pairs,
-        DATAGRAM_STAGE,
-        wide >> 1,
-        offset + wide,
-        n >> 1,
-        DECODE_WORK_WORDS,
-        DECODE_WORK_WORDS,
-      );
-      if ((n & 1) !== 0) DECODE_WORK[n - 1] = this.table[DATAGRAM_STAGE[offset + n - 1]];
-    }
+    this.decodeStagedTo(offset, n, DECODE_WORK, DECODE_WORK_WORDS);
     if (n <= CONCEAL_MAX_FRAME) {
       const keep = this.concealer.last;
       if (n === DECODE_WORK_FRAME.length) typedArraySet.call(keep, DECODE_WORK_FRAME);

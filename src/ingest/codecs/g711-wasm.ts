@@ -1,58 +1,179 @@
 /**
- * G.711 pair-table decoding as a small WebAssembly function over WASM_MEMORY: for each 2-byte group of the payload,
- * one 16-bit load, one table load and one 32-bit store, with none of the per-access index and bounds checks that
- * typed-array code carries in JS. The table is the same pair table the JS path uses (built from the sox-checked
- * single-sample table), so both paths give identical samples (test/ingest/codecs/g711.test.ts).
- *
- * The module is assembled here from its opcodes rather than shipped as an opaque binary:
- *
- *   (func $decode (param $table i32) (param $src i32) (param $end i32) (param $dst i32)
- *     (block (loop
- *       (br_if 1 (i32.ge_u (local.get $src) (local.get $end)))
- *       ;; k = 0..3: dst[4k..4k+3] = table[load16_u(src + 2k)]
- *       (i32.store offset=4k (local.get $dst)
- *         (i32.load (i32.add (local.get $table) (i32.shl (i32.load16_u offset=2k (local.get $src)) (i32.const 2)))))
- *       (local.set $src (i32.add (local.get $src) (i32.const 8)))
- *       (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
- *       (br 0))))
- *
- * `end - src` must be a multiple of 8 bytes (four table entries per step).
+ * G.711 decoding as small WebAssembly SIMD functions over WASM_MEMORY, one per law, for payloads staged there
+ * (src/ingest/datagram-stage.ts): sixteen codes per step, with none of the per-access index and bounds checks that
+ * typed-array code carries in JS. The functions are assembled here from their opcodes rather than shipped as an
+ * opaque binary.
  */
-import { instantiateOnMemory, OP, TYPE } from '../wasm-assembler.ts';
+import { instantiateOnMemory, OP, simd, TYPE } from '../wasm-assembler.ts';
 
-const TABLE = 0;
-const SRC = 1;
-const END = 2;
-const DST = 3;
-/** Table entries decoded per loop step. */
-export const WASM_PAIRS_PER_STEP = 4;
+/**
+ * Sixteen codes per step are computed from their bits instead of looked up: no table load, and no cache line of a
+ * 256 KiB pair table touched (a pair-table loop, four table loads per step, spent most of its time on those loads).
+ * Both laws are one formula with per-law constants, on the code c = byte ^ xor:
+ *
+ *   e = (c >> 4) & 7, m = c & 15
+ *   magnitude = ((m << shift) + add + 256 * high[e]) * scale[e] - subtract
+ *   sample = sign bit of c set ? -magnitude : magnitude
+ *
+ * μ-law (G.711 table 2):  xor 0xff, shift 3, add 0x84, high 0,           scale 2^e,          subtract 0x84
+ * A-law (G.711 table 1):  xor 0xd5, shift 4, add 8,    high e > 0 ? 1 : 0, scale 2^max(e-1,0), subtract 0
+ *
+ * Every intermediate fits its lanes: (m << shift) + add <= 252 in a byte, the product <= 32256 in 16 bits.
+ * high[e] and scale[e] come from i8x16.swizzle over 8-entry byte tables. Tests check every code in every lane
+ * against the single-sample tables (test/ingest/codecs/g711-in-place.test.ts).
+ */
+/** The SIMD instruction numbers used below (after the 0xfd prefix), WebAssembly 2.0 core specification. */
+const V = {
+  load: 0x00,
+  store: 0x0b,
+  const: 0x0c,
+  swizzle: 0x0e,
+  and: 0x4e,
+  xor: 0x51,
+  i8x16Shl: 0x6b,
+  i8x16ShrS: 0x6c,
+  i8x16ShrU: 0x6d,
+  i8x16Add: 0x6e,
+  i16x8ExtendLowS: 0x87,
+  i16x8ExtendHighS: 0x88,
+  i16x8ExtendLowU: 0x89,
+  i16x8ExtendHighU: 0x8a,
+  i16x8Shl: 0x8b,
+  i16x8Add: 0x8e,
+  i16x8Sub: 0x91,
+  i16x8Mul: 0x95,
+} as const;
 
-function decodeBody(): number[] {
+interface LawFormula {
+  xor: number;
+  shift: number;
+  add: number;
+  high: readonly number[];
+  scale: readonly number[];
+  subtract: number;
+}
+
+const MU_LAW: LawFormula = {
+  xor: 0xff,
+  shift: 3,
+  add: 0x84,
+  high: [0, 0, 0, 0, 0, 0, 0, 0],
+  scale: [1, 2, 4, 8, 16, 32, 64, 128],
+  subtract: 0x84,
+};
+const A_LAW: LawFormula = {
+  xor: 0xd5,
+  shift: 4,
+  add: 8,
+  high: [0, 1, 1, 1, 1, 1, 1, 1],
+  scale: [1, 1, 2, 4, 8, 16, 32, 64],
+  subtract: 0,
+};
+
+/** Codes (bytes) per SIMD step. */
+export const WASM_SIMD_STEP_BYTES = 16;
+
+const S_SRC = 0;
+const S_END = 1;
+const S_DST = 2;
+const S_CODE = 3;
+const S_EXP = 4;
+const S_BASE = 5;
+const S_SCALE = 6;
+const S_HIGH = 7;
+const S_SIGN = 8;
+
+function bytesConst(bytes: readonly number[]): number[] {
+  const lanes = new Array<number>(16).fill(0);
+  for (let i = 0; i < bytes.length; i++) lanes[i] = bytes[i];
+  return [...simd(V.const), ...lanes];
+}
+
+function splat8(value: number): number[] {
+  return bytesConst(new Array<number>(16).fill(value));
+}
+
+function splat16(value: number): number[] {
+  const lanes: number[] = [];
+  for (let i = 0; i < 8; i++) lanes.push(value & 0xff, (value >>> 8) & 0xff);
+  return bytesConst(lanes);
+}
+
+function simdDecodeBody(law: LawFormula): number[] {
+  const hasHigh = law.high.some((h) => h !== 0);
   const code: number[] = [];
   code.push(OP.block, TYPE.voidBlock, OP.loop, TYPE.voidBlock);
-  code.push(OP.localGet, SRC, OP.localGet, END, OP.i32GeU, OP.brIf, 1);
-  for (let k = 0; k < WASM_PAIRS_PER_STEP; k++) {
-    // Memory immediates: log2 alignment, then byte offset (all offsets here are below 128: one LEB128 byte).
-    code.push(OP.localGet, DST, OP.localGet, TABLE, OP.localGet, SRC, OP.i32Load16U, 1, 2 * k);
-    code.push(OP.i32Const, 2, OP.i32Shl, OP.i32Add, OP.i32Load, 2, 0, OP.i32Store, 2, 4 * k);
+  code.push(OP.localGet, S_SRC, OP.localGet, S_END, OP.i32GeU, OP.brIf, 1);
+  // c = load(src) ^ xor
+  code.push(
+    OP.localGet,
+    S_SRC,
+    ...simd(V.load),
+    0,
+    0,
+    ...splat8(law.xor),
+    ...simd(V.xor),
+    OP.localSet,
+    S_CODE,
+  );
+  // e = (c >> 4) & 7
+  code.push(OP.localGet, S_CODE, OP.i32Const, 4, ...simd(V.i8x16ShrU), ...splat8(7), ...simd(V.and));
+  code.push(OP.localSet, S_EXP);
+  // base = ((c & 15) << shift) + add, per byte
+  code.push(OP.localGet, S_CODE, ...splat8(15), ...simd(V.and), OP.i32Const, law.shift, ...simd(V.i8x16Shl));
+  code.push(...splat8(law.add), ...simd(V.i8x16Add), OP.localSet, S_BASE);
+  // scale[e], high[e]
+  code.push(...bytesConst(law.scale), OP.localGet, S_EXP, ...simd(V.swizzle), OP.localSet, S_SCALE);
+  if (hasHigh)
+    code.push(...bytesConst(law.high), OP.localGet, S_EXP, ...simd(V.swizzle), OP.localSet, S_HIGH);
+  // sign: all ones where the code's top bit is set
+  code.push(OP.localGet, S_CODE, OP.i32Const, 7, ...simd(V.i8x16ShrS), OP.localSet, S_SIGN);
+  for (const [half, extendU, extendS] of [
+    [0, V.i16x8ExtendLowU, V.i16x8ExtendLowS],
+    [1, V.i16x8ExtendHighU, V.i16x8ExtendHighS],
+  ] as const) {
+    code.push(OP.localGet, S_DST);
+    // magnitude = (base + 256 * high) * scale - subtract
+    code.push(OP.localGet, S_BASE, ...simd(extendU));
+    if (hasHigh) {
+      code.push(OP.localGet, S_HIGH, ...simd(extendU), OP.i32Const, 8, ...simd(V.i16x8Shl));
+      code.push(...simd(V.i16x8Add));
+    }
+    code.push(OP.localGet, S_SCALE, ...simd(extendU), ...simd(V.i16x8Mul));
+    if (law.subtract !== 0) code.push(...splat16(law.subtract), ...simd(V.i16x8Sub));
+    // (magnitude ^ s) - s with s = 0 or -1: negated where the sign bit is set
+    code.push(OP.localGet, S_SIGN, ...simd(extendS), ...simd(V.xor));
+    code.push(OP.localGet, S_SIGN, ...simd(extendS), ...simd(V.i16x8Sub));
+    // Memory immediates: log2 alignment 0 (the destination need not be 16-byte aligned), byte offset.
+    code.push(...simd(V.store), 0, 16 * half);
   }
-  code.push(OP.localGet, SRC, OP.i32Const, 2 * WASM_PAIRS_PER_STEP, OP.i32Add, OP.localSet, SRC);
-  code.push(OP.localGet, DST, OP.i32Const, 4 * WASM_PAIRS_PER_STEP, OP.i32Add, OP.localSet, DST);
+  code.push(OP.localGet, S_SRC, OP.i32Const, WASM_SIMD_STEP_BYTES, OP.i32Add, OP.localSet, S_SRC);
+  code.push(OP.localGet, S_DST, OP.i32Const, 2 * WASM_SIMD_STEP_BYTES, OP.i32Add, OP.localSet, S_DST);
   code.push(OP.br, 0, OP.end, OP.end, OP.end);
   return code;
 }
 
-const exports = instantiateOnMemory([
-  { name: 'decode', params: [TYPE.i32, TYPE.i32, TYPE.i32, TYPE.i32], body: decodeBody() },
+const simdExports = instantiateOnMemory([
+  {
+    name: 'pcmu',
+    params: [TYPE.i32, TYPE.i32, TYPE.i32],
+    locals: [{ count: 6, type: TYPE.v128 }],
+    body: simdDecodeBody(MU_LAW),
+  },
+  {
+    name: 'pcma',
+    params: [TYPE.i32, TYPE.i32, TYPE.i32],
+    locals: [{ count: 6, type: TYPE.v128 }],
+    body: simdDecodeBody(A_LAW),
+  },
 ]);
 
 /**
- * Decodes payload bytes WASM_MEMORY[src, end) through the pair table at byte address `table` into Int32 pairs
- * at byte address `dst`. (end - src) must be a multiple of 2 * WASM_PAIRS_PER_STEP.
+ * Decodes the G.711 codes WASM_MEMORY[src, end) into 16-bit samples at byte address `dst`, by formula (see above).
+ * (end - src) must be a multiple of WASM_SIMD_STEP_BYTES.
  */
-export const decodePairsWasm = exports.decode as (
-  table: number,
-  src: number,
-  end: number,
-  dst: number,
-) => void;
+export const decodeSimdWasm: { pcmu: SimdDecode; pcma: SimdDecode } = {
+  pcmu: simdExports.pcmu as SimdDecode,
+  pcma: simdExports.pcma as SimdDecode,
+};
+type SimdDecode = (src: number, end: number, dst: number) => void;
