@@ -36,7 +36,9 @@ describe('LegIdMap', () => {
           expect(map.size).toBe(model.size);
         }
         const seen = new Map<string, number>();
-        map.forEach((w0, w1, w2, w3, value) => seen.set(keyText([w0, w1, w2, w3]), value));
+        map.forEach((w0, w1, w2, w3, value) => {
+          seen.set(keyText([w0, w1, w2, w3]), value);
+        });
         expect(seen).toEqual(model);
       }),
       { numRuns: 300 },
