@@ -3,19 +3,7 @@ import { ALAW_DECODE_TABLE, MULAW_DECODE_TABLE } from '../../../src/ingest/codec
 import { createDecoder } from '../../../src/ingest/codecs/registry.ts';
 import { DATAGRAM_STAGE, stageDatagram } from '../../../src/ingest/datagram-stage.ts';
 import { DECODE_WORK } from '../../../src/ingest/wasm-memory.ts';
-
-/** Deterministic pseudo-random bytes (xorshift32). */
-function randomBytes(length: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let s = seed | 0 || 1;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    bytes[i] = s & 0xff;
-  }
-  return bytes;
-}
+import { randomBytes } from './signals.ts';
 
 // A staged payload decoded into DECODE_WORK (the frame assemblers' decode space) is written there by the
 // WebAssembly loop directly: the samples and the frame kept for concealment must equal a decode into a plain array.

@@ -9,6 +9,7 @@ import {
 } from '../../../src/ingest/codecs/g711.ts';
 import { createDecoder, createEncoder } from '../../../src/ingest/codecs/registry.ts';
 import { DATAGRAM_STAGE, stageDatagram } from '../../../src/ingest/datagram-stage.ts';
+import { randomBytes } from './signals.ts';
 import { ALAW, SIGNED16, soxAvailable, soxConvert, ULAW } from './sox.ts';
 
 const allCodes = new Uint8Array(256).map((_, i) => i);
@@ -159,20 +160,7 @@ describe('G.711 self-consistency', () => {
 });
 
 describe('G.711 decode paths', () => {
-  /** Deterministic pseudo-random bytes (xorshift32), so every code appears in every lane position. */
-  function randomBytes(length: number, seed: number): Uint8Array {
-    const bytes = new Uint8Array(length);
-    let s = seed | 0 || 1;
-    for (let i = 0; i < length; i++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      bytes[i] = s & 0xff;
-    }
-    return bytes;
-  }
-
-  // The staged path (WebAssembly pair-table loop plus a JS tail), the JS pair-table path and the unaligned
+  // The staged path (WebAssembly loop plus a JS tail), the JS pair-table path and the unaligned
   // one-sample path must all equal the single-sample table, and leave the same frame for concealment.
   it('staged datagrams, plain buffers and unaligned outputs decode exactly like the table', () => {
     for (const [codec, table] of [

@@ -1,4 +1,4 @@
-/** Deterministic speech-like test signals. */
+/** Deterministic test signals: speech-like audio, tones, and random payload bytes. */
 
 /**
  * Voiced-speech-like signal: harmonics of a fundamental gliding +-20 % at 3 Hz, up to 0.45 of the sample rate,
@@ -79,4 +79,17 @@ export function rms(x: Int16Array, from = 0, to = x.length): number {
   let s = 0;
   for (let i = from; i < to; i++) s += x[i] * x[i];
   return Math.sqrt(s / Math.max(1, to - from));
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so every code appears in every lane position. */
+export function randomBytes(length: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let s = seed | 0 || 1;
+  for (let i = 0; i < length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    bytes[i] = s & 0xff;
+  }
+  return bytes;
 }
