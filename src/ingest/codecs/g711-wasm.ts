@@ -4,7 +4,7 @@
  * typed-array code carries in JS. The functions are assembled here from their opcodes rather than shipped as an
  * opaque binary.
  */
-import { instantiateOnMemory, OP, simd, TYPE } from '../wasm-assembler.ts';
+import { instantiateOnMemory, OP, SIMD, simd, TYPE } from '../wasm-assembler.ts';
 
 /**
  * Sixteen codes per step are computed from their bits instead of looked up: no table load, and no cache line of a
@@ -22,27 +22,6 @@ import { instantiateOnMemory, OP, simd, TYPE } from '../wasm-assembler.ts';
  * high[e] and scale[e] come from i8x16.swizzle over 8-entry byte tables. Tests check every code in every lane
  * against the single-sample tables (test/ingest/codecs/g711-in-place.test.ts).
  */
-/** The SIMD instruction numbers used below (after the 0xfd prefix), WebAssembly 2.0 core specification. */
-const V = {
-  load: 0x00,
-  store: 0x0b,
-  const: 0x0c,
-  swizzle: 0x0e,
-  and: 0x4e,
-  xor: 0x51,
-  i8x16Shl: 0x6b,
-  i8x16ShrS: 0x6c,
-  i8x16ShrU: 0x6d,
-  i8x16Add: 0x6e,
-  i16x8ExtendLowS: 0x87,
-  i16x8ExtendHighS: 0x88,
-  i16x8ExtendLowU: 0x89,
-  i16x8ExtendHighU: 0x8a,
-  i16x8Shl: 0x8b,
-  i16x8Add: 0x8e,
-  i16x8Sub: 0x91,
-  i16x8Mul: 0x95,
-} as const;
 
 interface LawFormula {
   xor: number;
@@ -86,7 +65,7 @@ const S_SIGN = 8;
 function bytesConst(bytes: readonly number[]): number[] {
   const lanes = new Array<number>(16).fill(0);
   for (let i = 0; i < bytes.length; i++) lanes[i] = bytes[i];
-  return [...simd(V.const), ...lanes];
+  return [...simd(SIMD.v128Const), ...lanes];
 }
 
 function splat8(value: number): number[] {
@@ -108,44 +87,60 @@ function simdDecodeBody(law: LawFormula): number[] {
   code.push(
     OP.localGet,
     S_SRC,
-    ...simd(V.load),
+    ...simd(SIMD.v128Load),
     0,
     0,
     ...splat8(law.xor),
-    ...simd(V.xor),
+    ...simd(SIMD.v128Xor),
     OP.localSet,
     S_CODE,
   );
   // e = (c >> 4) & 7
-  code.push(OP.localGet, S_CODE, OP.i32Const, 4, ...simd(V.i8x16ShrU), ...splat8(7), ...simd(V.and));
+  code.push(
+    OP.localGet,
+    S_CODE,
+    OP.i32Const,
+    4,
+    ...simd(SIMD.i8x16ShrU),
+    ...splat8(7),
+    ...simd(SIMD.v128And),
+  );
   code.push(OP.localSet, S_EXP);
   // base = ((c & 15) << shift) + add, per byte
-  code.push(OP.localGet, S_CODE, ...splat8(15), ...simd(V.and), OP.i32Const, law.shift, ...simd(V.i8x16Shl));
-  code.push(...splat8(law.add), ...simd(V.i8x16Add), OP.localSet, S_BASE);
+  code.push(
+    OP.localGet,
+    S_CODE,
+    ...splat8(15),
+    ...simd(SIMD.v128And),
+    OP.i32Const,
+    law.shift,
+    ...simd(SIMD.i8x16Shl),
+  );
+  code.push(...splat8(law.add), ...simd(SIMD.i8x16Add), OP.localSet, S_BASE);
   // scale[e], high[e]
-  code.push(...bytesConst(law.scale), OP.localGet, S_EXP, ...simd(V.swizzle), OP.localSet, S_SCALE);
+  code.push(...bytesConst(law.scale), OP.localGet, S_EXP, ...simd(SIMD.i8x16Swizzle), OP.localSet, S_SCALE);
   if (hasHigh)
-    code.push(...bytesConst(law.high), OP.localGet, S_EXP, ...simd(V.swizzle), OP.localSet, S_HIGH);
+    code.push(...bytesConst(law.high), OP.localGet, S_EXP, ...simd(SIMD.i8x16Swizzle), OP.localSet, S_HIGH);
   // sign: all ones where the code's top bit is set
-  code.push(OP.localGet, S_CODE, OP.i32Const, 7, ...simd(V.i8x16ShrS), OP.localSet, S_SIGN);
+  code.push(OP.localGet, S_CODE, OP.i32Const, 7, ...simd(SIMD.i8x16ShrS), OP.localSet, S_SIGN);
   for (const [half, extendU, extendS] of [
-    [0, V.i16x8ExtendLowU, V.i16x8ExtendLowS],
-    [1, V.i16x8ExtendHighU, V.i16x8ExtendHighS],
+    [0, SIMD.i16x8ExtendLowU, SIMD.i16x8ExtendLowS],
+    [1, SIMD.i16x8ExtendHighU, SIMD.i16x8ExtendHighS],
   ] as const) {
     code.push(OP.localGet, S_DST);
     // magnitude = (base + 256 * high) * scale - subtract
     code.push(OP.localGet, S_BASE, ...simd(extendU));
     if (hasHigh) {
-      code.push(OP.localGet, S_HIGH, ...simd(extendU), OP.i32Const, 8, ...simd(V.i16x8Shl));
-      code.push(...simd(V.i16x8Add));
+      code.push(OP.localGet, S_HIGH, ...simd(extendU), OP.i32Const, 8, ...simd(SIMD.i16x8Shl));
+      code.push(...simd(SIMD.i16x8Add));
     }
-    code.push(OP.localGet, S_SCALE, ...simd(extendU), ...simd(V.i16x8Mul));
-    if (law.subtract !== 0) code.push(...splat16(law.subtract), ...simd(V.i16x8Sub));
+    code.push(OP.localGet, S_SCALE, ...simd(extendU), ...simd(SIMD.i16x8Mul));
+    if (law.subtract !== 0) code.push(...splat16(law.subtract), ...simd(SIMD.i16x8Sub));
     // (magnitude ^ s) - s with s = 0 or -1: negated where the sign bit is set
-    code.push(OP.localGet, S_SIGN, ...simd(extendS), ...simd(V.xor));
-    code.push(OP.localGet, S_SIGN, ...simd(extendS), ...simd(V.i16x8Sub));
+    code.push(OP.localGet, S_SIGN, ...simd(extendS), ...simd(SIMD.v128Xor));
+    code.push(OP.localGet, S_SIGN, ...simd(extendS), ...simd(SIMD.i16x8Sub));
     // Memory immediates: log2 alignment 0 (the destination need not be 16-byte aligned), byte offset.
-    code.push(...simd(V.store), 0, 16 * half);
+    code.push(...simd(SIMD.v128Store), 0, 16 * half);
   }
   code.push(OP.localGet, S_SRC, OP.i32Const, WASM_SIMD_STEP_BYTES, OP.i32Add, OP.localSet, S_SRC);
   code.push(OP.localGet, S_DST, OP.i32Const, 2 * WASM_SIMD_STEP_BYTES, OP.i32Add, OP.localSet, S_DST);
