@@ -223,10 +223,8 @@ export class G711Decoder implements PayloadDecoder {
    */
   private decodeStagedInPlace(offset: number, n: number): number {
     this.decodeStagedTo(offset, n, DECODE_WORK, DECODE_WORK_WORDS);
-    if (n <= CONCEAL_MAX_FRAME) {
-      const keep = this.concealer.last;
-      if (n === DECODE_WORK_FRAME.length) typedArraySet.call(keep, DECODE_WORK_FRAME);
-      else for (let i = 0; i < n; i++) keep[i] = DECODE_WORK[i];
+    if (n === DECODE_WORK_FRAME.length) {
+      typedArraySet.call(this.concealer.last, DECODE_WORK_FRAME);
       this.concealer.commit(n);
     } else {
       this.concealer.remember(DECODE_WORK, n);
