@@ -62,10 +62,9 @@ export const MAX_PAYLOAD_BYTES = 1500;
  */
 const EMPTY_SLOTS = new Uint8Array(0);
 
-/** Codec and `stats.codec` name per payload type of one map, and each PT's kind before any decoder has failed. */
+/** Codec per payload type of one map, and each PT's kind before any decoder has failed. */
 interface PayloadTable {
   codec: (CodecName | undefined)[];
-  statName: string[];
   kind: Uint8Array;
 }
 
@@ -80,14 +79,12 @@ function payloadTable(map: PayloadTypeMap): PayloadTable {
   if (table !== undefined) return table;
   table = {
     codec: new Array(128).fill(undefined),
-    statName: new Array(128).fill(''),
     kind: new Uint8Array(128),
   };
   for (let pt = 0; pt < 128; pt++) {
     const codec = map[pt];
     table.codec[pt] = codec;
     table.kind[pt] = payloadKindOf(codec);
-    table.statName[pt] = table.kind[pt] === PT_KIND_UNSUPPORTED ? UNSUPPORTED_NAMES[pt] : (codec ?? '');
   }
   PAYLOAD_TABLES.set(map, table);
   return table;
@@ -262,7 +259,7 @@ export class LegStream implements EventClock {
 
   /** Name a PT's packets give `stats.codec`: the codec, or `unsupported:<pt>` (also for a decoder that failed). */
   private statName(pt: number): string {
-    return this.ptKind[pt] === PT_KIND_UNSUPPORTED ? UNSUPPORTED_NAMES[pt] : this.ptTable.statName[pt];
+    return this.ptKind[pt] === PT_KIND_UNSUPPORTED ? UNSUPPORTED_NAMES[pt] : (this.ptTable.codec[pt] ?? '');
   }
 
   /** Index of the next frame this leg will emit. */
