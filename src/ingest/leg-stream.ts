@@ -107,6 +107,21 @@ const SLOT_MASK = REORDER_SLOTS - 1;
 const SLOT_EMPTY = 0;
 const SLOT_PENDING = 1;
 const SLOT_DONE = 2;
+/**
+ * The reorder ring's bookkeeping: one 64-byte row of one Float64Array per slot. A packet's fields are then one
+ * cache line behind one array object; as separate arrays they were eight of each, and with hundreds of calls a
+ * leg's state has mostly left the cache by the time its next packet comes.
+ */
+const SLOT_SHIFT = 3;
+const SLOT_SEQUENCE = 0;
+const SLOT_TIMESTAMP = 1;
+const SLOT_ARRIVAL_MS = 2;
+const SLOT_STATE = 3;
+const SLOT_KIND = 4;
+const SLOT_PAYLOAD_TYPE = 5;
+const SLOT_MARKER = 6;
+/** Payload bytes held (0 for a slot that only takes its sequence number). */
+const SLOT_LENGTH = 7;
 /** Rebase the timestamp anchor before signed 32-bit offsets could overflow on long calls. */
 const REBASE_TIMESTAMP_SPAN = 1 << 28;
 
@@ -187,15 +202,8 @@ export class LegStream implements EventClock {
   /** Stage-clock stage that the PT's decoding is counted under (see decodeStageOf). */
   private readonly ptStage: Uint8Array;
 
-  // Reorder ring. The per-slot fields of one type are views of one buffer (src/ingest/typed-views.ts).
-  private readonly slotSequence: Float64Array;
-  private readonly slotTimestamp: Float64Array;
-  private readonly slotArrivalMs: Float64Array;
-  private readonly slotState: Uint8Array;
-  private readonly slotKind: Uint8Array;
-  private readonly slotPayloadType: Uint8Array;
-  private readonly slotMarker: Uint8Array;
-  private readonly slotLength = new Int32Array(REORDER_SLOTS);
+  /** Reorder ring: the fields of slot k at [k << SLOT_SHIFT, (k + 1) << SLOT_SHIFT) (see SLOT_SHIFT). */
+  private readonly slots = new Float64Array(REORDER_SLOTS << SLOT_SHIFT);
   /** Held payloads, allocated on the first one (see growSlots): slotStride bytes per slot. */
   private slotBytes = EMPTY_SLOTS;
   /** slotBytes as words: a staged payload is copied in four bytes per access (strides are multiples of 4). */
@@ -222,6 +230,8 @@ export class LegStream implements EventClock {
   private lostSinceAudio = false;
   private comfortNoiseRms = 0;
   private comfortNoise = false;
+  /** The PT whose name `stats.codec` holds (-1: none yet): the name is looked up again only when the PT changes. */
+  private codecPt = -1;
 
   constructor(
     readonly leg: Leg,
@@ -239,21 +249,8 @@ export class LegStream implements EventClock {
     this.frames = new FrameAssembler(leg, sink);
     this.events = new TelephoneEventTracker(leg, sink);
     this.ptTable = payloadTable(options.payloadTypes ?? DEFAULT_PAYLOAD_TYPES);
-    [this.slotSequence, this.slotTimestamp, this.slotArrivalMs] = typedViews(Float64Array, [
-      REORDER_SLOTS,
-      REORDER_SLOTS,
-      REORDER_SLOTS,
-    ]);
-    this.slotSequence.fill(-1);
-    [
-      this.ptKind,
-      this.ptStage,
-      this.ptDecoderSlot,
-      this.slotState,
-      this.slotKind,
-      this.slotPayloadType,
-      this.slotMarker,
-    ] = typedViews(Uint8Array, [128, 128, 128, REORDER_SLOTS, REORDER_SLOTS, REORDER_SLOTS, REORDER_SLOTS]);
+    this.emptySlots();
+    [this.ptKind, this.ptStage, this.ptDecoderSlot] = typedViews(Uint8Array, [128, 128, 128]);
     this.ptKind.set(this.ptTable.kind);
   }
 
@@ -306,7 +303,7 @@ export class LegStream implements EventClock {
     }
 
     let slot = sequence & SLOT_MASK;
-    if (this.slotSequence[slot] === sequence) {
+    if (this.slots[(slot << SLOT_SHIFT) + SLOT_SEQUENCE] === sequence) {
       stats.duplicates++;
       return this.drop(DROP.duplicate);
     }
@@ -346,6 +343,7 @@ export class LegStream implements EventClock {
       const codec = this.ptTable.codec[pt] as string;
       if (!this.unsupportedCodecs.has(codec)) this.unsupportedCodecs.add(codec);
       stats.codec = this.statName(pt);
+      this.codecPt = pt;
     } else if (length > MAX_PAYLOAD_BYTES) {
       result = DROP.oversized;
     } else if (kind === PT_KIND_EVENT && length < TELEPHONE_EVENT_BYTES) {
@@ -362,16 +360,18 @@ export class LegStream implements EventClock {
       stats.packets++;
     }
     slot = sequence & SLOT_MASK;
-    this.slotSequence[slot] = sequence;
-    this.slotKind[slot] = kind;
-    this.slotPayloadType[slot] = pt;
-    this.slotMarker[slot] = header.marker ? 1 : 0;
-    this.slotTimestamp[slot] = header.timestamp;
-    this.slotArrivalMs[slot] = arrivalMs;
-    this.slotLength[slot] = result === DROP.none ? length : 0;
+    const slots = this.slots;
+    const row = slot << SLOT_SHIFT;
+    slots[row + SLOT_SEQUENCE] = sequence;
+    slots[row + SLOT_KIND] = kind;
+    slots[row + SLOT_PAYLOAD_TYPE] = pt;
+    slots[row + SLOT_MARKER] = header.marker ? 1 : 0;
+    slots[row + SLOT_TIMESTAMP] = header.timestamp;
+    slots[row + SLOT_ARRIVAL_MS] = arrivalMs;
+    slots[row + SLOT_LENGTH] = result === DROP.none ? length : 0;
     if (this.playing && this.pending === 0 && sequence === this.nextPlaySequence) {
       // In order with nothing held: play straight from the datagram, no copy into the ring.
-      this.slotState[slot] = SLOT_DONE;
+      slots[row + SLOT_STATE] = SLOT_DONE;
       this.nextPlaySequence = sequence + 1;
       if (kind === PT_KIND_AUDIO) this.playAudio(slot, data, header.payloadOffset);
       else this.play(slot, data, header.payloadOffset);
@@ -388,7 +388,7 @@ export class LegStream implements EventClock {
           for (let i = 0; i < length; i++) bytes[base + i] = data[from + i];
         }
       }
-      this.slotState[slot] = SLOT_PENDING;
+      slots[row + SLOT_STATE] = SLOT_PENDING;
       this.pending++;
       this.flush(arrivalMs);
     }
@@ -465,12 +465,20 @@ export class LegStream implements EventClock {
   private restartStream(arrivalMs: number): void {
     this.drain();
     this.events.finish(this);
-    this.slotSequence.fill(-1);
-    this.slotState.fill(SLOT_EMPTY);
+    this.emptySlots();
     this.streamStarted = false;
     this.reanchorPending = true;
     this.jitter.restart();
     this.holdUntilMs = arrivalMs;
+  }
+
+  /** Marks every slot of the ring empty and holding no sequence number. */
+  private emptySlots(): void {
+    const slots = this.slots;
+    for (let at = 0; at < slots.length; at += 1 << SLOT_SHIFT) {
+      slots[at + SLOT_SEQUENCE] = -1;
+      slots[at + SLOT_STATE] = SLOT_EMPTY;
+    }
   }
 
   private drain(): void {
@@ -486,9 +494,12 @@ export class LegStream implements EventClock {
     while (this.pending > 0 || this.nextPlaySequence < forceBelow) {
       const sequence = this.nextPlaySequence;
       const slot = sequence & SLOT_MASK;
-      if (this.slotSequence[slot] === sequence && this.slotState[slot] === SLOT_PENDING) {
+      if (
+        this.slots[(slot << SLOT_SHIFT) + SLOT_SEQUENCE] === sequence &&
+        this.slots[(slot << SLOT_SHIFT) + SLOT_STATE] === SLOT_PENDING
+      ) {
         // Slot state moves before any decoder or sink runs, so an exception there cannot replay it.
-        this.slotState[slot] = SLOT_DONE;
+        this.slots[(slot << SLOT_SHIFT) + SLOT_STATE] = SLOT_DONE;
         this.pending--;
         this.nextPlaySequence = sequence + 1;
         this.play(slot, this.slotBytes, slot * this.slotStride);
@@ -521,33 +532,44 @@ export class LegStream implements EventClock {
   private oldestPendingArrivalMs(): number {
     let oldest = Number.POSITIVE_INFINITY;
     for (let slot = 0; slot < REORDER_SLOTS; slot++) {
-      if (this.slotState[slot] === SLOT_PENDING && this.slotArrivalMs[slot] < oldest) {
-        oldest = this.slotArrivalMs[slot];
+      if (
+        this.slots[(slot << SLOT_SHIFT) + SLOT_STATE] === SLOT_PENDING &&
+        this.slots[(slot << SLOT_SHIFT) + SLOT_ARRIVAL_MS] < oldest
+      ) {
+        oldest = this.slots[(slot << SLOT_SHIFT) + SLOT_ARRIVAL_MS];
       }
     }
     return oldest;
   }
 
-  /** Plays one packet whose payload is at bytes[offset, offset + slotLength[slot]). */
+  /** Plays one packet whose payload is at bytes[offset, offset + its SLOT_LENGTH). */
   private play(slot: number, bytes: Uint8Array, offset: number): void {
-    const kind = this.slotKind[slot];
+    const kind = this.slots[(slot << SLOT_SHIFT) + SLOT_KIND];
     if (kind === PT_KIND_AUDIO) this.playAudio(slot, bytes, offset);
     else if (kind === PT_KIND_EVENT) this.playEvent(slot, bytes, offset);
     else if (kind === PT_KIND_CN) this.playComfortNoise(slot, bytes, offset);
   }
 
   private playAudio(slot: number, bytes: Uint8Array, offset: number): void {
-    const pt = this.slotPayloadType[slot];
+    const pt = this.slots[(slot << SLOT_SHIFT) + SLOT_PAYLOAD_TYPE];
     const decoder = this.decoders[this.ptDecoderSlot[pt] - 1];
     const stats = this.stats;
-    const name = this.statName(pt);
-    if (stats.codec !== name) stats.codec = name;
+    if (pt !== this.codecPt) {
+      stats.codec = this.statName(pt);
+      this.codecPt = pt;
+    }
     // Gap fill, concealment, decoding and re-framing count as the codec's stage (in the datagrams the clock
     // samples); the frames they complete are timed by the sink under their own stage.
     const outer = STAGES.enterInDatagram(this.ptStage[pt]);
     try {
       const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
-      this.frames.writeDecoded(decoder, bytes, offset, this.slotLength[slot], overlap);
+      this.frames.writeDecoded(
+        decoder,
+        bytes,
+        offset,
+        this.slots[(slot << SLOT_SHIFT) + SLOT_LENGTH],
+        overlap,
+      );
     } finally {
       STAGES.leave(outer);
     }
@@ -558,7 +580,7 @@ export class LegStream implements EventClock {
   private playComfortNoise(slot: number, bytes: Uint8Array, offset: number): void {
     this.advanceTo(slot, this.clockRate, null);
     // RFC 3389: first octet is the noise level in -dBov (0..127); a level-less CN packet means "very quiet".
-    const level = this.slotLength[slot] > 0 ? bytes[offset] & 0x7f : 127;
+    const level = this.slots[(slot << SLOT_SHIFT) + SLOT_LENGTH] > 0 ? bytes[offset] & 0x7f : 127;
     this.comfortNoiseRms = 32767 * 10 ** (-level / 20);
     this.comfortNoise = true;
     this.lostSinceAudio = false;
@@ -566,7 +588,13 @@ export class LegStream implements EventClock {
 
   private playEvent(slot: number, bytes: Uint8Array, offset: number): void {
     if (!this.anchored || this.reanchorPending) this.anchor(slot, this.clockRate);
-    this.events.handle(bytes, offset, this.slotTimestamp[slot], this.slotArrivalMs[slot], this);
+    this.events.handle(
+      bytes,
+      offset,
+      this.slots[(slot << SLOT_SHIFT) + SLOT_TIMESTAMP],
+      this.slots[(slot << SLOT_SHIFT) + SLOT_ARRIVAL_MS],
+      this,
+    );
   }
 
   /**
@@ -578,7 +606,7 @@ export class LegStream implements EventClock {
       if (this.anchored && !this.reanchorPending) this.resyncs++;
       this.anchor(slot, clockRate);
     }
-    const timestamp = this.slotTimestamp[slot];
+    const timestamp = this.slots[(slot << SLOT_SHIFT) + SLOT_TIMESTAMP];
     let gap = this.positionOf(timestamp) - this.frames.position;
     if (gap > MAX_TIMESTAMP_GAP_SAMPLES || gap < -MAX_TIMESTAMP_OVERLAP_SAMPLES) {
       this.resyncs++;
@@ -588,7 +616,8 @@ export class LegStream implements EventClock {
     if (gap > 0) {
       let mode = GAP_SILENCE;
       if (this.comfortNoise) mode = GAP_COMFORT_NOISE;
-      else if (this.lostSinceAudio && this.slotMarker[slot] === 0) mode = GAP_CONCEAL;
+      else if (this.lostSinceAudio && this.slots[(slot << SLOT_SHIFT) + SLOT_MARKER] === 0)
+        mode = GAP_CONCEAL;
       this.fillGap(gap, mode, decoder);
     }
     const offset = (timestamp - this.anchorTimestamp) | 0;
@@ -601,11 +630,13 @@ export class LegStream implements EventClock {
 
   /** Anchors the stream's timestamps at the slot's arrival, never before audio already emitted. */
   private anchor(slot: number, clockRate: number): void {
-    const arrivalFrame = Math.round((this.slotArrivalMs[slot] - this.callZeroMs) / 20);
+    const arrivalFrame = Math.round(
+      (this.slots[(slot << SLOT_SHIFT) + SLOT_ARRIVAL_MS] - this.callZeroMs) / 20,
+    );
     const arrivalSample = Math.max(arrivalFrame, 0) * FRAME_SAMPLES;
     const position = this.frames.position;
     this.anchorSample = Math.max(arrivalSample, position);
-    this.anchorTimestamp = this.slotTimestamp[slot];
+    this.anchorTimestamp = this.slots[(slot << SLOT_SHIFT) + SLOT_TIMESTAMP];
     this.clockRate = clockRate;
     this.anchored = true;
     this.reanchorPending = false;

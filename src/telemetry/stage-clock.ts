@@ -16,6 +16,8 @@
  * Work units (`count`) say how much work each packet causes: frames analysed from packets versus from the sweep,
  * sessions visited by sweeps, model runs and their wake-ups, replay batches and the hits their replies carry.
  */
+// The module binding rather than the lazy global getter (a global lookup and property check per read).
+import { performance } from 'node:perf_hooks';
 
 export const STAGE = {
   outside: 0,
@@ -120,10 +122,10 @@ export class StageClock {
   }
 
   /**
-   * Starts handling one datagram (stage `receive`) at `now`, its arrival time. One in PACKET_SAMPLE_EVERY is timed
-   * and weighted; the others mute the clock until `leaveDatagram`.
+   * Starts handling one datagram (stage `receive`) at `now` (read here when not given). One in
+   * PACKET_SAMPLE_EVERY is timed and weighted; the others mute the clock until `leaveDatagram`.
    */
-  enterDatagram(now: number): number {
+  enterDatagram(now = -1): number {
     if (++this.datagrams < PACKET_SAMPLE_EVERY) {
       this.muted = true;
       return UNTIMED;

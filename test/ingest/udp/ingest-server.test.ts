@@ -6,7 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { muLawToLinear } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
 import { writeStrepHeader } from '../../../src/ingest/strep.ts';
-import { IngestServer, type IngestServerOptions } from '../../../src/ingest/udp/ingest-server.ts';
+import {
+  DATAGRAM_QUEUE_LENGTH,
+  IngestServer,
+  type IngestServerOptions,
+} from '../../../src/ingest/udp/ingest-server.ts';
 import { closeSocket, openSender, pcmuPacket, RecordingHandlers, sendAll, waitFor } from './udp-test-kit.ts';
 
 // Ports unique to this file: pairs 41000-41019.
@@ -406,29 +410,10 @@ describe('IngestServer on loopback UDP', () => {
     const handlers = new RecordingHandlers();
     const srv = await startServer({ idleMs: 5000 }, handlers);
     const port = FIRST + 12;
-    // The sender runs on its own thread, so it keeps its 20 ms pace while this thread's loop is blocked.
     const packets = 60;
-    const worker = new Worker(
-      `const { createSocket } = require('node:dgram');
-       const { workerData } = require('node:worker_threads');
-       const s = createSocket('udp4');
-       let i = 0;
-       const t = setInterval(() => {
-         const b = Buffer.alloc(172, 0x21);
-         b[0] = 0x80;
-         b[1] = 0;
-         b.writeUInt16BE(1000 + i, 2);
-         b.writeUInt32BE((1000 + i) * 160, 4);
-         b.writeUInt32BE(0x7777, 8);
-         s.send(b, workerData.port, '127.0.0.1');
-         if (++i === workerData.packets) { clearInterval(t); setTimeout(() => s.close(), 50); }
-       }, 20);`,
-      { eval: true, workerData: { port, packets } },
-    );
+    const worker = pacedSender([port], packets);
     await waitFor(() => srv.counters.received >= 15, 'the first packets');
-    // Block this thread's loop for 300 ms (beyond the 200 ms after which a quiet leg is filled).
-    const until = performance.now() + 300;
-    while (performance.now() < until) {}
+    blockLoop(300); // beyond the 200 ms after which a quiet leg is filled
     await waitFor(() => srv.counters.received === packets, 'every packet', 5000);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await worker.terminate();
@@ -439,4 +424,62 @@ describe('IngestServer on loopback UDP', () => {
     expect(call.sink.frames[0]).toEqual(Array.from({ length: packets }, (_, i) => i));
     expect([...call.sink.values[0]]).toEqual([muLawToLinear(0x21)]);
   });
+
+  it('hands every datagram on in order when more queue up in one I/O pass than the datagram queue holds', async () => {
+    const handlers = new RecordingHandlers();
+    const srv = await startServer({ idleMs: 5000 }, handlers);
+    // 20 sockets (10 pairs, both legs) with ~15 datagrams each waiting after the stall: one pass of the I/O phase
+    // reads more than DATAGRAM_QUEUE_LENGTH, so the queue is handled while the pass goes on, as well as after it.
+    const ports = Array.from({ length: 20 }, (_, i) => FIRST + i);
+    const packets = 40;
+    expect(ports.length * 15).toBeGreaterThan(DATAGRAM_QUEUE_LENGTH);
+    const worker = pacedSender(ports, packets);
+    await waitFor(() => srv.counters.received >= ports.length, 'the first packets');
+    blockLoop(300);
+    await waitFor(() => srv.counters.received === ports.length * packets, 'every packet', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await worker.terminate();
+    await srv.stop();
+    server = null;
+    expect([...srv.dropTotals()].reduce((a, b) => a + b, 0)).toBe(0);
+    for (let pair = 0; pair < 10; pair++) {
+      const call = handlers.byStream(`udp:${FIRST + 2 * pair}`);
+      for (const leg of [0, 1] as const) {
+        expect(call.sink.frames[leg]).toEqual(Array.from({ length: packets }, (_, i) => i));
+        expect([...call.sink.values[leg]]).toEqual([muLawToLinear(0x21)]);
+      }
+    }
+  });
 });
+
+/** Blocks this thread's event loop for `ms` (datagrams queue in the kernel meanwhile). */
+function blockLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {}
+}
+
+/**
+ * A sender on its own thread, so it keeps its 20 ms pace while this thread's loop is blocked: `packets` PCMU
+ * packets (payload 0x21, SSRC per port) to each port.
+ */
+function pacedSender(ports: readonly number[], packets: number): Worker {
+  return new Worker(
+    `const { createSocket } = require('node:dgram');
+     const { workerData } = require('node:worker_threads');
+     const s = createSocket('udp4');
+     let i = 0;
+     const t = setInterval(() => {
+       workerData.ports.forEach((port, k) => {
+         const b = Buffer.alloc(172, 0x21);
+         b[0] = 0x80;
+         b[1] = 0;
+         b.writeUInt16BE(1000 + i, 2);
+         b.writeUInt32BE((1000 + i) * 160, 4);
+         b.writeUInt32BE(0x7777 + k, 8);
+         s.send(b, port, '127.0.0.1');
+       });
+       if (++i === workerData.packets) { clearInterval(t); setTimeout(() => s.close(), 50); }
+     }, 20);`,
+    { eval: true, workerData: { ports, packets } },
+  );
+}
