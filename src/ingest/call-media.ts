@@ -61,6 +61,12 @@ function mergedPayloadTypes(overrides: PayloadTypeMap = NO_OVERRIDES): PayloadTy
   return merged;
 }
 
+/**
+ * The parsed header of the datagram being handled, shared by every call like DATAGRAM_STAGE (a packet is handled
+ * completely before pushPacket returns): one object every packet finds in cache, not one per call.
+ */
+const RTP_HEADER = new RtpHeaderView();
+
 export class CallMedia {
   readonly stats: readonly [LegStats, LegStats];
   /** Per DROP reason, both legs together. */
@@ -76,7 +82,6 @@ export class CallMedia {
   failures = 0;
   lastFailure: unknown = null;
   private ended = false;
-  private readonly header = new RtpHeaderView();
 
   constructor(
     private readonly sink: MediaSink,
@@ -102,7 +107,7 @@ export class CallMedia {
       this.drops[DROP.closed]++;
       return DROP.closed;
     }
-    const header = this.header;
+    const header = RTP_HEADER;
     const staged = stageDatagram(data, offset, length);
     const bytes = staged < 0 ? data : DATAGRAM_STAGE;
     const parsed = parseRtpHeader(bytes, staged < 0 ? offset : staged, length, header);

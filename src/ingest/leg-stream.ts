@@ -47,7 +47,6 @@ import { FrameAssembler } from './rtp/frame-assembler.ts';
 import { JitterEstimator } from './rtp/jitter.ts';
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
-import { typedViews } from './typed-views.ts';
 
 export const DEFAULT_REORDER_MS = 40;
 export const MAX_REORDER_MS = 60;
@@ -122,6 +121,13 @@ const SLOT_PAYLOAD_TYPE = 5;
 const SLOT_MARKER = 6;
 /** Payload bytes held (0 for a slot that only takes its sequence number). */
 const SLOT_LENGTH = 7;
+/** The per-PT fields of a leg, a 4-byte row per PT for the same reason: one line per packet, not three arrays. */
+const PT_SHIFT = 2;
+const PT_KIND_FIELD = 0;
+/** Index + 1 of the PT's decoder in `decoders` (0: none created yet). */
+const PT_DECODER_FIELD = 1;
+/** Stage-clock stage that the PT's decoding is counted under (see decodeStageOf). */
+const PT_STAGE_FIELD = 2;
 /** Rebase the timestamp anchor before signed 32-bit offsets could overflow on long calls. */
 const REBASE_TIMESTAMP_SPAN = 1 << 28;
 
@@ -189,18 +195,13 @@ export class LegStream implements EventClock {
   private readonly newDecoder: DecoderFactory;
 
   // Payload types: kind, codec and decoder per PT, decoders created on first use and kept. The codec names
-  // come from the table shared by every leg of the same map; ptKind is this leg's own copy (a codec whose
-  // decoder fails to load becomes unsupported for this leg only).
+  // come from the table shared by every leg of the same map; the kinds in ptFields are this leg's own copy (a
+  // codec whose decoder fails to load becomes unsupported for this leg only).
   private readonly ptTable: PayloadTable;
-  private readonly ptKind: Uint8Array;
-  /**
-   * Decoders created so far, and per PT the index + 1 of its decoder (0: none yet). A leg carries one or two
-   * audio PTs: a short list and a byte per PT instead of a 128-slot array per leg.
-   */
+  /** Decoders created so far (a leg carries one or two audio PTs: a short list, found through ptFields). */
   private readonly decoders: PayloadDecoder[] = [];
-  private readonly ptDecoderSlot: Uint8Array;
-  /** Stage-clock stage that the PT's decoding is counted under (see decodeStageOf). */
-  private readonly ptStage: Uint8Array;
+  /** Per PT, one 4-byte row (see PT_SHIFT): its kind, decoder index + 1 (0: none yet) and stage-clock stage. */
+  private readonly ptFields = new Uint8Array(128 << PT_SHIFT);
 
   /** Reorder ring: the fields of slot k at [k << SLOT_SHIFT, (k + 1) << SLOT_SHIFT) (see SLOT_SHIFT). */
   private readonly slots = new Float64Array(REORDER_SLOTS << SLOT_SHIFT);
@@ -250,13 +251,14 @@ export class LegStream implements EventClock {
     this.events = new TelephoneEventTracker(leg, sink);
     this.ptTable = payloadTable(options.payloadTypes ?? DEFAULT_PAYLOAD_TYPES);
     this.emptySlots();
-    [this.ptKind, this.ptStage, this.ptDecoderSlot] = typedViews(Uint8Array, [128, 128, 128]);
-    this.ptKind.set(this.ptTable.kind);
+    for (let pt = 0; pt < 128; pt++) this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD] = this.ptTable.kind[pt];
   }
 
   /** Name a PT's packets give `stats.codec`: the codec, or `unsupported:<pt>` (also for a decoder that failed). */
   private statName(pt: number): string {
-    return this.ptKind[pt] === PT_KIND_UNSUPPORTED ? UNSUPPORTED_NAMES[pt] : (this.ptTable.codec[pt] ?? '');
+    return this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD] === PT_KIND_UNSUPPORTED
+      ? UNSUPPORTED_NAMES[pt]
+      : (this.ptTable.codec[pt] ?? '');
   }
 
   /** Index of the next frame this leg will emit. */
@@ -324,13 +326,13 @@ export class LegStream implements EventClock {
     else if (sequence !== this.highestSequence) stats.reordered++;
 
     const pt = header.payloadType;
-    let kind = this.ptKind[pt];
+    let kind = this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD];
     let result = DROP.none;
     const length = header.payloadLength;
-    let decoderSlot = this.ptDecoderSlot[pt];
+    let decoderSlot = this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD];
     if (kind === PT_KIND_AUDIO && decoderSlot === 0) {
-      if (this.createDecoderFor(pt)) decoderSlot = this.ptDecoderSlot[pt];
-      else kind = this.ptKind[pt];
+      if (this.createDecoderFor(pt)) decoderSlot = this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD];
+      else kind = this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD];
     }
     // Audio first: nearly every packet is audio, and the checks for the other kinds never apply to it.
     if (kind === PT_KIND_AUDIO && length <= MAX_PAYLOAD_BYTES) {
@@ -443,11 +445,11 @@ export class LegStream implements EventClock {
     try {
       const codec = this.ptTable.codec[pt] as DecodableCodec;
       this.decoders.push(this.newDecoder(codec));
-      this.ptDecoderSlot[pt] = this.decoders.length;
-      this.ptStage[pt] = decodeStageOf(codec);
+      this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD] = this.decoders.length;
+      this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD] = decodeStageOf(codec);
       return true;
     } catch {
-      this.ptKind[pt] = PT_KIND_UNSUPPORTED;
+      this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD] = PT_KIND_UNSUPPORTED;
       return false;
     }
   }
@@ -552,7 +554,7 @@ export class LegStream implements EventClock {
 
   private playAudio(slot: number, bytes: Uint8Array, offset: number): void {
     const pt = this.slots[(slot << SLOT_SHIFT) + SLOT_PAYLOAD_TYPE];
-    const decoder = this.decoders[this.ptDecoderSlot[pt] - 1];
+    const decoder = this.decoders[this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD] - 1];
     const stats = this.stats;
     if (pt !== this.codecPt) {
       stats.codec = this.statName(pt);
@@ -560,7 +562,7 @@ export class LegStream implements EventClock {
     }
     // Gap fill, concealment, decoding and re-framing count as the codec's stage (in the datagrams the clock
     // samples); the frames they complete are timed by the sink under their own stage.
-    const outer = STAGES.enterInDatagram(this.ptStage[pt]);
+    const outer = STAGES.enterInDatagram(this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD]);
     try {
       const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
       this.frames.writeDecoded(

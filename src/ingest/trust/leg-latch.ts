@@ -5,24 +5,34 @@
 import type { Leg } from '../media-sink.ts';
 
 export class LegLatch {
-  readonly address: [string | null, string | null] = [null, null];
-  readonly port = new Int32Array([-1, -1]);
+  // Plain fields rather than per-leg arrays: every datagram reads them, and as fields they share the object's
+  // cache line instead of adding two arrays (and a backing store) to fetch.
+  private rxAddress: string | null = null;
+  private txAddress: string | null = null;
+  private rxPort = -1;
+  private txPort = -1;
 
   /** True when the packet may go on: the leg latches to this source now, or was latched to it before. */
   accept(leg: Leg, address: string, port: number): boolean {
-    const latched = this.address[leg];
+    const latched = leg === 0 ? this.rxAddress : this.txAddress;
     if (latched === null) {
-      this.address[leg] = address;
-      this.port[leg] = port;
+      if (leg === 0) {
+        this.rxAddress = address;
+        this.rxPort = port;
+      } else {
+        this.txAddress = address;
+        this.txPort = port;
+      }
       return true;
     }
-    return this.port[leg] === port && latched === address;
+    return (leg === 0 ? this.rxPort : this.txPort) === port && latched === address;
   }
 
   /** Source of a leg as `address:port` (IPv6 in brackets), or null before its first packet. */
   describe(leg: Leg): string | null {
-    const address = this.address[leg];
+    const address = leg === 0 ? this.rxAddress : this.txAddress;
     if (address === null) return null;
-    return address.includes(':') ? `[${address}]:${this.port[leg]}` : `${address}:${this.port[leg]}`;
+    const port = leg === 0 ? this.rxPort : this.txPort;
+    return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
   }
 }
