@@ -493,21 +493,27 @@ export class LegStream implements EventClock {
    */
   private playOut(nowMs: number, forceBelow: number): void {
     const stats = this.stats;
+    const slots = this.slots;
+    // Arrival of the oldest held packet, found again only after a held packet has played: a loss burst walks
+    // many gaps in one call, and the ring scan per gap was most of what a lossy leg cost.
+    let oldest = Number.NaN;
     while (this.pending > 0 || this.nextPlaySequence < forceBelow) {
       const sequence = this.nextPlaySequence;
       const slot = sequence & SLOT_MASK;
-      if (
-        this.slots[(slot << SLOT_SHIFT) + SLOT_SEQUENCE] === sequence &&
-        this.slots[(slot << SLOT_SHIFT) + SLOT_STATE] === SLOT_PENDING
-      ) {
+      const row = slot << SLOT_SHIFT;
+      if (slots[row + SLOT_SEQUENCE] === sequence && slots[row + SLOT_STATE] === SLOT_PENDING) {
         // Slot state moves before any decoder or sink runs, so an exception there cannot replay it.
-        this.slots[(slot << SLOT_SHIFT) + SLOT_STATE] = SLOT_DONE;
+        slots[row + SLOT_STATE] = SLOT_DONE;
         this.pending--;
         this.nextPlaySequence = sequence + 1;
+        oldest = Number.NaN;
         this.play(slot, this.slotBytes, slot * this.slotStride);
         continue;
       }
-      if (sequence >= forceBelow && this.oldestPendingArrivalMs() + this.reorderMs > nowMs) return;
+      if (sequence >= forceBelow) {
+        if (Number.isNaN(oldest)) oldest = this.oldestPendingArrivalMs();
+        if (oldest + this.reorderMs > nowMs) return;
+      }
       this.nextPlaySequence = sequence + 1;
       stats.lost++;
       this.lostSinceAudio = true;

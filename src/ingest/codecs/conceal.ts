@@ -57,6 +57,7 @@ export class RepeatFadeConcealer {
     this.concealed = 0;
   }
 
+  /** Writes the faded repeats still due, up to `samples`; returns how many (0 once the fade has ended). */
   conceal(samples: number, out: Int16Array): number {
     const n = samples < MAX_FRAME ? Math.max(samples, 0) : MAX_FRAME;
     const period = this.lastLength;
@@ -74,9 +75,10 @@ export class RepeatFadeConcealer {
         if (at === period) at = 0;
       }
     }
-    if (i < n) out.fill(0, i, n);
-    this.concealed = start + n;
-    return n;
+    // Past the fade the concealment is silence: the caller writes that itself (natively, and counted as silence),
+    // so a long loss burst does not run the repeat loop over zeros.
+    this.concealed = start + i;
+    return i;
   }
 
   reset(): void {

@@ -12,7 +12,11 @@ export interface PayloadDecoder {
    * Returns the number of 8 kHz samples written (160 for a 20 ms packet). `out` holds at least 960 samples.
    */
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number;
-  /** Fills `samples` 8 kHz samples of concealment for a lost packet (codec PLC where there is one). */
+  /**
+   * Writes up to `samples` 8 kHz samples of concealment for a lost packet (codec PLC where there is one) to
+   * out[0...]; returns how many. Fewer, down to 0, once the concealment has faded out: the rest of the gap is
+   * silence, which the caller writes.
+   */
   conceal(samples: number, out: Int16Array): number;
   reset(): void;
 }
