@@ -312,12 +312,22 @@ function report(
   console.log(
     `  forkguard/bare received, per round: ${perRound.map((x) => x.toFixed(3)).join(', ')}; median ${pairedRatio.toFixed(3)}`,
   );
+  // On loopback the sender's core also runs the receive side of the network stack, so a flat-out sender can be
+  // the limit: when the bare receiver loses (almost) nothing, the ratio says whether forkguard keeps up with
+  // what one sender core can push, not how far below the bare receiver's own ceiling it is.
+  const senderLimited = phase.pps === 0 && bare.lossFraction < 0.01;
+  if (senderLimited) {
+    console.log(
+      '  bare receiver lost < 1 %: the sender set the pace of this phase (see cpu µs/pkt for the receivers)',
+    );
+  }
   for (const r of results)
     if (Object.keys(r.extra).length > 0) console.log(`  ${r.receiver}:`, JSON.stringify(r.extra));
   return {
     ...phase,
     results,
     rounds: measured.rounds,
+    senderLimited,
     ratios: {
       receivedFullOverBare: pairedRatio,
       receivedFullOverBarePerRound: perRound,
