@@ -39,7 +39,7 @@ export const PAIR_RECV_BUFFER_BYTES = 256 * 1024;
  * waiting (or when this many are queued). Handled one by one in their socket callbacks, each datagram's trust,
  * session, parse, reorder and decode code ran with caches the kernel's receive path and Node's event dispatch had
  * just evicted: about three times its cost in a loop. A queued datagram costs a few stores until then; the wait is
- * at most one pass of the I/O phase, and its arrival time is still read when it is received.
+ * at most one pass of the I/O phase, and its arrival time is taken when it is read (see enqueue).
  */
 export const DATAGRAM_QUEUE_LENGTH = 256;
 /** Queue entry's pair index for a datagram of the STREP socket. */
