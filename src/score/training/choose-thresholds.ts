@@ -1,5 +1,5 @@
 import { judgeCall } from '../../alert/call-judge.ts';
-import { NO_REPLAY } from '../../dsp/fingerprint/replay-index.ts';
+import { NO_REPLAY, type ReplayStatus } from '../../dsp/fingerprint/replay-index.ts';
 import { quantile } from './evaluation.ts';
 
 export interface ScoredCall {
@@ -8,6 +8,11 @@ export interface ScoredCall {
   windowTimes: number[];
   /** Probabilities of this call's windows, row-major [windows x classes]. */
   probs: Float32Array;
+  /**
+   * Cross-call replay status as it stood at each window (CallAnalysis.replay). The replay rule raises alerts of
+   * its own that count as robocall detections, so the chooser sees them as the evaluation does; absent = none.
+   */
+  replay?: readonly ReplayStatus[];
 }
 
 export interface ClassChoice {
@@ -16,95 +21,166 @@ export interface ClassChoice {
   recall: number;
   /** Share of legit validation calls this class alone would alert. */
   legit_false_alarm: number;
+  /**
+   * The same share one grid step looser (next lower threshold, or one window less persistence): legit calls that
+   * came that close to an alert. The budget applies to this figure, so a setting that only just clears the
+   * validation calls is not preferred over one with room to spare.
+   */
+  legit_false_alarm_margin: number;
   /** Share of other fraud classes' calls it would (wrongly) claim. */
   other_false_alarm: number;
   ttd_median_s: number;
 }
 
-const THRESHOLDS = Array.from({ length: 14 }, (_, i) => 0.3 + i * 0.05);
-const PERSISTENCE = [1, 2, 3, 4, 5, 6];
+/** What the chooser aims at, per fraud class, on validation calls through the real policy. */
+export interface ChooserTargets {
+  /** Call-level recall. */
+  recall: number;
+  /** Share of legit calls one class may alert (looser neighbour included, see ClassChoice). */
+  legitBudget: number;
+  /** Median seconds from onset to the first right alert. */
+  ttdMedianS: number;
+}
+
+/**
+ * The service's targets: recall >= 0.95, legit calls with any alert <= 1 % (three model classes share it, so
+ * about a third each), median time to the first right alert <= 3 s.
+ */
+export const DEFAULT_TARGETS: ChooserTargets = { recall: 0.95, legitBudget: 0.004, ttdMedianS: 3 };
+
+/** Calibrated probabilities crowd towards 1 for confident windows: the grid is finer there. */
+export const THRESHOLDS: readonly number[] = [
+  ...Array.from({ length: 14 }, (_, i) => round(0.3 + i * 0.05)),
+  0.97,
+  0.98,
+  0.99,
+  0.995,
+];
+export const PERSISTENCE: readonly number[] = [1, 2, 3, 4, 5, 6];
+
+interface Outcome {
+  recall: number;
+  legitRate: number;
+  otherRate: number;
+  median: number;
+}
 
 /**
  * Picks, per fraud class, the threshold and persistence the policy will use, on validation calls and through the
- * real policy code. Settings that keep this class's legit false alarms within LEGIT_BUDGET are preferred; among
- * them the objective is call-level recall, with other-class confusion weighted 2x and a small preference for
- * speed. When no setting meets the budget, legit false alarms count 10x in the objective instead.
+ * real policy code (model windows and the replay rule, as `analyze` and the live service judge a call).
+ *
+ * Settings whose legit false alarms, counted with a margin of one grid step, stay within the budget are
+ * preferred (when none does, the one with the fewest wins). Among them, in order: recall up to the target (other
+ * classes' calls wrongly claimed count against it twice), then the median time to detect down to its target,
+ * then more recall, fewer legit alarms and a shorter median time.
  */
-const LEGIT_BUDGET = 0.005;
-
 export function chooseThresholds(
   classes: readonly string[],
   calls: readonly ScoredCall[],
+  targets: ChooserTargets = DEFAULT_TARGETS,
 ): Record<string, ClassChoice> {
   const out: Record<string, ClassChoice> = {};
-  const emptyEvents: never[] = [];
   for (const cls of classes) {
     if (cls === 'legit') continue;
-    let best: (ClassChoice & { objective: number }) | null = null;
-    for (const threshold of THRESHOLDS) {
-      for (const persistence of PERSISTENCE) {
-        const manifest = { classes, thresholds: { [cls]: threshold }, persistence: { [cls]: persistence } };
-        let hits = 0;
-        let positives = 0;
-        let legitAlarms = 0;
-        let legitCalls = 0;
-        let otherAlarms = 0;
-        let otherCalls = 0;
-        const ttd: number[] = [];
-        for (const call of calls) {
-          const replay = call.windowTimes.map(() => NO_REPLAY);
-          const decisions = judgeCall(
-            { windowTimes: call.windowTimes, replay, events: emptyEvents },
-            call.probs,
-            classes.length,
-            manifest,
-          );
-          const fired = decisions.find((d) => d.kind === cls);
-          if (call.label === cls) {
-            positives++;
-            if (fired) {
-              hits++;
-              ttd.push(Math.max(0, fired.mediaS - call.onsetS));
-            }
-          } else if (call.label === 'legit' || call.label === 'card_entry') {
-            legitCalls++;
-            if (fired) legitAlarms++;
-          } else {
-            otherCalls++;
-            if (fired) otherAlarms++;
-          }
-        }
-        const recall = positives > 0 ? hits / positives : 0;
-        const legitRate = legitCalls > 0 ? legitAlarms / legitCalls : 0;
-        const otherRate = otherCalls > 0 ? otherAlarms / otherCalls : 0;
-        const median =
-          ttd.length > 0
-            ? quantile(
-                ttd.sort((a, b) => a - b),
-                0.5,
-              )
-            : 60;
-        const withinBudget = legitRate <= LEGIT_BUDGET;
-        const objective = (withinBudget ? 100 : 0) + recall - 10 * legitRate - 2 * otherRate - 0.002 * median;
-        if (!best || objective > best.objective + 1e-9) {
+    const grid = THRESHOLDS.map((threshold) =>
+      PERSISTENCE.map((persistence) => outcome(classes, calls, cls, threshold, persistence)),
+    );
+    let best: { key: number[]; choice: ClassChoice } | null = null;
+    for (let ti = 0; ti < THRESHOLDS.length; ti++) {
+      for (let pi = 0; pi < PERSISTENCE.length; pi++) {
+        const o = grid[ti][pi];
+        const margin = Math.max(
+          o.legitRate,
+          ti > 0 ? grid[ti - 1][pi].legitRate : o.legitRate,
+          pi > 0 ? grid[ti][pi - 1].legitRate : o.legitRate,
+        );
+        const key = [
+          margin <= targets.legitBudget + 1e-12 ? 0 : -margin,
+          Math.min(o.recall, targets.recall) - 2 * o.otherRate,
+          -Math.max(o.median, targets.ttdMedianS),
+          o.recall - 2 * o.otherRate - 10 * o.legitRate,
+          -margin,
+          -o.median,
+        ];
+        if (!best || better(key, best.key)) {
           best = {
-            threshold: round(threshold),
-            persistence,
-            recall: round(recall),
-            legit_false_alarm: round(legitRate),
-            other_false_alarm: round(otherRate),
-            ttd_median_s: round(median),
-            objective,
+            key,
+            choice: {
+              threshold: THRESHOLDS[ti],
+              persistence: PERSISTENCE[pi],
+              recall: round(o.recall),
+              legit_false_alarm: round(o.legitRate),
+              legit_false_alarm_margin: round(margin),
+              other_false_alarm: round(o.otherRate),
+              ttd_median_s: round(o.median),
+            },
           };
         }
       }
     }
-    if (best) {
-      const { objective: _objective, ...choice } = best;
-      out[cls] = choice;
-    }
+    if (best) out[cls] = best.choice;
   }
   return out;
+}
+
+/** One class at one setting over the validation calls. */
+function outcome(
+  classes: readonly string[],
+  calls: readonly ScoredCall[],
+  cls: string,
+  threshold: number,
+  persistence: number,
+): Outcome {
+  const manifest = { classes, thresholds: { [cls]: threshold }, persistence: { [cls]: persistence } };
+  const emptyEvents: never[] = [];
+  let hits = 0;
+  let positives = 0;
+  let legitAlarms = 0;
+  let legitCalls = 0;
+  let otherAlarms = 0;
+  let otherCalls = 0;
+  const ttd: number[] = [];
+  for (const call of calls) {
+    const replay = call.replay ?? call.windowTimes.map(() => NO_REPLAY);
+    const decisions = judgeCall(
+      { windowTimes: call.windowTimes, replay, events: emptyEvents },
+      call.probs,
+      classes.length,
+      manifest,
+    );
+    const fired = decisions.find((d) => d.kind === cls);
+    if (call.label === cls) {
+      positives++;
+      // A replay alert is a robocall detection too (the call's verdict and its time to detect count it).
+      const first = decisions.find((d) => d.kind === cls || (cls === 'robocall' && d.kind === 'replay'));
+      if (first) {
+        hits++;
+        ttd.push(Math.max(0, first.mediaS - call.onsetS));
+      }
+    } else if (call.label === 'legit' || call.label === 'card_entry') {
+      legitCalls++;
+      if (fired) legitAlarms++;
+    } else {
+      otherCalls++;
+      if (fired) otherAlarms++;
+    }
+  }
+  ttd.sort((a, b) => a - b);
+  return {
+    recall: positives > 0 ? hits / positives : 0,
+    legitRate: legitCalls > 0 ? legitAlarms / legitCalls : 0,
+    otherRate: otherCalls > 0 ? otherAlarms / otherCalls : 0,
+    median: ttd.length > 0 ? quantile(ttd, 0.5) : 60,
+  };
+}
+
+/** Lexicographic comparison: the first key that differs by more than rounding noise decides. */
+function better(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] > b[i] + 1e-9) return true;
+    if (a[i] < b[i] - 1e-9) return false;
+  }
+  return false;
 }
 
 function round(x: number): number {

@@ -143,6 +143,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         onsetS: 0,
         windowTimes: a.windowTimes,
         probs: probs.subarray(row * classCount, (row + n) * classCount),
+        replay: a.replay,
       });
       row += n;
     }

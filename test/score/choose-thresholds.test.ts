@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_REPLAY_RULE } from '../../src/alert/policy.ts';
+import { NO_REPLAY, type ReplayStatus } from '../../src/dsp/fingerprint/replay-index.ts';
+import { chooseThresholds, type ScoredCall } from '../../src/score/training/choose-thresholds.ts';
+
+const CLASSES = ['legit', 'robocall', 'pumping', 'fax_modem'] as const;
+
+/** A call of `label` whose windows (1 s apart, from t = 1 s) carry these robocall probabilities. */
+function call(label: string, robocall: number[], onsetS = 0, replay?: ReplayStatus[]): ScoredCall {
+  const probs = new Float32Array(robocall.length * CLASSES.length);
+  robocall.forEach((p, w) => {
+    probs[w * CLASSES.length] = 1 - p;
+    probs[w * CLASSES.length + 1] = p;
+  });
+  return { label, onsetS, windowTimes: robocall.map((_, w) => w + 1), probs, replay };
+}
+
+const quiet = (n: number) => Array.from({ length: n }, () => 0.02);
+
+describe('threshold and persistence choice', () => {
+  it('alerts every fraud call and no legit call when the classes separate, as early as the scores allow', () => {
+    const calls = [
+      ...Array.from({ length: 20 }, (_, i) =>
+        call('robocall', [0.1, 0.999, 0.999, 0.999, 0.999, 0.999], i % 2),
+      ),
+      ...Array.from({ length: 40 }, () => call('legit', quiet(20))),
+    ];
+    const choice = chooseThresholds(CLASSES, calls).robocall;
+    expect(choice).toMatchObject({ recall: 1, legit_false_alarm: 0, persistence: 1 });
+    // The first confident window is at 2 s: onsets 0 and 1 give 2 and 1 s to detect.
+    expect(choice.ttd_median_s).toBe(1.5);
+  });
+
+  it('trades a legit alarm within the budget for reaching the time-to-detect target', () => {
+    // Fraud calls confident from their third window (3 s) on; one legit call has a single confident window, so
+    // persistence 2 would spare it but detect at 4 s.
+    const calls = [
+      ...Array.from({ length: 20 }, () => call('robocall', [0.2, 0.2, 0.99, 0.99, 0.99, 0.99, 0.99])),
+      call('legit', [...quiet(5), 0.99, ...quiet(5)]),
+      ...Array.from({ length: 300 }, () => call('legit', quiet(12))),
+    ];
+    const choice = chooseThresholds(CLASSES, calls, {
+      recall: 0.95,
+      legitBudget: 0.01,
+      ttdMedianS: 3,
+    }).robocall;
+    expect(choice.recall).toBe(1);
+    expect(choice.persistence).toBe(1);
+    expect(choice.ttd_median_s).toBe(3);
+    expect(choice.legit_false_alarm).toBeGreaterThan(0);
+  });
+
+  it('keeps one grid step of margin to legit calls that nearly alerted', () => {
+    // A legit call holds p = 0.92 for three windows: 0.95 x 1 clears it, but only just (0.9 x 1 would alert).
+    const calls = [
+      ...Array.from({ length: 20 }, () => call('robocall', [0.2, 0.999, 0.999, 0.999, 0.999, 0.999, 0.999])),
+      call('legit', [...quiet(3), 0.92, 0.92, 0.92, ...quiet(3)]),
+      ...Array.from({ length: 30 }, () => call('legit', quiet(10))),
+    ];
+    const choice = chooseThresholds(CLASSES, calls, { recall: 0.95, legitBudget: 0, ttdMedianS: 3 }).robocall;
+    expect(choice.legit_false_alarm_margin).toBe(0);
+    expect(choice.threshold > 0.95 || choice.persistence > 3).toBe(true);
+    expect(choice.recall).toBe(1);
+  });
+
+  it('counts the replay rule as a robocall detection, as the evaluation does', () => {
+    const rule = DEFAULT_REPLAY_RULE;
+    const matched: ReplayStatus = {
+      matchedCalls: rule.minOtherCalls,
+      bestCallKey: 'other',
+      bestOverlapS: rule.minOverlapS,
+      bestMatchedFrames: rule.minMatchedFrames,
+    };
+    // The model never scores these robocalls above 0.2; the audio is heard on another call from window 5 on.
+    const replay = Array.from({ length: 8 }, (_, w) => (w >= 4 ? matched : NO_REPLAY));
+    const calls = [
+      ...Array.from({ length: 10 }, () => call('robocall', Array(8).fill(0.2), 0, replay)),
+      ...Array.from({ length: 30 }, () => call('legit', quiet(8))),
+    ];
+    const choice = chooseThresholds(CLASSES, calls).robocall;
+    expect(choice.recall).toBe(1);
+    expect(choice.ttd_median_s).toBe(5);
+    expect(choice.legit_false_alarm).toBe(0);
+  });
+});
