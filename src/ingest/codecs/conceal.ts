@@ -75,7 +75,7 @@ export class RepeatFadeConcealer {
         if (at === period) at = 0;
       }
     }
-    // Past the fade the concealment is silence: the caller writes that itself (natively, and counted as silence),
+    // Past the fade the concealment is silence: the caller writes that itself (and counts it as silence),
     // so a long loss burst does not run the repeat loop over zeros.
     this.concealed = start + i;
     return i;
