@@ -34,7 +34,8 @@ export interface DigitEvent {
  * - Frames arrive in increasing frameIndex per leg; frameIndex counts 20 ms frames from call media time zero
  *   (the first packet of either leg), so frame k of rx and frame k of tx cover the same wall-clock 20 ms.
  * - Gaps are filled by the producer (concealed loss or silence), so every index arrives once per leg.
- * - `pcm` is a buffer the producer reuses: copy what you keep beyond the call.
+ * - `pcm` is a buffer the producer reuses and shares between legs and calls (one all-zero frame serves every
+ *   silent frame): read it, never write it, and copy what you keep beyond the call.
  */
 export interface MediaSink {
   pushFrame(leg: Leg, frameIndex: number, pcm: Int16Array): void;

@@ -22,6 +22,12 @@ const WORK_SAMPLES = DECODE_WORK.length;
 const SHARED_WORK = DECODE_WORK;
 const SHARED_FRAME = SHARED_WORK.subarray(0, FRAME_SAMPLES);
 const SHARED_SCRATCH = new Int16Array(WORK_SAMPLES);
+/**
+ * One frame of digital silence handed to the sink for every whole silent frame of a gap (sinks read frames and
+ * never write them, as with SHARED_FRAME). A lossy leg fills most of its timeline with silence: writing 160 zeros
+ * per frame was the largest cost of a leg that loses nine packets in ten.
+ */
+const SILENT_FRAME = new Int16Array(FRAME_SAMPLES);
 
 export class FrameAssembler {
   /** Index of the frame being filled. */
@@ -120,7 +126,12 @@ export class FrameAssembler {
       const room = FRAME_SAMPLES - fill;
       const take = Math.min(left, room);
       if (amplitude === 0) {
-        for (let k = 0; k < take; k++) frame[fill + k] = 0;
+        if (take === FRAME_SAMPLES) {
+          this.emit(SILENT_FRAME);
+          left -= take;
+          continue;
+        }
+        frame.fill(0, fill, fill + take);
       } else {
         for (let k = 0; k < take; k++) {
           // xorshift32: cheap, allocation-free, deterministic per leg.

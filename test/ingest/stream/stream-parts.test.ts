@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { CallMedia } from '../../../src/ingest/call-media.ts';
 import { createEncoder } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
-import { RX } from '../../../src/ingest/media-sink.ts';
+import { FRAME_SAMPLES, RX } from '../../../src/ingest/media-sink.ts';
 import {
   DEFAULT_PAYLOAD_TYPES,
   parsePayloadTypeList,
   withPayloadTypes,
 } from '../../../src/ingest/payload-types.ts';
+import { FrameAssembler } from '../../../src/ingest/rtp/frame-assembler.ts';
 import { JitterEstimator } from '../../../src/ingest/rtp/jitter.ts';
 import { telephoneEventName } from '../../../src/ingest/rtp/telephone-events.ts';
 import { pcmuPayload, RecordingSink, rtpPacket } from './stream-helpers.ts';
@@ -179,4 +180,34 @@ describe('CallMedia with every decodable codec of the registry', () => {
       }
     });
   }
+});
+
+describe('FrameAssembler silence', () => {
+  it('emits whole silent frames as zeros and never writes into them, around partly filled frames', () => {
+    const frames: { index: number; pcm: Int16Array; same: Int16Array }[] = [];
+    const sink = {
+      pushFrame: (_leg: number, index: number, pcm: Int16Array) =>
+        frames.push({ index, pcm: pcm.slice(), same: pcm }),
+      pushDigit: () => {},
+      end: () => {},
+    };
+    const assembler = new FrameAssembler(RX, sink);
+    const tone = new Int16Array(100).map((_, i) => 1000 + i);
+    assembler.write(tone, 0, 100); // 100 of frame 0
+    assembler.writeSilence(60 + 2 * FRAME_SAMPLES + 40); // rest of frame 0, frames 1-2 whole, 40 of frame 3
+    assembler.write(tone, 0, 100); // 40..140 of frame 3
+    assembler.writeNoise(FRAME_SAMPLES + 40, 300); // 140..160 of 3, frame 4 whole, 20 of frame 5
+    assembler.finish();
+    expect(frames.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(frames[0].pcm.subarray(0, 100))).toEqual(Array.from(tone));
+    expect(frames[0].pcm.subarray(100).every((s) => s === 0)).toBe(true);
+    expect(frames[1].pcm.every((s) => s === 0) && frames[2].pcm.every((s) => s === 0)).toBe(true);
+    // Whole silent frames share one buffer, which still holds zeros after everything else was written.
+    expect(frames[1].same).toBe(frames[2].same);
+    expect(frames[1].same.every((s) => s === 0)).toBe(true);
+    expect(frames[3].pcm.subarray(0, 40).every((s) => s === 0)).toBe(true);
+    expect(Array.from(frames[3].pcm.subarray(40, 140))).toEqual(Array.from(tone));
+    expect(frames[4].pcm.some((s) => s !== 0)).toBe(true);
+    expect(frames[5].pcm.subarray(20).every((s) => s === 0)).toBe(true);
+  });
 });
