@@ -63,6 +63,8 @@ const SILENT_SPECTRUM_ENERGY = 1e-12;
 /** Telephone band for the VAD level and tonality (G.712 passband). */
 const TEL_LOW_BIN = Math.ceil(300 / BIN_HZ);
 const TEL_HIGH_BIN = Math.floor(3400 / BIN_HZ);
+/** Top of the low band (300-1000 Hz) where voiced speech puts most of its power: first formant and low harmonics. */
+const LOW_HIGH_BIN = Math.floor(1000 / BIN_HZ);
 /** Tonality counts +-2 bins around a peak: the Hann main lobe is 4 bins wide. */
 const PEAK_HALF_WIDTH = 2;
 
@@ -118,6 +120,8 @@ export class FrameAnalyzer {
   private peak2 = -1;
   /** Telephone-band power sum of the last frame (bins TEL_LOW_BIN..TEL_HIGH_BIN). */
   private bandTotal = 0;
+  /** Power sum of its low part (bins TEL_LOW_BIN..LOW_HIGH_BIN), for the VAD's low-band energy cue. */
+  private lowTotal = 0;
   /** 1 / sum of squared window coefficients: turns |X|^2 into power per bin (Parseval). */
   private readonly invWindowPower = INV_HANN_POWER;
   /** Latest 42 ms, oldest first; shifted by one frame per call so both the FFT and the pitch search see it unwrapped. */
@@ -260,6 +264,7 @@ export class FrameAnalyzer {
   private findPeaks(): void {
     const p = this.power;
     let band = 0;
+    let low = 0;
     let best1 = -1;
     let best2 = -1;
     let v1 = 0;
@@ -267,6 +272,7 @@ export class FrameAnalyzer {
     for (let k = TEL_LOW_BIN; k <= TEL_HIGH_BIN; k++) {
       const v = p[k];
       band += v;
+      if (k <= LOW_HIGH_BIN) low = band;
       // Only a bin above the current second-best can change the result, so the rarely taken comparison comes first
       // and the peak test, which noise makes unpredictable, runs on few bins.
       if (v > v2 && v >= p[k - 1] && v > p[k + 1]) {
@@ -284,6 +290,7 @@ export class FrameAnalyzer {
     this.peak1 = best1;
     this.peak2 = best2;
     this.bandTotal = band;
+    this.lowTotal = low;
   }
 
   /**
@@ -297,6 +304,7 @@ export class FrameAnalyzer {
     const best2 = this.peak2;
     // One-sided spectrum: each interior bin stands for two (positive and negative frequency).
     this.vad.bandPower = (2 * total * this.invWindowPower) / FFT_SIZE;
+    this.vad.lowBandPower = (2 * this.lowTotal * this.invWindowPower) / FFT_SIZE;
     if (best1 < 0 || total <= 0) {
       out.tonality = 0;
       return;

@@ -9,7 +9,8 @@ import type { FrameFeatures } from './frame-features.ts';
  *   speechProb = E * (1 - T) * (1 - W) * V * max(M, P)
  *
  *   E  energy:       telephone-band level of the 32 ms block and level of the 20 ms frame, both 2..6 dB above the
- *                    minimum-statistics noise floor, block above an absolute -60 dBFS gate.
+ *                    minimum-statistics noise floor, block above an absolute -60 dBFS gate; or the 300-1000 Hz
+ *                    band of the block 3..7 dB above that band's own floor (see LOW_BAND below).
  *   V  voicing:      YIN periodicity (0.5..0.8).
  *   M  modulation:   syllabic envelope modulation. Speech alternates syllable nuclei with consonant and pause dips
  *                    3-6 times a second (the ~4 Hz syllable rate); stationary noise, held tones and chords do not dip.
@@ -45,6 +46,19 @@ const FLOOR_MIN_DBFS = -100;
 /** Nominal active speech on telephone networks is near -20 dBm0 (about -23 dBFS); -60 dBFS is 15 dB below the
  * quietest plausible talker and close to G.711 idle-channel noise. */
 const SPEECH_MIN_DBFS = -60;
+/*
+ * LOW_BAND: on a noisy line (white or broadband noise near the speech level) the whole band barely rises above its
+ * floor while a talker speaks, but voiced speech puts most of its power into 300-1000 Hz (first formant, low
+ * harmonics), where white noise has under a quarter of its power (700 of 3,100 Hz): that band still rises several
+ * dB. Its cue only lets the frame be considered (and its pitch searched); voicing and modulation still decide, so
+ * noise does not become speech through it. The 20 ms frame check of the full band is not applied to it: its
+ * purpose, cutting the tail of a gated tone, is served by the tonality cue, and in such noise the frame level
+ * never clears it.
+ */
+/** The low band's ramp sits 1 dB higher: its ~22 bins make a noise frame's power spread about twice as far around
+ * its mean as the ~100 bins of the whole band do, and its minimum sits further below the mean. */
+const LOW_SNR_LOW_DB = 3;
+const LOW_SNR_HIGH_DB = 7;
 /** Energy ramp: a frame 2 dB over the floor is within the floor's own frame-to-frame spread; at 6 dB the frame's
  * power is three quarters foreground. Periodicity and modulation carry the rest of the decision. */
 const SNR_LOW_DB = 2;
@@ -90,9 +104,61 @@ const HANGOVER_FRAMES = 8;
  * that the optimiser declines to inline would box (allocate) its result on every frame.
  */
 
+/** Minimum statistics of one band's power (Martin 2001), as described with SUB_WINDOW_FRAMES. */
+class NoiseFloorTracker {
+  /** The floor, dBFS, including FLOOR_BIAS_DB. */
+  floorDbfs = FLOOR_MIN_DBFS;
+  private readonly subMinima = new Float64Array(SUB_WINDOWS);
+  private subIndex = 0;
+  private subCount = 0;
+  private currentMin = Number.POSITIVE_INFINITY;
+  private smoothedPower = -1;
+  /** Linear minimum behind floorDbfs (NaN: none yet, so the first frame always converts). */
+  private floorPower = Number.NaN;
+
+  constructor() {
+    this.reset();
+  }
+
+  reset(): void {
+    this.subMinima.fill(Number.POSITIVE_INFINITY);
+    this.subIndex = 0;
+    this.subCount = 0;
+    this.currentMin = Number.POSITIVE_INFINITY;
+    this.smoothedPower = -1;
+    this.floorPower = Number.NaN;
+    this.floorDbfs = FLOOR_MIN_DBFS;
+  }
+
+  /** Takes the next frame's band power (linear, relative to full scale) and updates floorDbfs. */
+  update(power: number): void {
+    const s =
+      this.smoothedPower < 0 ? power : LEVEL_SMOOTHING * this.smoothedPower + (1 - LEVEL_SMOOTHING) * power;
+    this.smoothedPower = s;
+    if (s < this.currentMin) this.currentMin = s;
+    if (++this.subCount === SUB_WINDOW_FRAMES) {
+      this.subMinima[this.subIndex] = this.currentMin;
+      this.subIndex = (this.subIndex + 1) % SUB_WINDOWS;
+      this.subCount = 0;
+      this.currentMin = Number.POSITIVE_INFINITY;
+    }
+    let min = this.currentMin;
+    for (let i = 0; i < SUB_WINDOWS; i++) if (this.subMinima[i] < min) min = this.subMinima[i];
+    // The minimum changes on few frames (a new low, or a sub-window leaving the span): the logarithm is only
+    // recomputed then.
+    if (min === this.floorPower) return;
+    this.floorPower = min;
+    let floorDb = min > 1e-10 ? 10 * Math.log10(min) + FLOOR_BIAS_DB : FLOOR_MIN_DBFS;
+    if (floorDb < FLOOR_MIN_DBFS) floorDb = FLOOR_MIN_DBFS;
+    this.floorDbfs = floorDb;
+  }
+}
+
 export class VoiceActivity {
   /** Mean-square telephone-band (300-3400 Hz) power of the current frame relative to full scale, linear. */
   bandPower = 0;
+  /** The same for 300-1000 Hz (LOW_BAND). */
+  lowBandPower = 0;
   /** Energy cue E of the current frame, 0..1. */
   energy = 0;
   /** The frame stands out of the noise floor (E > 0): only then can it be speech, and only then is pitch searched. */
@@ -104,13 +170,8 @@ export class VoiceActivity {
   modulationDb = 0;
   pitchMotion = 0;
 
-  private readonly subMinima = new Float64Array(SUB_WINDOWS);
-  private subIndex = 0;
-  private subCount = 0;
-  private currentMin = Number.POSITIVE_INFINITY;
-  private smoothedPower = -1;
-  /** Linear minimum behind noiseFloorDbfs (NaN: none yet, so the first frame always converts). */
-  private floorPower = Number.NaN;
+  private readonly floor = new NoiseFloorTracker();
+  private readonly lowFloor = new NoiseFloorTracker();
   private peakDb = FLOOR_MIN_DBFS;
   /** Ring of the last MOTION_SPAN + 1 log-pitches of consecutive voiced frames. */
   private readonly logPitch = new Float64Array(MOTION_SPAN + 1);
@@ -125,12 +186,8 @@ export class VoiceActivity {
   }
 
   reset(): void {
-    this.subMinima.fill(Number.POSITIVE_INFINITY);
-    this.subIndex = 0;
-    this.subCount = 0;
-    this.currentMin = Number.POSITIVE_INFINITY;
-    this.smoothedPower = -1;
-    this.floorPower = Number.NaN;
+    this.floor.reset();
+    this.lowFloor.reset();
     this.peakDb = FLOOR_MIN_DBFS;
     this.logPitch.fill(0);
     this.chainIndex = 0;
@@ -139,6 +196,7 @@ export class VoiceActivity {
     this.hangover = 0;
     this.tonalHold = 0;
     this.bandPower = 0;
+    this.lowBandPower = 0;
     this.energy = 0;
     this.foreground = false;
     this.speechProb = 0;
@@ -157,8 +215,10 @@ export class VoiceActivity {
   updateEnergy(f: FrameFeatures): void {
     const bandPower = this.bandPower;
     const levelDb = bandPower > 1e-10 ? 10 * Math.log10(bandPower) : FLOOR_MIN_DBFS;
-    this.trackFloor();
-    const floorDb = this.noiseFloorDbfs;
+    this.floor.update(bandPower);
+    this.lowFloor.update(this.lowBandPower);
+    const floorDb = this.floor.floorDbfs;
+    this.noiseFloorDbfs = floorDb;
     const snr = levelDb - floorDb;
     this.snrDb = snr;
 
@@ -178,7 +238,19 @@ export class VoiceActivity {
       1,
       Math.max(0, (f.levelDbfs - floorDb - SNR_LOW_DB) / (SNR_HIGH_DB - SNR_LOW_DB)),
     );
-    this.energy = Math.min(eBlock, eFrame);
+    const lowPower = this.lowBandPower;
+    const lowDb = lowPower > 1e-10 ? 10 * Math.log10(lowPower) : FLOOR_MIN_DBFS;
+    const eLow =
+      lowDb > SPEECH_MIN_DBFS
+        ? Math.min(
+            1,
+            Math.max(
+              0,
+              (lowDb - this.lowFloor.floorDbfs - LOW_SNR_LOW_DB) / (LOW_SNR_HIGH_DB - LOW_SNR_LOW_DB),
+            ),
+          )
+        : 0;
+    this.energy = Math.max(Math.min(eBlock, eFrame), eLow);
     this.foreground = this.energy > 0;
   }
 
@@ -261,29 +333,5 @@ export class VoiceActivity {
       const slope = Math.abs(lp - oldest) / MOTION_SPAN;
       this.pitchMotion = MOTION_SMOOTHING * this.pitchMotion + (1 - MOTION_SMOOTHING) * slope;
     }
-  }
-
-  /** Updates noiseFloorDbfs. */
-  private trackFloor(): void {
-    const power = this.bandPower;
-    const s =
-      this.smoothedPower < 0 ? power : LEVEL_SMOOTHING * this.smoothedPower + (1 - LEVEL_SMOOTHING) * power;
-    this.smoothedPower = s;
-    if (s < this.currentMin) this.currentMin = s;
-    if (++this.subCount === SUB_WINDOW_FRAMES) {
-      this.subMinima[this.subIndex] = this.currentMin;
-      this.subIndex = (this.subIndex + 1) % SUB_WINDOWS;
-      this.subCount = 0;
-      this.currentMin = Number.POSITIVE_INFINITY;
-    }
-    let min = this.currentMin;
-    for (let i = 0; i < SUB_WINDOWS; i++) if (this.subMinima[i] < min) min = this.subMinima[i];
-    // The minimum changes on few frames (a new low, or a sub-window leaving the span): the logarithm is only
-    // recomputed then.
-    if (min === this.floorPower) return;
-    this.floorPower = min;
-    let floorDb = min > 1e-10 ? 10 * Math.log10(min) + FLOOR_BIAS_DB : FLOOR_MIN_DBFS;
-    if (floorDb < FLOOR_MIN_DBFS) floorDb = FLOOR_MIN_DBFS;
-    this.noiseFloorDbfs = floorDb;
   }
 }
