@@ -83,3 +83,11 @@ export function verdictOf(decisions: readonly AlertDecision[]): string {
   }
   return decisions.some((d) => d.kind === 'replay') ? 'robocall' : 'legit';
 }
+
+/**
+ * Whether an alert of `kind` detects a call labelled `label`: its own kind, and for a robocall also `replay` (the
+ * recording heard on other calls), as verdictOf counts it. Time to detect runs to the first such alert.
+ */
+export function detectsLabel(kind: string, label: string): boolean {
+  return kind === label || (label === 'robocall' && kind === 'replay');
+}

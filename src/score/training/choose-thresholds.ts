@@ -1,4 +1,4 @@
-import { judgeCall } from '../../alert/call-judge.ts';
+import { detectsLabel, judgeCall } from '../../alert/call-judge.ts';
 import { NO_REPLAY, type ReplayStatus } from '../../dsp/fingerprint/replay-index.ts';
 import { quantile } from './evaluation.ts';
 
@@ -152,7 +152,7 @@ function outcome(
     if (call.label === cls) {
       positives++;
       // A replay alert is a robocall detection too (the call's verdict and its time to detect count it).
-      const first = decisions.find((d) => d.kind === cls || (cls === 'robocall' && d.kind === 'replay'));
+      const first = decisions.find((d) => detectsLabel(d.kind, cls));
       if (first) {
         hits++;
         ttd.push(Math.max(0, first.mediaS - call.onsetS));

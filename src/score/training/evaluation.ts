@@ -1,5 +1,5 @@
 import type { AlertDecision } from '../../alert/alert.ts';
-import { verdictOf } from '../../alert/call-judge.ts';
+import { detectsLabel, verdictOf } from '../../alert/call-judge.ts';
 
 export const EVAL_LABELS = ['legit', 'robocall', 'pumping', 'fax_modem', 'card_entry'] as const;
 
@@ -45,9 +45,7 @@ export function evaluateCalls(calls: readonly JudgedCall[]): EvaluationReport {
     if (li >= 0 && vi >= 0) matrix[li][vi]++;
     if (c.label === 'legit' && c.decisions.length > 0) legitFalseAlarms.push(c.call);
     if (verdict !== c.label) misses.push({ call: c.call, label: c.label, scenario: c.scenario, verdict });
-    const first = c.decisions.find(
-      (d) => d.kind === c.label || (c.label === 'robocall' && d.kind === 'replay'),
-    );
+    const first = c.decisions.find((d) => detectsLabel(d.kind, c.label));
     if (first && c.label !== 'legit') {
       ttd[c.label] ??= [];
       ttd[c.label].push(Math.max(0, first.mediaS - (c.lastDigitS ?? c.onsetS)));
