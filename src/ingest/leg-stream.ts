@@ -539,12 +539,10 @@ export class LegStream implements EventClock {
 
   private oldestPendingArrivalMs(): number {
     let oldest = Number.POSITIVE_INFINITY;
-    for (let slot = 0; slot < REORDER_SLOTS; slot++) {
-      if (
-        this.slots[(slot << SLOT_SHIFT) + SLOT_STATE] === SLOT_PENDING &&
-        this.slots[(slot << SLOT_SHIFT) + SLOT_ARRIVAL_MS] < oldest
-      ) {
-        oldest = this.slots[(slot << SLOT_SHIFT) + SLOT_ARRIVAL_MS];
+    const slots = this.slots;
+    for (let row = 0; row < slots.length; row += 1 << SLOT_SHIFT) {
+      if (slots[row + SLOT_STATE] === SLOT_PENDING && slots[row + SLOT_ARRIVAL_MS] < oldest) {
+        oldest = slots[row + SLOT_ARRIVAL_MS];
       }
     }
     return oldest;

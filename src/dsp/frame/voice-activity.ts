@@ -165,7 +165,6 @@ export class VoiceActivity {
   foreground = false;
   speechProb = 0;
   isSpeech = false;
-  noiseFloorDbfs = FLOOR_MIN_DBFS;
   snrDb = 0;
   modulationDb = 0;
   pitchMotion = 0;
@@ -201,7 +200,6 @@ export class VoiceActivity {
     this.foreground = false;
     this.speechProb = 0;
     this.isSpeech = false;
-    this.noiseFloorDbfs = FLOOR_MIN_DBFS;
     this.snrDb = 0;
     this.modulationDb = 0;
     this.pitchMotion = 0;
@@ -218,7 +216,6 @@ export class VoiceActivity {
     this.floor.update(bandPower);
     this.lowFloor.update(this.lowBandPower);
     const floorDb = this.floor.floorDbfs;
-    this.noiseFloorDbfs = floorDb;
     const snr = levelDb - floorDb;
     this.snrDb = snr;
 
@@ -302,7 +299,7 @@ export class VoiceActivity {
       }
     }
     f.isSpeech = this.isSpeech;
-    f.noiseFloorDbfs = this.noiseFloorDbfs;
+    f.noiseFloorDbfs = this.floor.floorDbfs;
     f.snrDb = this.snrDb;
     f.modulationDb = this.modulationDb;
   }
