@@ -57,8 +57,11 @@ export class RepeatFadeConcealer {
     this.concealed = 0;
   }
 
-  /** Writes the faded repeats still due, up to `samples`; returns how many (0 once the fade has ended). */
-  conceal(samples: number, out: Int16Array): number {
+  /**
+   * Writes the faded repeats still due, up to `samples`, to out[to...]; returns how many (0 once the fade has
+   * ended). The caller keeps them within `out`.
+   */
+  conceal(samples: number, out: Int16Array, to = 0): number {
     const n = samples < MAX_FRAME ? Math.max(samples, 0) : MAX_FRAME;
     const period = this.lastLength;
     const start = this.concealed;
@@ -70,7 +73,7 @@ export class RepeatFadeConcealer {
       const faded = Math.min(n, FADE_SAMPLES - start);
       let at = start % period;
       for (; i < faded; i++) {
-        out[i] = Math.round(last[at] * FADE_GAIN[start + i]);
+        out[to + i] = Math.round(last[at] * FADE_GAIN[start + i]);
         at++;
         if (at === period) at = 0;
       }

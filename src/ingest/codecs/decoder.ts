@@ -14,10 +14,10 @@ export interface PayloadDecoder {
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number;
   /**
    * Writes up to `samples` 8 kHz samples of concealment for a lost packet (codec PLC where there is one) to
-   * out[0...]; returns how many. Fewer, down to 0, once the concealment has faded out: the rest of the gap is
-   * silence, which the caller writes.
+   * out[at...] (at most up to out's end); returns how many. Fewer, down to 0, once the concealment has faded
+   * out: the rest of the gap is silence, which the caller writes.
    */
-  conceal(samples: number, out: Int16Array): number;
+  conceal(samples: number, out: Int16Array, at?: number): number;
   reset(): void;
 }
 

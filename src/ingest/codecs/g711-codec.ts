@@ -232,8 +232,8 @@ export class G711Decoder implements PayloadDecoder {
     return n;
   }
 
-  conceal(samples: number, out: Int16Array): number {
-    return this.concealer.conceal(Math.min(samples, out.length), out);
+  conceal(samples: number, out: Int16Array, at = 0): number {
+    return this.concealer.conceal(Math.min(samples, out.length - at), out, at);
   }
 
   reset(): void {

@@ -30,8 +30,8 @@ export class G722PayloadDecoder implements PayloadDecoder {
     return written;
   }
 
-  conceal(samples: number, out: Int16Array): number {
-    return this.concealer.conceal(Math.min(samples, out.length), out);
+  conceal(samples: number, out: Int16Array, at = 0): number {
+    return this.concealer.conceal(Math.min(samples, out.length - at), out, at);
   }
 
   reset(): void {

@@ -30,8 +30,8 @@ export class L16Decoder implements PayloadDecoder {
     return n;
   }
 
-  conceal(samples: number, out: Int16Array): number {
-    return this.concealer.conceal(Math.min(samples, out.length), out);
+  conceal(samples: number, out: Int16Array, at = 0): number {
+    return this.concealer.conceal(Math.min(samples, out.length - at), out, at);
   }
 
   reset(): void {
@@ -57,8 +57,8 @@ export class L16WidebandDecoder implements PayloadDecoder {
     return written;
   }
 
-  conceal(samples: number, out: Int16Array): number {
-    return this.concealer.conceal(Math.min(samples, out.length), out);
+  conceal(samples: number, out: Int16Array, at = 0): number {
+    return this.concealer.conceal(Math.min(samples, out.length - at), out, at);
   }
 
   reset(): void {

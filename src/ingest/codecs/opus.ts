@@ -133,8 +133,8 @@ export class OpusPayloadDecoder implements PayloadDecoder {
     return this.decimator.process(this.wide, 0, wideCount, out, 0);
   }
 
-  conceal(samples: number, out: Int16Array): number {
-    const want = samples < out.length ? Math.max(samples, 0) : out.length;
+  conceal(samples: number, out: Int16Array, at = 0): number {
+    const want = samples < out.length - at ? Math.max(samples, 0) : out.length - at;
     const handler = this.handler;
     let written = 0;
     while (written < want) {
@@ -150,10 +150,10 @@ export class OpusPayloadDecoder implements PayloadDecoder {
       let take = (want - written) * 6;
       const left = this.stashLength - this.stashPos;
       if (take > left) take = left;
-      written += this.decimator.process(this.stash, this.stashPos, take, out, written);
+      written += this.decimator.process(this.stash, this.stashPos, take, out, at + written);
       this.stashPos += take;
     }
-    for (let i = written; i < want; i++) out[i] = 0;
+    out.fill(0, at + written, at + want);
     return want;
   }
 

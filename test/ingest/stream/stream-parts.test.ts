@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallMedia } from '../../../src/ingest/call-media.ts';
-import { createEncoder } from '../../../src/ingest/codecs/registry.ts';
+import { createDecoder, createEncoder } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
 import { FRAME_SAMPLES, RX } from '../../../src/ingest/media-sink.ts';
 import {
@@ -210,4 +210,51 @@ describe('FrameAssembler silence', () => {
     expect(frames[4].pcm.some((s) => s !== 0)).toBe(true);
     expect(frames[5].pcm.subarray(20).every((s) => s === 0)).toBe(true);
   });
+});
+
+describe('FrameAssembler concealment', () => {
+  // Concealment lands in the leg's frame where it belongs; the reference is the decoder's own output written
+  // sample for sample after whatever the frame already held.
+  const cases = [
+    { codec: 'pcmu', pt: 0 },
+    { codec: 'pcma', pt: 8 },
+    { codec: 'g722', pt: 9 },
+    { codec: 'l16', pt: 97 },
+    { codec: 'opus', pt: 96 },
+  ] as const;
+  for (const { codec, pt } of cases) {
+    it(`${codec}: the same samples as the decoder's concealment, from any point of a frame`, () => {
+      const encoder = createEncoder(codec, pt);
+      const pcm = new Int16Array(FRAME_SAMPLES).map((_, i) =>
+        Math.round(6000 * Math.sin((2 * Math.PI * 300 * i) / 8000)),
+      );
+      const payload = encoder.encode(pcm, 8000);
+      for (const lead of [0, 1, 37, 159]) {
+        for (const gap of [1, 120, 480, 700, 1000]) {
+          const direct = createDecoder(codec);
+          const reference = createDecoder(codec);
+          const out = new Int16Array(960);
+          for (let n = 0; n < 3; n++) {
+            direct.decode(payload, 0, payload.length, out);
+            reference.decode(payload, 0, payload.length, out);
+          }
+          const want: number[] = new Array(lead).fill(7);
+          let left = gap;
+          while (left > 0) {
+            const made = reference.conceal(Math.min(left, 960), out);
+            if (made <= 0) break;
+            want.push(...out.subarray(0, made));
+            left -= made;
+          }
+          const sink = new RecordingSink();
+          const assembler = new FrameAssembler(RX, sink);
+          assembler.write(new Int16Array(lead).fill(7), 0, lead);
+          expect(assembler.writeConcealed(direct, gap)).toBe(want.length - lead);
+          assembler.finish();
+          const got = sink.frames[RX].flatMap((f) => Array.from(f)).slice(0, want.length);
+          expect(got).toEqual(want);
+        }
+      }
+    });
+  }
 });
