@@ -7,8 +7,10 @@ import { CardRule, type CardRuleOptions, DEFAULT_CARD_RULE } from './card-rule.t
  * serves `analyze` and the live service, so offline verdicts are what production would have raised.
  *
  * Model classes: a window is evidence for class c when p(c) >= thresholds[c]; an alert needs persistence[c]
- * consecutive evidence windows (both chosen on validation data and stored in the model manifest). Its score is
- * the mean probability over those windows.
+ * consecutive evidence windows, or one window at or above instant_thresholds[c] where the manifest sets one (all
+ * chosen on validation data and stored in the model manifest). The second tier lets overwhelming evidence alert
+ * at once while weaker evidence must persist: a short run of merely likely windows is what most legit calls that
+ * come close look like, a single near-certain one is not. Its score is the mean probability over the run.
  *
  * At most one alert per call and kind, except escalation: a later run of evidence whose mean score is at least
  * ESCALATION_STEP above the last alert's score raises the same kind at the next level (up to MAX_LEVEL). The
@@ -40,6 +42,8 @@ export interface PolicySettings {
   classes: readonly string[];
   thresholds: Readonly<Record<string, number>>;
   persistence: Readonly<Record<string, number>>;
+  /** Per class: probability at or above which one window alerts without persistence (absent: none). */
+  instant_thresholds?: Readonly<Record<string, number>>;
 }
 
 export interface PolicyOptions {
@@ -58,6 +62,7 @@ export class CallPolicy {
   private readonly classes: readonly string[];
   private readonly thresholds: Float64Array;
   private readonly persistence: Int32Array;
+  private readonly instant: Float64Array;
   private readonly state = new Map<AlertKind, KindState>();
   private readonly card: CardRule;
   private readonly replayRule: ReplayRuleOptions;
@@ -66,11 +71,14 @@ export class CallPolicy {
     this.classes = manifest.classes;
     this.thresholds = new Float64Array(this.classes.length).fill(2); // > 1: classes without a threshold never fire
     this.persistence = new Int32Array(this.classes.length).fill(1);
+    this.instant = new Float64Array(this.classes.length).fill(2); // > 1: no instant tier
     this.classes.forEach((c, i) => {
       if (c === 'legit') return;
       const t = manifest.thresholds[c];
       if (t !== undefined) this.thresholds[i] = t;
       this.persistence[i] = manifest.persistence[c] ?? 1;
+      const instant = manifest.instant_thresholds?.[c];
+      if (instant !== undefined) this.instant[i] = instant;
     });
     this.card = new CardRule(options.card ?? DEFAULT_CARD_RULE);
     this.replayRule = options.replay ?? DEFAULT_REPLAY_RULE;
@@ -91,9 +99,11 @@ export class CallPolicy {
       }
       st.run++;
       st.runSum += p;
-      if (st.run < this.persistence[c]) continue;
+      if (st.run < this.persistence[c] && p < this.instant[c]) continue;
       const score = st.runSum / st.run;
-      const decision = this.raise(kind, score, mediaS, { windows: st.run, threshold: this.thresholds[c] });
+      const evidence: Record<string, unknown> = { windows: st.run, threshold: this.thresholds[c] };
+      if (st.run < this.persistence[c]) evidence.instant_threshold = this.instant[c];
+      const decision = this.raise(kind, score, mediaS, evidence);
       if (decision) {
         out ??= [];
         out.push(decision);

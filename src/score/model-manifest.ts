@@ -6,7 +6,7 @@ import { z } from 'zod';
 /**
  * The manifest that travels with every trained model: what the model expects (feature names and order, the
  * normalisation baked into the graph), what it says (classes), how the policy should read it (per-class
- * thresholds and persistence chosen on validation), and how it was made and how well it did.
+ * thresholds, persistence and instant thresholds chosen on validation), and how it was made and how well it did.
  */
 export const MODEL_CLASSES = ['legit', 'robocall', 'pumping', 'fax_modem'] as const;
 
@@ -23,6 +23,8 @@ export const manifestSchema = z.object({
   thresholds: z.record(z.string(), z.number().min(0).max(1)),
   /** Consecutive evidence windows needed before the policy alerts (per class). */
   persistence: z.record(z.string(), z.number().int().min(1)),
+  /** Per fraud class (optional): probability at or above which one window alerts without persistence. */
+  instant_thresholds: z.record(z.string(), z.number().min(0).max(1)).optional(),
   window_hop_s: z.number().positive(),
   training: z.record(z.string(), z.unknown()),
   metrics: z.record(z.string(), z.unknown()),

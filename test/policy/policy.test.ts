@@ -25,6 +25,29 @@ describe('call policy', () => {
     expect(alerts[0]).toMatchObject({ kind: 'robocall', level: 0, mediaS: 4, score: 0.75 });
   });
 
+  it('alerts on one window at or above the instant threshold, and needs the full run below it', () => {
+    const tiered = { ...manifest, instant_thresholds: { robocall: 0.95 } };
+    // A single likely window (0.9) is not enough with persistence 2; a near-certain one (0.97) is.
+    const likely = feed(new CallPolicy(tiered), [
+      [0.9, 0.05, 0.03, 0.02],
+      [0.08, 0.9, 0.01, 0.01],
+      [0.9, 0.05, 0.03, 0.02],
+    ]);
+    expect(likely).toEqual([]);
+    const certain = feed(new CallPolicy(tiered), [
+      [0.9, 0.05, 0.03, 0.02],
+      [0.02, 0.97, 0.005, 0.005],
+    ]);
+    expect(certain).toHaveLength(1);
+    expect(certain[0]).toMatchObject({
+      kind: 'robocall',
+      mediaS: 2,
+      evidence: { windows: 1, threshold: 0.6, instant_threshold: 0.95 },
+    });
+    // Without the tier in the manifest the same window waits for the run.
+    expect(feed(new CallPolicy(manifest), [[0.02, 0.97, 0.005, 0.005]])).toEqual([]);
+  });
+
   it('raises one alert per kind unless the score rises by the escalation step', () => {
     const rows = Array.from({ length: 10 }, () => [0.05, 0.05, 0.05, 0.85]);
     const alerts = feed(new CallPolicy(manifest), rows);

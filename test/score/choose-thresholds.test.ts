@@ -63,6 +63,36 @@ describe('threshold and persistence choice', () => {
     expect(choice.recall).toBe(1);
   });
 
+  it('lets near-certain windows alert at once where legit calls only come close with merely likely runs', () => {
+    // Most fraud calls have a near-certain window at 2 s, the rest are only ever likely (p = 0.96, which needs
+    // persistence). Legit calls that come close hold 0.96 for two windows (persistence 3 spares them) and never
+    // reach 0.99.
+    const calls = [
+      ...Array.from({ length: 12 }, () => call('robocall', [0.1, 0.999, 0.96, 0.96, 0.96, 0.96, 0.96])),
+      ...Array.from({ length: 8 }, () => call('robocall', [0.1, 0.96, 0.96, 0.96, 0.96, 0.96, 0.96])),
+      ...Array.from({ length: 3 }, () => call('legit', [...quiet(3), 0.96, 0.96, ...quiet(3)])),
+      ...Array.from({ length: 300 }, () => call('legit', quiet(10))),
+    ];
+    const choice = chooseThresholds(CLASSES, calls).robocall;
+    expect(choice.instant_threshold).not.toBeNull();
+    expect(choice.instant_threshold as number).toBeGreaterThan(0.96);
+    expect(choice).toMatchObject({ recall: 1, legit_false_alarm: 0, ttd_median_s: 2 });
+    // Persistence still spares the legit runs, with a window of margin (the instant tier does the early work).
+    expect(choice.persistence).toBeGreaterThanOrEqual(4);
+  });
+
+  it('sets no instant tier when a legit call has a near-certain window', () => {
+    // The fraud calls are confident for three windows from 3 s; a few legit calls each have one window of 0.999.
+    const calls = [
+      ...Array.from({ length: 20 }, () => call('robocall', [0.1, 0.2, 0.999, 0.999, 0.999, 0.999])),
+      ...Array.from({ length: 3 }, () => call('legit', [...quiet(3), 0.999, ...quiet(3)])),
+      ...Array.from({ length: 300 }, () => call('legit', quiet(10))),
+    ];
+    const choice = chooseThresholds(CLASSES, calls).robocall;
+    expect(choice).toMatchObject({ instant_threshold: null, legit_false_alarm: 0, recall: 1 });
+    expect(choice.persistence).toBeGreaterThanOrEqual(2);
+  });
+
   it('counts the replay rule as a robocall detection, as the evaluation does', () => {
     const rule = DEFAULT_REPLAY_RULE;
     const matched: ReplayStatus = {

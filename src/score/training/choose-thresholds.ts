@@ -18,13 +18,15 @@ export interface ScoredCall {
 export interface ClassChoice {
   threshold: number;
   persistence: number;
+  /** Probability at or above which one window alerts without persistence; null: no such tier. */
+  instant_threshold: number | null;
   recall: number;
   /** Share of legit validation calls this class alone would alert. */
   legit_false_alarm: number;
   /**
-   * The same share one grid step looser (next lower threshold, or one window less persistence): legit calls that
-   * came that close to an alert. The budget applies to this figure, so a setting that only just clears the
-   * validation calls is not preferred over one with room to spare.
+   * The same share one grid step looser (next lower threshold, one window less persistence, or the next lower
+   * instant threshold): legit calls that came that close to an alert. The budget applies to this figure, so a
+   * setting that only just clears the validation calls is not preferred over one with room to spare.
    */
   legit_false_alarm_margin: number;
   /** Share of other fraud classes' calls it would (wrongly) claim. */
@@ -55,6 +57,8 @@ export const THRESHOLDS: readonly number[] = [
   0.98,
   0.99,
   0.995,
+  0.998,
+  0.999,
 ];
 export const PERSISTENCE: readonly number[] = [1, 2, 3, 4, 5, 6];
 
@@ -65,14 +69,27 @@ interface Outcome {
   median: number;
 }
 
+/** Media time of a class's first alert on each call at one (threshold, persistence), Infinity for none. */
+interface FirstAlerts {
+  /** First alert of the class itself (what a legit or another class's call is charged with). */
+  fired: Float64Array;
+  /** First alert that detects the call's own label (a replay alert counts for a robocall). */
+  detected: Float64Array;
+}
+
 /**
- * Picks, per fraud class, the threshold and persistence the policy will use, on validation calls and through the
- * real policy code (model windows and the replay rule, as `analyze` and the live service judge a call).
+ * Picks, per fraud class, the threshold and persistence the policy will use, and whether one near-certain
+ * window may alert at once (the instant tier), on validation calls and through the real policy code (model
+ * windows and the replay rule, as `analyze` and the live service judge a call).
+ *
+ * Every (threshold, persistence) of the grid is run through the policy once per call; a setting with an instant
+ * tier alerts at the earlier of its persistent rule and (instant threshold, persistence 1), which is what the
+ * policy does with both (the tiers count the same evidence run; the first alert of a kind is the one that counts).
  *
  * Settings whose legit false alarms, counted with a margin of one grid step, stay within the budget are
  * preferred (when none does, the one with the fewest wins). Among them, in order: recall up to the target (other
  * classes' calls wrongly claimed count against it twice), then the median time to detect down to its target,
- * then more recall, fewer legit alarms and a shorter median time.
+ * then more recall, fewer legit alarms, a shorter median time, and no instant tier over one.
  */
 export function chooseThresholds(
   classes: readonly string[],
@@ -82,39 +99,49 @@ export function chooseThresholds(
   const out: Record<string, ClassChoice> = {};
   for (const cls of classes) {
     if (cls === 'legit') continue;
-    const grid = THRESHOLDS.map((threshold) =>
-      PERSISTENCE.map((persistence) => outcome(classes, calls, cls, threshold, persistence)),
+    const first = THRESHOLDS.map((threshold) =>
+      PERSISTENCE.map((persistence) => firstAlerts(classes, calls, cls, threshold, persistence)),
     );
+    // Instant index -1: no instant tier; else an index into THRESHOLDS above the persistent threshold's.
+    const grid = (ti: number, pi: number, ii: number): Outcome =>
+      outcome(calls, cls, first[ti][pi], ii >= 0 ? first[ii][0] : null);
     let best: { key: number[]; choice: ClassChoice } | null = null;
     for (let ti = 0; ti < THRESHOLDS.length; ti++) {
       for (let pi = 0; pi < PERSISTENCE.length; pi++) {
-        const o = grid[ti][pi];
-        const margin = Math.max(
-          o.legitRate,
-          ti > 0 ? grid[ti - 1][pi].legitRate : o.legitRate,
-          pi > 0 ? grid[ti][pi - 1].legitRate : o.legitRate,
-        );
-        const key = [
-          margin <= targets.legitBudget + 1e-12 ? 0 : -margin,
-          Math.min(o.recall, targets.recall) - 2 * o.otherRate,
-          -Math.max(o.median, targets.ttdMedianS),
-          o.recall - 2 * o.otherRate - 10 * o.legitRate,
-          -margin,
-          -o.median,
-        ];
-        if (!best || better(key, best.key)) {
-          best = {
-            key,
-            choice: {
-              threshold: THRESHOLDS[ti],
-              persistence: PERSISTENCE[pi],
-              recall: round(o.recall),
-              legit_false_alarm: round(o.legitRate),
-              legit_false_alarm_margin: round(margin),
-              other_false_alarm: round(o.otherRate),
-              ttd_median_s: round(o.median),
-            },
-          };
+        // With persistence 1 every evidence window alerts: an instant tier adds nothing.
+        const instants = pi === 0 ? [-1] : [-1, ...THRESHOLDS.map((_, i) => i).filter((i) => i > ti)];
+        for (const ii of instants) {
+          const o = grid(ti, pi, ii);
+          const looser = [
+            ti > 0 && (ii < 0 || ii > ti - 1) ? grid(ti - 1, pi, ii).legitRate : o.legitRate,
+            pi > 0 ? grid(ti, pi - 1, ii).legitRate : o.legitRate,
+            ii > ti + 1 ? grid(ti, pi, ii - 1).legitRate : o.legitRate,
+          ];
+          const margin = Math.max(o.legitRate, ...looser);
+          const key = [
+            margin <= targets.legitBudget + 1e-12 ? 0 : -margin,
+            Math.min(o.recall, targets.recall) - 2 * o.otherRate,
+            -Math.max(o.median, targets.ttdMedianS),
+            o.recall - 2 * o.otherRate - 10 * o.legitRate,
+            -margin,
+            -o.median,
+            ii < 0 ? 1 : 0,
+          ];
+          if (!best || better(key, best.key)) {
+            best = {
+              key,
+              choice: {
+                threshold: THRESHOLDS[ti],
+                persistence: PERSISTENCE[pi],
+                instant_threshold: ii >= 0 ? THRESHOLDS[ii] : null,
+                recall: round(o.recall),
+                legit_false_alarm: round(o.legitRate),
+                legit_false_alarm_margin: round(margin),
+                other_false_alarm: round(o.otherRate),
+                ttd_median_s: round(o.median),
+              },
+            };
+          }
         }
       }
     }
@@ -123,24 +150,19 @@ export function chooseThresholds(
   return out;
 }
 
-/** One class at one setting over the validation calls. */
-function outcome(
+/** Each call's first alerts of one class at one setting, through the real policy. */
+function firstAlerts(
   classes: readonly string[],
   calls: readonly ScoredCall[],
   cls: string,
   threshold: number,
   persistence: number,
-): Outcome {
+): FirstAlerts {
   const manifest = { classes, thresholds: { [cls]: threshold }, persistence: { [cls]: persistence } };
   const emptyEvents: never[] = [];
-  let hits = 0;
-  let positives = 0;
-  let legitAlarms = 0;
-  let legitCalls = 0;
-  let otherAlarms = 0;
-  let otherCalls = 0;
-  const ttd: number[] = [];
-  for (const call of calls) {
+  const fired = new Float64Array(calls.length).fill(Number.POSITIVE_INFINITY);
+  const detected = new Float64Array(calls.length).fill(Number.POSITIVE_INFINITY);
+  calls.forEach((call, i) => {
     const replay = call.replay ?? call.windowTimes.map(() => NO_REPLAY);
     const decisions = judgeCall(
       { windowTimes: call.windowTimes, replay, events: emptyEvents },
@@ -148,23 +170,48 @@ function outcome(
       classes.length,
       manifest,
     );
-    const fired = decisions.find((d) => d.kind === cls);
+    fired[i] = decisions.find((d) => d.kind === cls)?.mediaS ?? Number.POSITIVE_INFINITY;
+    // A replay alert is a robocall detection too (the call's verdict and its time to detect count it).
+    detected[i] = decisions.find((d) => detectsLabel(d.kind, call.label))?.mediaS ?? Number.POSITIVE_INFINITY;
+  });
+  return { fired, detected };
+}
+
+/** One class at one setting over the validation calls: persistent tier, and the instant tier where given. */
+function outcome(
+  calls: readonly ScoredCall[],
+  cls: string,
+  persistent: FirstAlerts,
+  instant: FirstAlerts | null,
+): Outcome {
+  let hits = 0;
+  let positives = 0;
+  let legitAlarms = 0;
+  let legitCalls = 0;
+  let otherAlarms = 0;
+  let otherCalls = 0;
+  const ttd: number[] = [];
+  calls.forEach((call, i) => {
     if (call.label === cls) {
       positives++;
-      // A replay alert is a robocall detection too (the call's verdict and its time to detect count it).
-      const first = decisions.find((d) => detectsLabel(d.kind, cls));
-      if (first) {
+      const at = instant ? Math.min(persistent.detected[i], instant.detected[i]) : persistent.detected[i];
+      if (at < Number.POSITIVE_INFINITY) {
         hits++;
-        ttd.push(Math.max(0, first.mediaS - call.onsetS));
+        ttd.push(Math.max(0, at - call.onsetS));
       }
-    } else if (call.label === 'legit' || call.label === 'card_entry') {
+      return;
+    }
+    const fired =
+      persistent.fired[i] < Number.POSITIVE_INFINITY ||
+      (instant !== null && instant.fired[i] < Number.POSITIVE_INFINITY);
+    if (call.label === 'legit' || call.label === 'card_entry') {
       legitCalls++;
       if (fired) legitAlarms++;
     } else {
       otherCalls++;
       if (fired) otherAlarms++;
     }
-  }
+  });
   ttd.sort((a, b) => a - b);
   return {
     recall: positives > 0 ? hits / positives : 0,

@@ -158,6 +158,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     for (const [cls, choice] of Object.entries(choices)) {
       manifest.thresholds[cls] = choice.threshold;
       manifest.persistence[cls] = choice.persistence;
+      if (choice.instant_threshold !== null) {
+        manifest.instant_thresholds ??= {};
+        manifest.instant_thresholds[cls] = choice.instant_threshold;
+      }
     }
     const judged = (want: Split): JudgedCall[] =>
       calls
@@ -304,9 +308,11 @@ function reportMarkdown(
     '',
     '## Policy settings chosen on validation',
     '',
-    '| class | threshold | persistence (windows) |',
-    '|---|---|---|',
-    ...Object.keys(m.thresholds).map((c) => `| ${c} | ${m.thresholds[c]} | ${m.persistence[c]} |`),
+    '| class | threshold | persistence (windows) | instant threshold (one window) |',
+    '|---|---|---|---|',
+    ...Object.keys(m.thresholds).map(
+      (c) => `| ${c} | ${m.thresholds[c]} | ${m.persistence[c]} | ${m.instant_thresholds?.[c] ?? 'none'} |`,
+    ),
     '',
     `Validation: legit false alarms ${pct(validation.legit_false_alarm_rate)}; ${Object.entries(
       validation.classes,
