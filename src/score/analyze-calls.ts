@@ -45,7 +45,7 @@ export async function* analyzeCalls(
     for (const found of calls) {
       let analysis: Awaited<ReturnType<typeof analyzeRecording>>;
       try {
-        analysis = await analyzeRecording(found, index);
+        analysis = await analyzeRecording(found, index, manifest.window_hop_s);
       } catch (err) {
         yield { call: found.call, error: err instanceof Error ? err.message : String(err) };
         continue;

@@ -49,12 +49,17 @@ class Collector implements CallAnalyzerListener {
 
 /**
  * Runs one recorded call through exactly the code live ingest feeds: WAV frames or pcap packets go into the same
- * MediaSink (CallAnalyzer) that a UDP session drives. `replayIndex` lets calls analysed in one run see each other.
+ * MediaSink (CallAnalyzer) that a UDP session drives. `replayIndex` lets calls analysed in one run see each other;
+ * `windowHopS` is the model's window hop (its manifest's window_hop_s), as the live service uses it.
  */
-export async function analyzeRecording(found: FoundCall, replayIndex?: ReplayIndex): Promise<CallAnalysis> {
+export async function analyzeRecording(
+  found: FoundCall,
+  replayIndex?: ReplayIndex,
+  windowHopS?: number,
+): Promise<CallAnalysis> {
   const recording = await readRecordedCall(found.path);
   const collector = new Collector(replayIndex);
-  const analyzer = new CallAnalyzer(found.call, collector, { replayIndex });
+  const analyzer = new CallAnalyzer(found.call, collector, { replayIndex, windowHopS });
   const media = feedRecordedCall(recording, analyzer, { onMedia: (m) => analyzer.attachLegStats(m.stats) });
   if (replayIndex) await replayIndex.flush();
   const featureCount = FEATURE_NAMES.length;

@@ -38,6 +38,12 @@ describe('the committed default model', () => {
     for (const cls of MODEL_CLASSES.slice(1)) {
       expect(manifest.thresholds[cls]).toBeGreaterThan(0);
       expect(manifest.persistence[cls]).toBeGreaterThanOrEqual(1);
+      // An instant tier, where there is one, asks for more than one evidence window does.
+      const instant = manifest.instant_thresholds?.[cls];
+      if (instant !== undefined) {
+        expect(instant).toBeGreaterThan(manifest.thresholds[cls]);
+        expect(instant).toBeLessThanOrEqual(1);
+      }
     }
     expect(manifest.training).toHaveProperty('corpus.sha256');
     expect(manifest.metrics).toHaveProperty('test.classes');

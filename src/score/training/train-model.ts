@@ -51,7 +51,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const analyses: CallAnalysis[] = [];
   const started = process.hrtime.bigint();
   for (let i = 0; i < calls.length; i++) {
-    analyses.push(await analyzeRecording(calls[i], index));
+    analyses.push(await analyzeRecording(calls[i], index, WINDOW_HOP_S));
     options.onProgress?.('features', i + 1, calls.length);
   }
   const cpuS = Number(process.hrtime.bigint() - started) / 1e9;
