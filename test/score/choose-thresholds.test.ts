@@ -93,6 +93,22 @@ describe('threshold and persistence choice', () => {
     expect(choice.persistence).toBeGreaterThanOrEqual(2);
   });
 
+  it('counts persistence 1 at the threshold as the looser neighbour of an instant threshold one step above it', () => {
+    // A legit call has one window at 0.52. Alerting on the fraud calls' first window (0.56) takes a single window
+    // at 0.55, which a step looser (0.5) would alert that call: with no budget the choice waits for window two.
+    const calls = [
+      ...Array.from({ length: 20 }, () => call('robocall', [0.56, 0.7, 0.7, 0.7, 0.7])),
+      call('legit', [...quiet(3), 0.52, ...quiet(3)]),
+      ...Array.from({ length: 30 }, () => call('legit', quiet(8))),
+    ];
+    const choice = chooseThresholds(CLASSES, calls, {
+      recall: 0.95,
+      legitBudget: 0,
+      ttdMedianS: 0.5,
+    }).robocall;
+    expect(choice).toMatchObject({ recall: 1, legit_false_alarm_margin: 0, ttd_median_s: 2 });
+  });
+
   it('counts the replay rule as a robocall detection, as the evaluation does', () => {
     const rule = DEFAULT_REPLAY_RULE;
     const matched: ReplayStatus = {

@@ -115,7 +115,8 @@ export function chooseThresholds(
           const looser = [
             ti > 0 && (ii < 0 || ii > ti - 1) ? grid(ti - 1, pi, ii).legitRate : o.legitRate,
             pi > 0 ? grid(ti, pi - 1, ii).legitRate : o.legitRate,
-            ii > ti + 1 ? grid(ti, pi, ii - 1).legitRate : o.legitRate,
+            // An instant threshold one step above the persistent one loosens to persistence 1 at the latter.
+            ii < 0 ? o.legitRate : ii > ti + 1 ? grid(ti, pi, ii - 1).legitRate : grid(ti, 0, -1).legitRate,
           ];
           const margin = Math.max(o.legitRate, ...looser);
           const key = [
