@@ -58,11 +58,11 @@ export class RepeatFadeConcealer {
   }
 
   /**
-   * Writes the faded repeats still due, up to `samples`, to out[to...]; returns how many (0 once the fade has
-   * ended). The caller keeps them within `out`.
+   * Writes the faded repeats still due, up to `samples` and no further than out's end, to out[to...]; returns how
+   * many (0 once the fade has ended).
    */
   conceal(samples: number, out: Int16Array, to = 0): number {
-    const n = samples < MAX_FRAME ? Math.max(samples, 0) : MAX_FRAME;
+    const n = Math.max(0, Math.min(samples, out.length - to, MAX_FRAME));
     const period = this.lastLength;
     const start = this.concealed;
     const last = this.last;

@@ -233,7 +233,7 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   conceal(samples: number, out: Int16Array, at = 0): number {
-    return this.concealer.conceal(Math.min(samples, out.length - at), out, at);
+    return this.concealer.conceal(samples, out, at);
   }
 
   reset(): void {

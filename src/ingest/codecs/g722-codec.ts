@@ -31,7 +31,7 @@ export class G722PayloadDecoder implements PayloadDecoder {
   }
 
   conceal(samples: number, out: Int16Array, at = 0): number {
-    return this.concealer.conceal(Math.min(samples, out.length - at), out, at);
+    return this.concealer.conceal(samples, out, at);
   }
 
   reset(): void {
