@@ -13,13 +13,15 @@ import { hammingDistance } from './hamming.ts';
  *    multiple of 20 ms drifts across frame boundaries). The loop score is the fraction of compared frames within
  *    maxBitErrors bits, scaled down when too few frames carried a fingerprint to be sure.
  *
- * Memory (one detector per leg of every live call): the candidate table keeps only 16-bit frame stamps, not
- * the hashes. A way can vote only while its frame is at most maxLag old, and the history ring (longer than
- * maxLag) still holds that frame's hash then: comparing with the ring is the same test as comparing with a
- * stored copy. A stamp is the frame number modulo 2^15, the top bit marking an empty way; every SWEEP_FRAMES
- * the ways too old to vote are emptied, so every stamp left is younger than 2^15 frames and its age is exact.
- * Emptying a way that can no longer vote changes no vote, and no eviction among the ways that still can (they
- * are all younger than it), so the detector answers exactly as with full frame numbers and stored hashes.
+ * Memory (one detector per leg of every live call): the candidate table is a hash chain over the history ring,
+ * as in LZ77 match finders: per bucket the stamp of the newest frame that hashed there, and per ring slot the stamp
+ * of the previous frame of the same bucket. A look-up walks at most BUCKET_WAYS links, newest first: exactly the
+ * ways a BUCKET_WAYS-way table that replaces its oldest way would hold, so the votes are the same as with such a
+ * table, for about 3.6 KiB per leg instead of 8. Hashes are not stored twice: a frame can vote only while it is at
+ * most maxLag old, and the history ring (longer than maxLag) still holds its hash and its link then. A stamp is the
+ * frame number modulo 2^15, EMPTY (the top bit) marking no frame; every SWEEP_FRAMES the bucket heads too old to
+ * vote are emptied and a link is only made to a frame at most maxLag old, so every stamp a walk reads is younger
+ * than 2 maxLag + SWEEP_FRAMES < 2^15 frames and its age is exact.
  * Nothing is allocated before the leg's first fingerprint: a leg that stays silent costs a few fields.
  */
 export interface LoopDetectorOptions {
@@ -35,14 +37,15 @@ export const LOOP_SCORE_THRESHOLD = 0.5;
 
 const FRAMES_PER_SECOND = 1000 / FRAME_MS;
 const TABLE_BUCKETS = 1024;
+/** Links a look-up follows: the earlier occurrences of a bucket that can vote. */
 const BUCKET_WAYS = 4;
 const VOTE_DECAY_PER_SECOND = 0.7;
-/** Stamp bits of a table way; EMPTY_WAY (the top bit) marks a way that holds nothing. */
+/** Stamp bits of a bucket head or link; EMPTY (the top bit) marks none. */
 const STAMP_MASK = 0x7fff;
-const EMPTY_WAY = 0x8000;
-/** Ways too old to vote are emptied this often, so live stamps never wrap (maxLag + SWEEP_FRAMES < 2^15). */
+const EMPTY = 0x8000;
+/** Heads too old to vote are emptied this often, so no stamp read wraps (2 maxLag + SWEEP_FRAMES < 2^15). */
 const SWEEP_FRAMES = 8192;
-const MAX_LAG_FRAMES = STAMP_MASK - SWEEP_FRAMES;
+const MAX_LAG_FRAMES = (STAMP_MASK - SWEEP_FRAMES) >> 1;
 
 /** The candidate-table bucket of a fingerprint: Fibonacci hashing spreads ones that differ only in high bits. */
 export function loopTableBucket(hash: number): number {
@@ -66,8 +69,10 @@ export class LoopDetector {
   private readonly maxBitErrors: number;
   /** Fingerprints of the last maxLag + verifyFrames frames (a ring indexed by frame number). */
   private history = new Uint32Array(0);
-  /** TABLE_BUCKETS x BUCKET_WAYS frame stamps (see the class comment). */
-  private table = new Uint16Array(0);
+  /** Per bucket, the stamp of the newest frame that hashed there (see the class comment). */
+  private heads = new Uint16Array(0);
+  /** Per history slot, the stamp of the previous frame of the same bucket. */
+  private links = new Uint16Array(0);
   private votes = new Float32Array(0);
   private frames = 0;
 
@@ -82,7 +87,7 @@ export class LoopDetector {
 
   /** Bytes of typed-array state held now (none before the leg's first fingerprint). */
   get byteLength(): number {
-    return this.history.byteLength + this.table.byteLength + this.votes.byteLength;
+    return this.history.byteLength + this.heads.byteLength + this.links.byteLength + this.votes.byteLength;
   }
 
   /** One frame's fingerprint (0 = none) for consecutive frames of the leg. */
@@ -98,42 +103,52 @@ export class LoopDetector {
     if (this.frames % FRAMES_PER_SECOND === 0) this.evaluate();
   }
 
-  /** Every frame so far had no fingerprint: a zeroed history, an empty table and no votes say exactly that. */
+  /** Every frame so far had no fingerprint: a zeroed history, empty chains and no votes say exactly that. */
   private allocate(): void {
-    this.history = new Uint32Array(this.maxLag + this.verifyFrames + 2);
-    this.table = new Uint16Array(TABLE_BUCKETS * BUCKET_WAYS).fill(EMPTY_WAY);
+    const size = this.maxLag + this.verifyFrames + 2;
+    this.history = new Uint32Array(size);
+    // One allocation for both chain arrays: they live and die together.
+    const chains = new Uint16Array(TABLE_BUCKETS + size).fill(EMPTY);
+    this.heads = chains.subarray(0, TABLE_BUCKETS);
+    this.links = chains.subarray(TABLE_BUCKETS);
     this.votes = new Float32Array(this.maxLag + 2);
   }
 
-  private voteAndRemember(hash: number, n: number): void {
-    const base = loopTableBucket(hash) * BUCKET_WAYS;
-    const table = this.table;
-    const history = this.history;
-    const stamp = n & STAMP_MASK;
-    let oldestWay = base;
-    let oldestAge = -1;
-    for (let w = base; w < base + BUCKET_WAYS; w++) {
-      const t = table[w];
-      // An empty way counts as older than any stamp (every live age is below 2^15).
-      const age = t === EMPTY_WAY ? EMPTY_WAY : (stamp - t) & STAMP_MASK;
-      if (age >= this.minLag && age <= this.maxLag && history[(n - age) % history.length] === hash)
-        this.votes[age] += 1;
-      if (age > oldestAge) {
-        oldestAge = age;
-        oldestWay = w;
-      }
-    }
-    // Replace the oldest way: the newest occurrence of a hash is the one later repeats are closest to.
-    table[oldestWay] = stamp;
+  /** Votes of one lag now (for tests comparing the chain with a plain way table). */
+  votesAt(lag: number): number {
+    return lag < this.votes.length ? this.votes[lag] : 0;
   }
 
-  /** At frame `n` (after its insertion): empties the ways too old to vote, before any stamp could wrap. */
-  private sweep(n: number): void {
-    const table = this.table;
+  private voteAndRemember(hash: number, n: number): void {
+    const bucket = loopTableBucket(hash);
+    const heads = this.heads;
+    const links = this.links;
+    const history = this.history;
+    const size = history.length;
     const stamp = n & STAMP_MASK;
-    for (let w = 0; w < table.length; w++) {
-      const t = table[w];
-      if (t !== EMPTY_WAY && ((stamp - t) & STAMP_MASK) > this.maxLag) table[w] = EMPTY_WAY;
+    const maxLag = this.maxLag;
+    const head = heads[bucket];
+    let t = head;
+    for (let way = 0; way < BUCKET_WAYS && t !== EMPTY; way++) {
+      const age = (stamp - t) & STAMP_MASK;
+      // Links lead to older frames only, so the first one too old to vote ends the walk.
+      if (age > maxLag) break;
+      const slot = (n - age) % size;
+      if (age >= this.minLag && history[slot] === hash) this.votes[age] += 1;
+      t = links[slot];
+    }
+    // The newest occurrence of a hash is the one later repeats are closest to: it becomes the head.
+    links[n % size] = head !== EMPTY && ((stamp - head) & STAMP_MASK) <= maxLag ? head : EMPTY;
+    heads[bucket] = stamp;
+  }
+
+  /** At frame `n` (after its insertion): empties the heads too old to vote, before any stamp could wrap. */
+  private sweep(n: number): void {
+    const heads = this.heads;
+    const stamp = n & STAMP_MASK;
+    for (let b = 0; b < heads.length; b++) {
+      const t = heads[b];
+      if (t !== EMPTY && ((stamp - t) & STAMP_MASK) > this.maxLag) heads[b] = EMPTY;
     }
   }
 
@@ -220,7 +235,8 @@ export class LoopDetector {
 
   reset(): void {
     this.history.fill(0);
-    this.table.fill(EMPTY_WAY);
+    this.heads.fill(EMPTY);
+    this.links.fill(EMPTY);
     this.votes.fill(0);
     this.frames = 0;
     this.score = 0;

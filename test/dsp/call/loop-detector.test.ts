@@ -83,4 +83,57 @@ describe('LoopDetector (fingerprint streams)', () => {
     expect(detector.maxScore).toBeGreaterThan(0);
     expect(Math.abs(detector.maxScorePeriodS - 2)).toBeLessThanOrEqual(0.021);
   });
+
+  it('votes exactly as a plain 4-way table of (frame, hash) that replaces its oldest way, on colliding streams', () => {
+    // Reference: full frame numbers and stored hashes, no stamps, no chains. Few distinct hashes in few buckets
+    // make repeats at every lag and full buckets; silent stretches (up to 2^15 frames) age everything out.
+    const minLag = 75;
+    const maxLag = 600;
+    const decay = new Float32Array(1);
+    const alphabet = sameBucket(0x1234567, 6).concat(
+      sameBucket(0x7654321, 5),
+      Array.from(fingerprints(30, 3)),
+    );
+    let x = 2024;
+    const random = (): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x / 2 ** 32;
+    };
+    for (let round = 0; round < 3; round++) {
+      const detector = new LoopDetector();
+      const table = new Map<number, { frame: number; hash: number }[]>();
+      const votes = new Float32Array(maxLag + 2);
+      let n = 0;
+      let mismatches = 0;
+      for (let block = 0; block < 40; block++) {
+        const silent = random() < 0.15;
+        const frames = silent ? Math.floor(random() * (random() < 0.3 ? 1 << 15 : 900)) : 200;
+        for (let i = 0; i < frames; i++, n++) {
+          const hash = silent ? 0 : alphabet[Math.floor(random() * alphabet.length)];
+          detector.push(hash);
+          if (hash !== 0) {
+            const bucket = loopTableBucket(hash);
+            const ways = table.get(bucket) ?? [];
+            for (const way of ways) {
+              const age = n - way.frame;
+              if (age >= minLag && age <= maxLag && way.hash === hash) votes[age] += 1;
+            }
+            ways.unshift({ frame: n, hash });
+            if (ways.length > 4) ways.pop();
+            table.set(bucket, ways);
+          }
+          if ((n + 1) % 50 === 0)
+            for (let lag = 0; lag < votes.length; lag++) {
+              decay[0] = votes[lag] * 0.7;
+              votes[lag] = decay[0];
+            }
+          if (!silent && i % 7 === 0)
+            for (let lag = minLag; lag <= maxLag; lag++)
+              if (detector.votesAt(lag) !== votes[lag]) mismatches++;
+        }
+      }
+      expect(mismatches, `round ${round}`).toBe(0);
+      expect(votes.some((v) => v > 1)).toBe(true);
+    }
+  });
 });
