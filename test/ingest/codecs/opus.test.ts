@@ -54,6 +54,19 @@ describe('Opus', () => {
     expect(Array.from(decodeStream(packets))).toEqual(Array.from(expected));
   });
 
+  it('wideband input: in-band tones keep their level, content from 5 kHz up does not fold back', () => {
+    const at = (y: Int16Array, hz: number) => 10 * Math.log10(toneShare(y, 8000, hz, 1600, y.length) + 1e-12);
+    // 1 kHz at full level with 5 kHz 6 dB below: the 5 kHz tone would alias to 3 kHz.
+    const x = new Int16Array(32000);
+    for (let i = 0; i < x.length; i++)
+      x[i] = Math.round(
+        8000 * Math.sin((2 * Math.PI * 1000 * i) / 16000) + 4000 * Math.sin((2 * Math.PI * 5000 * i) / 16000),
+      );
+    const y = decodeStream(encodeStream(x, 16000));
+    expect(at(y, 1000)).toBeGreaterThan(-0.5);
+    expect(at(y, 3000)).toBeLessThan(-40);
+  });
+
   it('encode equals opusscript encode (same settings), bit-exact', () => {
     const x = harmonics(8000, 0.5, 130, 15000);
     const reference = new OpusScript(8000, 1, OpusScript.Application.VOIP);
@@ -94,16 +107,46 @@ describe('Opus', () => {
     for (const dec of decoders) dec.dispose();
   });
 
-  it('loss: PLC continues the signal across a burst (beyond one 120 ms PLC block), then decoding resumes', () => {
-    const packets = encodeStream(tone(8000, 440, 10000, 8000), 8000);
+  it('loss: PLC continues the signal 20 ms at a time, fades, writes zeros once the gap is long, then decoding resumes', () => {
+    const packets = encodeStream(tone(8000, 440, 10000, 16000), 8000);
     const dec = createDecoder('opus');
     const out = new Int16Array(960);
     for (let k = 0; k < 20; k++) dec.decode(packets[k], 0, packets[k].length, out);
     expect(dec.conceal(160, out)).toBe(160);
     expect(rms(out, 0, 160)).toBeGreaterThan(1000);
     expect(toneShare(out, 8000, 440, 0, 160)).toBeGreaterThan(0.5);
-    for (let k = 0; k < 8; k++) expect(dec.conceal(160, out)).toBe(160);
-    expect(dec.decode(packets[30], 0, packets[30].length, out)).toBe(160);
+    // Odd request sizes are served from what one concealment call made, in order.
+    expect(dec.conceal(100, out, 0)).toBe(100);
+    expect(dec.conceal(60, out, 100)).toBe(60);
+    expect(rms(out, 0, 160)).toBeGreaterThan(100);
+    for (let k = 0; k < 30; k++) expect(dec.conceal(160, out)).toBe(160);
+    // Over half a second into the gap: silence, not a buzz.
+    expect(rms(out, 0, 160)).toBe(0);
+    expect(dec.decode(packets[52], 0, packets[52].length, out)).toBe(160);
+    expect(dec.decode(packets[53], 0, packets[53].length, out)).toBe(160);
+    expect(toneShare(out, 8000, 440, 0, 160)).toBeGreaterThan(0.5);
+    // After a decoded packet the next loss is concealed by libopus again.
+    expect(dec.conceal(160, out)).toBe(160);
+    expect(rms(out, 0, 160)).toBeGreaterThan(1000);
+  });
+
+  it('loss before any packet, or of a 60 ms stream: the right sample counts', () => {
+    const dec = createDecoder('opus');
+    const out = new Int16Array(960);
+    expect(dec.conceal(160, out)).toBe(160);
+    expect(rms(out, 0, 160)).toBe(0);
+    const enc = new OpusScript(8000, 1, OpusScript.Application.VOIP);
+    const x = tone(8000, 700, 8000, 480 * 10);
+    let pkt = new Uint8Array(0);
+    for (let k = 0; k < 10; k++) {
+      const frame = x.subarray(k * 480, k * 480 + 480);
+      pkt = new Uint8Array(enc.encode(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength), 480));
+      expect(dec.decode(pkt, 0, pkt.length, out)).toBe(480);
+    }
+    enc.delete();
+    expect(dec.conceal(160, out, 0)).toBe(160);
+    expect(rms(out, 0, 160)).toBeGreaterThan(500);
+    for (let k = 0; k < 2; k++) expect(dec.conceal(160, out, 0)).toBe(160);
   });
 
   it('rejects malformed packets without throwing', () => {
