@@ -164,12 +164,19 @@ async function main(): Promise<void> {
     }),
   );
   for (const rate of [16000, 48000] as const) {
-    const d = new Decimator(rate);
     const input = speech(rate, 0.02);
-    results.push(
-      measure(`decimator ${rate / 1000}k->8k (20 ms)`, warm, () => {
-        d.process(input, 0, input.length, out, 0);
-      }),
+    const byEngine: Result[] = [];
+    for (const engine of ['wasm', 'js'] as const) {
+      const d = new Decimator(rate, 5760, engine);
+      byEngine.push(
+        measure(`decimator ${rate / 1000}k->8k (20 ms), ${engine}`, warm, () => {
+          d.process(input, 0, input.length, out, 0);
+        }),
+      );
+    }
+    results.push(...byEngine);
+    ratios[`decimator_${rate / 1000}k_wasm_vs_js`] = Number(
+      (byEngine[0].packetsPerSecond / byEngine[1].packetsPerSecond).toFixed(2),
     );
   }
 
@@ -182,7 +189,7 @@ async function main(): Promise<void> {
       `${r.name.padEnd(42)} ${r.packetsPerSecond.toLocaleString('en-US').padStart(12)} ${r.microsPerPacket.toFixed(3).padStart(9)} ${r.realTimeFactor.toLocaleString('en-US').padStart(11)} ${String(r.gcEvents).padStart(5)}`,
     );
   }
-  console.log('\nratios vs wavefile (same run):', ratios);
+  console.log('\nratios (same run): forkguard vs wavefile, decimator wasm vs JS stages:', ratios);
 
   const file = join(dirname(fileURLToPath(import.meta.url)), 'results', 'codecs.json');
   mkdirSync(dirname(file), { recursive: true });

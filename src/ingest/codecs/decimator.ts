@@ -14,7 +14,13 @@
  * Group delay: 53 input samples at 16 kHz (3.3 ms); 12 + 3 x 53 = 171 input samples at 48 kHz (3.6 ms).
  */
 
+import { HOST_LITTLE_ENDIAN } from '../wasm-memory.ts';
+import { FIR_MAX_INPUT, FIR_OUTPUT, WasmFirKernel } from './wasm-fir.ts';
+
 export type DecimatorInputRate = 16000 | 48000;
+/** Which implementation runs the FIR stages: the same outputs bit for bit (wasm-fir.ts); JS where wasm cannot. */
+export type FirEngine = 'wasm' | 'js';
+const DEFAULT_ENGINE: FirEngine = HOST_LITTLE_ENDIAN ? 'wasm' : 'js';
 
 const ATTENUATION_DB = 65;
 
@@ -67,13 +73,18 @@ class FirStage {
   readonly maxChunk: number;
   /** Index, within the next input chunk, of the input sample that produces the next output sample. */
   private phase = 0;
+  private readonly wasm: WasmFirKernel | null;
 
-  constructor(taps: Float64Array, factor: number, maxChunk: number) {
+  constructor(taps: Float64Array, factor: number, maxChunk: number, engine: FirEngine) {
     this.taps = taps;
     this.factor = factor;
     this.keep = taps.length - 1;
     this.maxChunk = maxChunk;
     this.history = new Float64Array(this.keep + maxChunk);
+    this.wasm =
+      engine === 'wasm' && this.keep + maxChunk <= FIR_MAX_INPUT
+        ? new WasmFirKernel(taps, factor, this.keep + maxChunk)
+        : null;
   }
 
   /** Appends input[offset, offset+length) (length <= maxChunk) behind the history; then call filter(length). */
@@ -91,6 +102,7 @@ class FirStage {
 
   /** Filters the `length` samples just loaded, writes the outputs to out[0...] and returns their count. */
   filter(length: number, out: Float64Array): number {
+    if (this.wasm !== null) return this.filterWasm(length, out);
     const h = this.taps;
     const buf = this.history;
     const keep = this.keep;
@@ -134,6 +146,19 @@ class FirStage {
     return written;
   }
 
+  private filterWasm(length: number, out: Float64Array): number {
+    const factor = this.factor;
+    const phase = this.phase;
+    const count = length > phase ? Math.ceil((length - phase) / factor) : 0;
+    const buf = this.history;
+    const keep = this.keep;
+    (this.wasm as WasmFirKernel).run(buf, keep + length, phase, count);
+    for (let i = 0; i < count; i++) out[i] = FIR_OUTPUT[i];
+    this.phase = phase + count * factor - length;
+    buf.copyWithin(0, length, length + keep);
+    return count;
+  }
+
   reset(): void {
     this.history.fill(0);
     this.phase = 0;
@@ -150,18 +175,18 @@ export class Decimator {
   private readonly mid: Float64Array;
   private readonly result: Float64Array;
 
-  constructor(inputRate: DecimatorInputRate, maxChunk = 5760) {
+  constructor(inputRate: DecimatorInputRate, maxChunk = 5760, engine: FirEngine = DEFAULT_ENGINE) {
     if (inputRate !== 16000 && inputRate !== 48000)
       throw new Error(`unsupported decimator rate ${inputRate}`);
     this.inputRate = inputRate;
     this.factor = inputRate / 8000;
     this.maxChunk = maxChunk;
     if (inputRate === 48000) {
-      this.first = new FirStage(TAPS_48K_TO_16K, 3, maxChunk);
-      this.last = new FirStage(TAPS_16K, 2, Math.ceil(maxChunk / 3));
+      this.first = new FirStage(TAPS_48K_TO_16K, 3, maxChunk, engine);
+      this.last = new FirStage(TAPS_16K, 2, Math.ceil(maxChunk / 3), engine);
     } else {
       this.first = null;
-      this.last = new FirStage(TAPS_16K, 2, maxChunk);
+      this.last = new FirStage(TAPS_16K, 2, maxChunk, engine);
     }
     this.mid = new Float64Array(this.last.maxChunk);
     this.result = new Float64Array(Math.ceil(this.last.maxChunk / 2));
