@@ -21,12 +21,14 @@
 export const FINGERPRINT_BANDS = 33;
 export const FINGERPRINT_LOW_HZ = 300;
 export const FINGERPRINT_HIGH_HZ = 3400;
-/** Frames summed into one band energy (see the module comment). */
+/** Frames summed into one band energy (see the module comment; process() writes the six terms out). */
 export const SMOOTH_FRAMES = 6;
 /** Frames between the two energy snapshots whose difference forms the bits. */
 export const DIFF_LAG = 4;
 /** Frames of history kept: exactly SMOOTH_FRAMES + DIFF_LAG, the oldest frame a fingerprint reads. */
 const HISTORY = SMOOTH_FRAMES + DIFF_LAG;
+// process() adds the SMOOTH_FRAMES terms written out one by one.
+if (SMOOTH_FRAMES !== 6) throw new Error('fingerprinter: process() sums exactly six frames');
 
 export interface FingerprinterOptions {
   /** Frames quieter than this carry no fingerprint (silence and comfort noise must never match). */
@@ -113,10 +115,18 @@ export class Fingerprinter {
   private readonly smoothThen = SMOOTH_THEN;
   private readonly diffs = DIFFS;
   private frames = 0;
+  /**
+   * A frame whose band energies e have sum(e^2) <= total^2 x this passes the entropy test without logarithms:
+   * Shannon entropy is at least the collision (Renyi-2) entropy -log(sum p^2), and this bound sits 1e-6 inside
+   * minBandEntropy, far more than the rounding of either sum or the 1e-12 cut-off of the exact test can move.
+   * Frames near or below the bound take the exact test, so every decision is the exact test's.
+   */
+  private readonly collisionBound: number;
 
   constructor(spectrumLength: number, binHz: number, options: FingerprinterOptions = {}) {
     this.minLevelDbfs = options.minLevelDbfs ?? -50;
     this.minBandEntropy = options.minBandEntropy ?? 0.55;
+    this.collisionBound = Math.exp(-this.minBandEntropy * Math.log(FINGERPRINT_BANDS)) * (1 - 1e-6);
     this.minRelativeChange = options.minRelativeChange ?? 0.08;
     const layout = bandLayout(spectrumLength, binHz);
     this.bandFirst = layout.bandFirst;
@@ -141,6 +151,7 @@ export class Fingerprinter {
     const energies = this.energies;
     const weights = this.weights;
     let total = 0;
+    let squares = 0;
     for (let b = 0; b < bands; b++) {
       let e = 0;
       let w = this.bandWeightOffset[b];
@@ -151,31 +162,58 @@ export class Fingerprinter {
       }
       energies[slot + b] = e;
       total += e;
+      squares += e * e;
     }
     this.frames++;
     if (this.frames < SMOOTH_FRAMES + DIFF_LAG) return 0;
     if (!(levelDbfs >= this.minLevelDbfs) || !(total > 0)) return 0;
 
-    // Band entropy of this frame: tones and DTMF put nearly everything in one or two bands.
-    let entropy = 0;
-    for (let b = 0; b < bands; b++) {
-      const p = energies[slot + b] / total;
-      if (p > 1e-12) entropy -= p * Math.log(p);
+    // Band entropy of this frame: tones and DTMF put nearly everything in one or two bands. Most speech and noise
+    // frames are spread widely enough that the collision bound decides without 33 logarithms.
+    if (!(squares <= total * total * this.collisionBound)) {
+      let entropy = 0;
+      for (let b = 0; b < bands; b++) {
+        const p = energies[slot + b] / total;
+        if (p > 1e-12) entropy -= p * Math.log(p);
+      }
+      if (entropy / Math.log(bands) < this.minBandEntropy) return 0;
     }
-    if (entropy / Math.log(bands) < this.minBandEntropy) return 0;
 
+    // Smoothed energies now and DIFF_LAG frames earlier. Per band, the SMOOTH_FRAMES terms are added newest first in
+    // a local (the order of the plain accumulate-into-the-array loop, so the same sums to the last bit) and stored
+    // once: the array form loaded and stored every partial sum.
     const now = this.smoothNow;
     const then = this.smoothThen;
-    now.fill(0);
-    then.fill(0);
     const newest = this.frames - 1;
-    for (let j = 0; j < SMOOTH_FRAMES; j++) {
-      const a = ((newest - j) % HISTORY) * bands;
-      const c = ((newest - DIFF_LAG - j) % HISTORY) * bands;
-      for (let b = 0; b < bands; b++) {
-        now[b] += energies[a + b];
-        then[b] += energies[c + b];
-      }
+    const a0 = (newest % HISTORY) * bands;
+    const a1 = ((newest - 1) % HISTORY) * bands;
+    const a2 = ((newest - 2) % HISTORY) * bands;
+    const a3 = ((newest - 3) % HISTORY) * bands;
+    const a4 = ((newest - 4) % HISTORY) * bands;
+    const a5 = ((newest - 5) % HISTORY) * bands;
+    const c5 = ((newest - DIFF_LAG - 5) % HISTORY) * bands;
+    const c4 = ((newest - DIFF_LAG - 4) % HISTORY) * bands;
+    const c3 = ((newest - DIFF_LAG - 3) % HISTORY) * bands;
+    const c2 = ((newest - DIFF_LAG - 2) % HISTORY) * bands;
+    const c1 = ((newest - DIFF_LAG - 1) % HISTORY) * bands;
+    const c0 = ((newest - DIFF_LAG) % HISTORY) * bands;
+    for (let b = 0; b < bands; b++) {
+      let n = 0;
+      n += energies[a0 + b];
+      n += energies[a1 + b];
+      n += energies[a2 + b];
+      n += energies[a3 + b];
+      n += energies[a4 + b];
+      n += energies[a5 + b];
+      now[b] = n;
+      let t = 0;
+      t += energies[c0 + b];
+      t += energies[c1 + b];
+      t += energies[c2 + b];
+      t += energies[c3 + b];
+      t += energies[c4 + b];
+      t += energies[c5 + b];
+      then[b] = t;
     }
     let changed = 0;
     let sumNow = 0;

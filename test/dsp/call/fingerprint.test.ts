@@ -87,4 +87,40 @@ describe('Fingerprinter', () => {
     const h = fingerprints(noise(3));
     expect(h.filter((x) => x !== 0).length).toBeGreaterThan(100);
   });
+
+  it('gives the same fingerprints as before (the replay index in Redis is shared across versions)', () => {
+    // A deterministic mix of spectra: noise, moving formants, two steady tones, a tone over noise whose band
+    // entropy sweeps across the tonal threshold, and shaped noise with quiet frames. The checksum over every
+    // frame's hash, weak-bit fraction and weakest bit is what the plain implementation (33 logarithms per frame,
+    // smoothing summed in place) gives; hosts in a rolling upgrade must keep matching each other's recordings.
+    let x = 12345;
+    const random = (): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x / 2 ** 32;
+    };
+    const fp = new Fingerprinter(BIN_COUNT, BIN_HZ);
+    const spectrum = new Float32Array(BIN_COUNT);
+    let sum = 0x811c9dc5;
+    let fingerprinted = 0;
+    for (let f = 0; f < 3000; f++) {
+      const kind = Math.floor(f / 150) % 5;
+      for (let k = 0; k < BIN_COUNT; k++) {
+        if (kind === 0) spectrum[k] = random() * 10;
+        else if (kind === 1)
+          spectrum[k] =
+            100 / (1 + (k - 15 - 5 * Math.sin(f / 7)) ** 2 / 4) +
+            40 / (1 + (k - 50 - 10 * Math.sin(f / 11)) ** 2 / 9) +
+            random();
+        else if (kind === 2) spectrum[k] = (k === 22 || k === 39 ? 1000 : 0) + random() * 0.1;
+        else if (kind === 3) spectrum[k] = (k === 22 ? 1000 * (1 + (f % 13)) : 0) + random() * (f % 40);
+        else spectrum[k] = random() * (1 + k / 10) * (1 + Math.sin(f / 3 + k / 9));
+      }
+      const hash = fp.process(spectrum, kind === 4 && f % 50 < 5 ? -60 : -20);
+      if (hash !== 0) fingerprinted++;
+      for (const v of [hash, Math.round(fp.weakBits * 32), fp.weakestBit])
+        sum = Math.imul(sum ^ v, 0x01000193) >>> 0;
+    }
+    expect(fingerprinted).toBe(1656);
+    expect(sum.toString(16)).toBe('3a07407f');
+  });
 });
