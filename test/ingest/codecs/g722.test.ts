@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decimator } from '../../../src/ingest/codecs/decimator.ts';
-import { G722Decoder, G722Encoder } from '../../../src/ingest/codecs/g722.ts';
+import { G722Decoder, G722Encoder, upzero } from '../../../src/ingest/codecs/g722.ts';
 import { createDecoder, createEncoder } from '../../../src/ingest/codecs/registry.ts';
 import { bestAlignment, chirp, harmonics, rms } from './signals.ts';
 
@@ -138,5 +138,18 @@ describe('G.722 RTP payload (clock 8000, decoded to 8 kHz)', () => {
     expect(concealed).toBeLessThan(last * 1.01);
     const n = dec.decode(enc.encode(x16.subarray(640, 960), 16000), 0, 160, out);
     expect(n).toBe(160);
+  });
+
+  it("UPZERO without the reference's 16-bit saturation gives the saturated result for every 16-bit coefficient", () => {
+    const sat16 = (x: number) => Math.max(-32768, Math.min(32767, x));
+    let differing = 0;
+    for (let b = -32768; b <= 32767; b++)
+      for (const di of [-5, 0, 7])
+        for (const sgd of [-1, 0])
+          for (const step of [0, 128]) {
+            const reference = sat16((di >> 15 === sgd ? step : -step) + ((b * 32640) >> 15));
+            if (upzero(b, di, sgd, step) !== reference) differing++;
+          }
+    expect(differing).toBe(0);
   });
 });
