@@ -21,14 +21,15 @@
 export const FINGERPRINT_BANDS = 33;
 export const FINGERPRINT_LOW_HZ = 300;
 export const FINGERPRINT_HIGH_HZ = 3400;
-/** Frames summed into one band energy (see the module comment; process() writes the six terms out). */
+/** Frames summed into one band energy (see the module comment). */
 export const SMOOTH_FRAMES = 6;
 /** Frames between the two energy snapshots whose difference forms the bits. */
 export const DIFF_LAG = 4;
 /** Frames of history kept: exactly SMOOTH_FRAMES + DIFF_LAG, the oldest frame a fingerprint reads. */
 const HISTORY = SMOOTH_FRAMES + DIFF_LAG;
-// process() adds the SMOOTH_FRAMES terms written out one by one.
-if (SMOOTH_FRAMES !== 6) throw new Error('fingerprinter: process() sums exactly six frames');
+// process() sums the smoothing windows with six terms written out (sumOfSix) over a ring of ten frames.
+if (SMOOTH_FRAMES !== 6 || DIFF_LAG !== 4)
+  throw new Error('fingerprinter: process() assumes 6 frames, 4 apart');
 
 export interface FingerprinterOptions {
   /** Frames quieter than this carry no fingerprint (silence and comfort noise must never match). */
@@ -94,6 +95,26 @@ function bandLayout(spectrumLength: number, binHz: number): BandLayout {
 const SMOOTH_NOW = new Float64Array(FINGERPRINT_BANDS);
 const SMOOTH_THEN = new Float64Array(FINGERPRINT_BANDS);
 const DIFFS = new Float64Array(FINGERPRINT_BANDS - 1);
+/** e[o0 + b] + ... + e[o5 + b], added in that order (the smoothing sums of process()). */
+function sumOfSix(
+  e: Float64Array,
+  b: number,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  o4: number,
+  o5: number,
+) {
+  let sum = 0;
+  sum += e[o0 + b];
+  sum += e[o1 + b];
+  sum += e[o2 + b];
+  sum += e[o3 + b];
+  sum += e[o4 + b];
+  sum += e[o5 + b];
+  return sum;
+}
 
 export class Fingerprinter {
   readonly minLevelDbfs: number;
@@ -179,41 +200,26 @@ export class Fingerprinter {
       if (entropy / Math.log(bands) < this.minBandEntropy) return 0;
     }
 
-    // Smoothed energies now and DIFF_LAG frames earlier. Per band, the SMOOTH_FRAMES terms are added newest first in
-    // a local (the order of the plain accumulate-into-the-array loop, so the same sums to the last bit) and stored
-    // once: the array form loaded and stored every partial sum.
+    // Smoothed energies now and DIFF_LAG frames earlier: frames newest - 0..5 and newest - 4..9 of the ring (HISTORY
+    // = SMOOTH_FRAMES + DIFF_LAG slots, one per frame). Per band the six terms are added newest first in a local
+    // (the order of the plain accumulate-into-the-array loop, so the same sums to the last bit) and stored once:
+    // the array form loaded and stored every partial sum, and a loop over the offsets kept reloading them.
     const now = this.smoothNow;
     const then = this.smoothThen;
-    const newest = this.frames - 1;
-    const a0 = (newest % HISTORY) * bands;
-    const a1 = ((newest - 1) % HISTORY) * bands;
-    const a2 = ((newest - 2) % HISTORY) * bands;
-    const a3 = ((newest - 3) % HISTORY) * bands;
-    const a4 = ((newest - 4) % HISTORY) * bands;
-    const a5 = ((newest - 5) % HISTORY) * bands;
-    const c5 = ((newest - DIFF_LAG - 5) % HISTORY) * bands;
-    const c4 = ((newest - DIFF_LAG - 4) % HISTORY) * bands;
-    const c3 = ((newest - DIFF_LAG - 3) % HISTORY) * bands;
-    const c2 = ((newest - DIFF_LAG - 2) % HISTORY) * bands;
-    const c1 = ((newest - DIFF_LAG - 1) % HISTORY) * bands;
-    const c0 = ((newest - DIFF_LAG) % HISTORY) * bands;
+    const newest = this.frames - 1; // >= HISTORY - 1 here: no offset goes negative
+    const o0 = (newest % HISTORY) * bands;
+    const o1 = ((newest - 1) % HISTORY) * bands;
+    const o2 = ((newest - 2) % HISTORY) * bands;
+    const o3 = ((newest - 3) % HISTORY) * bands;
+    const o4 = ((newest - 4) % HISTORY) * bands;
+    const o5 = ((newest - 5) % HISTORY) * bands;
+    const o6 = ((newest - 6) % HISTORY) * bands;
+    const o7 = ((newest - 7) % HISTORY) * bands;
+    const o8 = ((newest - 8) % HISTORY) * bands;
+    const o9 = ((newest - 9) % HISTORY) * bands;
     for (let b = 0; b < bands; b++) {
-      let n = 0;
-      n += energies[a0 + b];
-      n += energies[a1 + b];
-      n += energies[a2 + b];
-      n += energies[a3 + b];
-      n += energies[a4 + b];
-      n += energies[a5 + b];
-      now[b] = n;
-      let t = 0;
-      t += energies[c0 + b];
-      t += energies[c1 + b];
-      t += energies[c2 + b];
-      t += energies[c3 + b];
-      t += energies[c4 + b];
-      t += energies[c5 + b];
-      then[b] = t;
+      now[b] = sumOfSix(energies, b, o0, o1, o2, o3, o4, o5);
+      then[b] = sumOfSix(energies, b, o4, o5, o6, o7, o8, o9);
     }
     let changed = 0;
     let sumNow = 0;
