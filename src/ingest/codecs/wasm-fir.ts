@@ -58,7 +58,10 @@ interface Layout {
   phase: number;
 }
 
-/** Byte offset (before the output index) of input sample `t` of the first output, for outputs starting at `phase`. */
+/**
+ * Byte address, less 8 x the output index held in AT, of the input sample `t` taps after the first output of pair
+ * `pair` of a pass (outputs starting at `phase`).
+ */
 function tapOffset(layout: Layout, t: number, pair: number): number {
   const i = layout.phase + t;
   const r = i % layout.factor;
@@ -139,10 +142,7 @@ function kernelsFor(taps: Float64Array, factor: number, stride: number): ((end: 
   return kernels;
 }
 
-/**
- * One stage's kernels with its sizes: `run` filters history + input of `total` samples from `buf` and returns the
- * outputs' index in FIR_OUTPUT.
- */
+/** One stage's kernels, with the phase split its sizes need. */
 export class WasmFirKernel {
   private readonly kernels: ((end: number) => void)[];
   private readonly factor: number;
@@ -152,12 +152,14 @@ export class WasmFirKernel {
     if (maxTotal > FIR_MAX_INPUT) throw new RangeError(`wasm FIR: at most ${FIR_MAX_INPUT} input samples`);
     this.factor = factor;
     this.stride = Math.ceil(maxTotal / factor) + PHASE_PAD;
+    if (factor * this.stride * 8 > INPUT_BYTES)
+      throw new RangeError('wasm FIR: phases exceed the input area');
     this.kernels = kernelsFor(taps, factor, this.stride);
   }
 
   /**
-   * Outputs at buf[phase], buf[phase + factor], ... while the filter fits in buf[0, total): count of them; they are
-   * in FIR_OUTPUT[0, count).
+   * Filters buf[0, total) into `count` outputs, the first with its oldest tap at buf[phase] and each next one
+   * `factor` samples later (count as FirStage works it out); they land in FIR_OUTPUT[0, count).
    */
   run(buf: Float64Array, total: number, phase: number, count: number): void {
     const factor = this.factor;
