@@ -27,7 +27,7 @@ describe('CallMedia properties', () => {
           sequence: fc.integer({ min: 0, max: 0xffff }),
           timestamp: fc.integer({ min: 0, max: 0xffffffff }),
           ssrc: fc.constantFrom(1, 2),
-          payloadType: fc.constantFrom(0, 8, 13, 18, 50, 96, 97, 101),
+          payloadType: fc.constantFrom(0, 8, 9, 13, 18, 50, 96, 97, 100, 101),
           marker: fc.boolean(),
           payload: fc.uint8Array({ maxLength: 500 }),
         })
