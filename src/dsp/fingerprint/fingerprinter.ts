@@ -105,7 +105,7 @@ function sumOfSix(
   o3: number,
   o4: number,
   o5: number,
-) {
+): number {
   let sum = 0;
   sum += e[o0 + b];
   sum += e[o1 + b];
@@ -138,8 +138,9 @@ export class Fingerprinter {
   private frames = 0;
   /**
    * A frame whose band energies e have sum(e^2) <= total^2 x this passes the entropy test without logarithms:
-   * Shannon entropy is at least the collision (Renyi-2) entropy -log(sum p^2), and this bound sits 1e-6 inside
-   * minBandEntropy, far more than the rounding of either sum or the 1e-12 cut-off of the exact test can move.
+   * Shannon entropy is at least the collision (Renyi-2) entropy -log(sum p^2), and this bound sits about 1e-6 nats
+   * inside minBandEntropy, far more than the rounding of either sum or the 1e-12 cut-off of the exact test (at most
+   * 33 x 3e-11 nats) can move.
    * Frames near or below the bound take the exact test, so every decision is the exact test's.
    */
   private readonly collisionBound: number;
