@@ -11,7 +11,7 @@
  * ended (idle), so their latency measures the idle setting, not the pipeline: they are counted apart. So are
  * alerts on media past the end of what the call sent (a window whose end lies beyond the call's last packet,
  * because the recording ended or the step cut it): no packet completed that evidence; the service completed it
- * by taking the quiet legs as silent (ingest's idle fill, ~200 ms after their last packet) or at session end.
+ * by taking the quiet legs as silent (ingest's idle fill, 60-200 ms after their last packet) or at session end.
  */
 import type { AlertDecision } from '../alert/alert.ts';
 import {

@@ -11,9 +11,9 @@
  * fork, lost stream) stays visible to the sink instead of looking like a silent party.
  *
  * A leg that goes quiet after it has started (hold, DTX, a stalled sender) is advanced by `flush` with silence
- * (comfort noise after a CN packet) up to IDLE_FILL_MS behind the clock, so the two legs' frames stay within that
- * distance of each other live; when packets resume they land at their timestamps' place (or re-anchor at their
- * arrival if their timestamps fell behind what was filled).
+ * (comfort noise after a CN packet) up to its idle delay behind the clock (60-200 ms by the leg's jitter, see
+ * IDLE_FILL_MS), so the two legs' frames stay within that distance of each other live; when packets resume they
+ * land at their timestamps' place (or re-anchor at their arrival if their timestamps fell behind what was filled).
  *
  * When neither leg has had a packet for MEDIA_PAUSE_MS, the call's media is paused (both parties silent with DTX,
  * or the call is over and the session waits for its idle timeout) and idle filling stops. Nothing is lost: when a

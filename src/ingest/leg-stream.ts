@@ -92,10 +92,18 @@ export const MAX_TIMESTAMP_GAP_MS = 4000;
 export const MAX_TIMESTAMP_OVERLAP_SAMPLES = FRAME_SAMPLES;
 const MAX_TIMESTAMP_GAP_SAMPLES = (MAX_TIMESTAMP_GAP_MS * SAMPLE_RATE) / 1000;
 /**
- * A leg without packets for this long is idle and is advanced with silence to this far behind the clock: well
- * beyond network jitter (so a delayed packet is not overtaken) and short enough for live conversation features.
+ * A leg without packets for its idle delay is idle and is advanced with silence to that far behind the clock. The
+ * delay must outlast the lateness of a delayed packet (so it is not overtaken) and is also how far behind the clock
+ * every window of a call with a quiet leg completes (one-sided silence is what a traffic-pumping call sounds like).
+ * So it follows the leg's own lateness: the reorder wait, four times its RFC 3550 jitter and one frame of margin,
+ * at most IDLE_FILL_MS. A steady leg is filled 60 ms behind (default reorder wait), a leg with 25 ms of jitter
+ * about 160 ms behind. The price: the first stall of a steady leg that outlasts its delay has silence filled over
+ * its start (a frame of it skipped, or the leg re-anchored at the burst that ends it); from then on the jitter it
+ * showed lengthens the delay.
  */
 export const IDLE_FILL_MS = 200;
+const IDLE_FILL_MARGIN_MS = 20;
+const IDLE_FILL_JITTERS = 4;
 /** Sequence steps beyond this (either way) are a sender restart, not loss or reordering (RFC 3550 A.1). */
 export const MAX_SEQUENCE_STEP = 3000;
 /** Concealment longer than this is silence: a codec PLC has nothing left to say after 120 ms. */
@@ -399,24 +407,26 @@ export class LegStream implements EventClock {
 
   /**
    * Plays out what is in order, and gaps whose reorder deadline has passed by `nowMs`; closes stale events; and
-   * keeps a leg that has gone quiet (hold, DTX, a stalled sender) moving with silence or comfort noise up to
-   * IDLE_FILL_MS before `nowMs`, so the other leg's frames are not left waiting for this one — unless `paused`
+   * keeps a leg that has gone quiet (hold, DTX, a stalled sender) moving with silence or comfort noise up to its
+   * idle delay before `nowMs`, so the other leg's frames are not left waiting for this one — unless `paused`
    * (the call's owner saw neither leg carry media for a while: there is no other leg to keep up with).
    */
   flush(nowMs: number, paused = false): void {
     if (this.streamStarted && !this.playing && nowMs >= this.holdUntilMs) this.playing = true;
     if (this.playing && this.pending > 0) this.playOut(nowMs, -1);
     this.events.expire(nowMs, this);
-    if (
-      !paused &&
-      this.playing &&
-      this.pending === 0 &&
-      this.anchored &&
-      !this.reanchorPending &&
-      nowMs - this.lastArrivalMs >= IDLE_FILL_MS
-    ) {
-      this.fillIdle(nowMs);
+    if (!paused && this.playing && this.pending === 0 && this.anchored && !this.reanchorPending) {
+      const delayMs = this.idleDelayMs;
+      if (nowMs - this.lastArrivalMs >= delayMs) this.fillIdle(nowMs, delayMs);
     }
+  }
+
+  /** How long this leg must be without packets before it is idle, and how far behind the clock it is then filled. */
+  get idleDelayMs(): number {
+    return Math.min(
+      IDLE_FILL_MS,
+      this.reorderMs + IDLE_FILL_JITTERS * this.jitter.jitterMs + IDLE_FILL_MARGIN_MS,
+    );
   }
 
   /** Plays out everything held, closes an open event and completes the last frame. */
@@ -657,8 +667,8 @@ export class LegStream implements EventClock {
     return this.anchorSample + Math.round((offset * SAMPLE_RATE) / this.clockRate);
   }
 
-  private fillIdle(nowMs: number): void {
-    const target = Math.floor((nowMs - this.callZeroMs - IDLE_FILL_MS) / FRAME_MS) * FRAME_SAMPLES;
+  private fillIdle(nowMs: number, delayMs: number): void {
+    const target = Math.floor((nowMs - this.callZeroMs - delayMs) / FRAME_MS) * FRAME_SAMPLES;
     const gap = target - this.frames.position;
     if (gap <= 0) return;
     this.idleFilledSamples += gap;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallMedia, MEDIA_PAUSE_MS } from '../../../src/ingest/call-media.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
+import { IDLE_FILL_MS } from '../../../src/ingest/leg-stream.ts';
 import { RX, TX } from '../../../src/ingest/media-sink.ts';
 import {
   decodedLevel,
@@ -384,6 +385,59 @@ describe('CallMedia: two legs', () => {
     for (const f of [100, 149]) expect(sink.frames[TX][f][0]).toBe(decodedLevel(levelOf(f - 80)));
     expect(media.stats[TX].lost).toBe(0);
     expect(media.legs[TX].idleFilledSamples).toBeGreaterThan(0);
+  });
+});
+
+describe('CallMedia: idle delay of a quiet leg', () => {
+  /**
+   * rx steady; tx sends packets 0-59, packet n arriving `lateness(n)` ms after its time (events in arrival order),
+   * then goes quiet for good, as the silent party of a pumping call does. Returns how many frames tx trails rx by
+   * at the end, and how much silence was filled into tx while it was still sending.
+   */
+  function quietAfterTalk(lateness: (n: number) => number) {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    const events: { leg: 0 | 1; n: number; at: number }[] = [];
+    for (let n = 0; n < 150; n++) {
+      events.push({ leg: RX, n, at: T0 + n * 20 + 1 });
+      if (n < 60) events.push({ leg: TX, n, at: T0 + n * 20 + lateness(n) });
+    }
+    events.sort((a, b) => a.at - b.at);
+    let idleWhileTalking = -1;
+    for (const e of events) {
+      push(media, e.leg, e.n, e.at, 0, 0, e.leg === RX ? 0x1111 : 0x2222);
+      if (e.leg === TX && e.n === 59) idleWhileTalking = media.legs[TX].idleFilledSamples;
+    }
+    const trail = sink.indices[RX].length - sink.indices[TX].length;
+    return { media, trail, idleWhileTalking };
+  }
+
+  it('fills a steady quiet leg about the reorder wait and a frame behind the clock, not the 200 ms ceiling', () => {
+    const { media, trail, idleWhileTalking } = quietAfterTalk(() => 2);
+    expect(idleWhileTalking).toBe(0);
+    expect(media.legs[TX].idleDelayMs).toBeLessThan(70);
+    // 60 ms behind the clock: three frames, one more for the frame being filled and one for rounding.
+    expect(trail).toBeLessThanOrEqual(5);
+    expect(trail).toBeGreaterThanOrEqual(2);
+  });
+
+  it('waits longer behind a jittery leg: a stall of 100 ms is not taken for silence once jitter was seen', () => {
+    // 0-20 ms of jitter, then packets 40-44 held up by a stall and delivered in one burst 100 ms after packet 40's
+    // time: a steady leg's 60 ms delay would fill silence over them.
+    let x = 7;
+    const lateness = (n: number): number => {
+      x = (x * 1103515245 + 12345) >>> 0;
+      if (n >= 40 && n <= 44) return 100 - (n - 40) * 20;
+      return (x >>> 16) % 21;
+    };
+    const { media, trail, idleWhileTalking } = quietAfterTalk(lateness);
+    expect(idleWhileTalking).toBe(0);
+    expect(media.stats[TX].lost).toBe(0);
+    expect(media.legs[TX].resyncs).toBe(0);
+    expect(media.legs[TX].idleDelayMs).toBeGreaterThan(80);
+    expect(media.legs[TX].idleDelayMs).toBeLessThanOrEqual(IDLE_FILL_MS);
+    expect(trail).toBeGreaterThan(4);
+    expect(trail).toBeLessThanOrEqual(IDLE_FILL_MS / 20 + 2);
   });
 });
 
