@@ -19,6 +19,11 @@ export interface CapturedDatagram {
 export interface CaptureContents {
   datagrams: CapturedDatagram[];
   skipped: Record<SkipReason, number>;
+  /**
+   * Byte offset of a last record or block that the file ends inside (a capture stopped while writing), or null.
+   * What came before it is kept: a capture cut short is a shorter call, not an unreadable one.
+   */
+  cutShortAt: number | null;
 }
 
 const PCAP_MICRO = 0xa1b2c3d4;
@@ -45,6 +50,7 @@ export function readCapture(path: string, bytes: Uint8Array): CaptureContents {
   const out: CaptureContents = {
     datagrams: [],
     skipped: { not_udp: 0, fragment: 0, truncated: 0, unsupported_link: 0 },
+    cutShortAt: null,
   };
   const be = view.getUint32(0, false);
   if (be === PCAPNG_SHB) readPcapng(path, bytes, view, out);
@@ -94,11 +100,13 @@ function readClassicPcap(path: string, bytes: Uint8Array, view: DataView, out: C
   const fractionToMs = nano ? 1e-6 : 1e-3;
   let p = 24;
   while (p < bytes.length) {
-    if (p + 16 > bytes.length) throw recordingError(path, `truncated pcap record at byte ${p}`);
+    if (p + 16 > bytes.length || p + 16 + view.getUint32(p + 8, little) > bytes.length) {
+      out.cutShortAt = p;
+      return;
+    }
     const seconds = view.getUint32(p, little);
     const fraction = view.getUint32(p + 4, little);
     const captured = view.getUint32(p + 8, little);
-    if (p + 16 + captured > bytes.length) throw recordingError(path, `truncated pcap record at byte ${p}`);
     addFrame(out, linkType, bytes, p + 16, captured, seconds * 1000 + fraction * fractionToMs);
     p += 16 + captured;
   }
@@ -116,7 +124,10 @@ function readPcapng(path: string, bytes: Uint8Array, view: DataView, out: Captur
   let interfaces: PcapngInterface[] = [];
   let p = 0;
   while (p < bytes.length) {
-    if (p + 12 > bytes.length) throw recordingError(path, `truncated pcapng block at byte ${p}`);
+    if (p + 12 > bytes.length) {
+      out.cutShortAt = p;
+      return;
+    }
     const blockType = view.getUint32(p, little);
     if (blockType === PCAPNG_SHB) {
       // Each section declares its own byte order.
@@ -129,7 +140,10 @@ function readPcapng(path: string, bytes: Uint8Array, view: DataView, out: Captur
     const total = view.getUint32(p + 4, little);
     if (total < 12 || total % 4 !== 0)
       throw recordingError(path, `bad pcapng block length ${total} at byte ${p}`);
-    if (p + total > bytes.length) throw recordingError(path, `truncated pcapng block at byte ${p}`);
+    if (p + total > bytes.length) {
+      out.cutShortAt = p;
+      return;
+    }
     const body = p + 8;
     const bodyEnd = p + total - 4;
     switch (blockType) {

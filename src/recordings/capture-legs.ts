@@ -82,6 +82,10 @@ export function legsFromCapture(path: string, capture: CaptureContents): Capture
     else ignored.push(port);
   }
   const warnings: string[] = [];
+  if (capture.cutShortAt !== null)
+    warnings.push(
+      `capture cut short inside its last record (byte ${capture.cutShortAt}): read what came before`,
+    );
   if (ignored.length > 0)
     warnings.push(`ignored non-RTP UDP to port(s) ${ignored.sort((a, b) => a - b).join(', ')}`);
   let result: CaptureLegs;
@@ -92,7 +96,9 @@ export function legsFromCapture(path: string, capture: CaptureContents): Capture
   } else if (rtpPorts.length > 0) {
     result = rtpLegs(path, rtpPorts, flows, warnings);
   } else {
-    throw recordingError(path, `no RTP or STREP packets in capture${skippedSummary(capture)}`);
+    const cut =
+      capture.cutShortAt === null ? '' : `, and the file is cut short at byte ${capture.cutShortAt}`;
+    throw recordingError(path, `no RTP or STREP packets in capture${skippedSummary(capture)}${cut}`);
   }
   finishTimes(result.packets);
   return result;

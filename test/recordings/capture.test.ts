@@ -255,16 +255,10 @@ describe('bad captures get one-line errors naming the file', () => {
     ],
     ['header only', 'short.pcap', good.subarray(0, 10), /: truncated pcap file header$/],
     [
-      'cut inside a record',
-      'cut.pcap',
-      good.subarray(0, recordAt(3) + 30),
-      new RegExp(`: truncated pcap record at byte ${recordAt(3)}$`),
-    ],
-    [
-      'cut inside a record header',
-      'cut2.pcap',
-      good.subarray(0, recordAt(5) + 7),
-      new RegExp(`: truncated pcap record at byte ${recordAt(5)}$`),
+      'cut inside its first record',
+      'cut0.pcap',
+      good.subarray(0, recordAt(0) + 30),
+      /: no RTP or STREP packets in capture \(0 UDP datagrams\), and the file is cut short at byte 24$/,
     ],
     ['unsupported link type', 'link.pcap', badLink, /: unsupported pcap link type 147$/],
     [
@@ -288,7 +282,7 @@ describe('bad captures get one-line errors naming the file', () => {
         .enhancedPacket(0, 0n, new Uint8Array(40))
         .bytes()
         .subarray(0, 80),
-      /: truncated pcapng block at byte 52$/,
+      /: no RTP or STREP packets in capture \(0 UDP datagrams\), and the file is cut short at byte 52$/,
     ],
     [
       'pcapng packet on an undeclared interface',
@@ -309,4 +303,43 @@ describe('bad captures get one-line errors naming the file', () => {
       await expectOneLineReadError(path, bytes, message);
     });
   }
+});
+
+describe('a capture cut short inside its last record (stopped while writing)', () => {
+  const good = encodePcap(twoLegDatagrams().slice(0, 10));
+  const recordAt = (n: number) => {
+    let p = 24;
+    const view = new DataView(good.buffer);
+    for (let i = 0; i < n; i++) p += 16 + view.getUint32(p + 8, true);
+    return p;
+  };
+  for (const [name, records, extra] of [
+    ['inside a record', 3, 30],
+    ['inside a record header', 5, 7],
+  ] as const) {
+    it(`${name}: keeps the records before it and says where it was cut`, async () => {
+      const path = join(dir, `cut-${records}.pcap`);
+      writeFileSync(path, good.subarray(0, recordAt(records) + extra));
+      const call = await readRecordedCall(path);
+      if (call.kind !== 'packets') throw new Error('expected packets');
+      expect(call.packets.length).toBe(records);
+      expect(call.warnings).toContain(
+        `capture cut short inside its last record (byte ${recordAt(records)}): read what came before`,
+      );
+    });
+  }
+
+  it('a pcapng cut inside a packet block keeps the blocks before it', async () => {
+    const path = join(dir, 'cut-late.pcapng');
+    // Link type 101: raw IP.
+    const builder = new PcapngBuilder().sectionHeader().interface(101);
+    for (const d of twoLegDatagrams().slice(0, 4))
+      builder.enhancedPacket(0, BigInt(d.timeMs) * 1000n, ipv4(udpPacket(d.srcPort, d.dstPort, d.data)));
+    const bytes = builder.bytes();
+    writeFileSync(path, bytes.subarray(0, bytes.length - 10));
+    const call = await readRecordedCall(path);
+    if (call.kind !== 'packets') throw new Error('expected packets');
+    expect(call.packets.length).toBe(3);
+    expect(call.warnings.some((w) => w.startsWith('capture cut short inside its last record'))).toBe(true);
+  });
 });
