@@ -225,14 +225,16 @@ describe('STREP captures', () => {
   });
 });
 
+/** Ten records of two RTP legs, and the byte offset of record n in it. */
+const good = encodePcap(twoLegDatagrams().slice(0, 10));
+function recordAt(n: number): number {
+  let p = 24;
+  const view = new DataView(good.buffer);
+  for (let i = 0; i < n; i++) p += 16 + view.getUint32(p + 8, true);
+  return p;
+}
+
 describe('bad captures get one-line errors naming the file', () => {
-  const good = encodePcap(twoLegDatagrams().slice(0, 10));
-  const recordAt = (n: number) => {
-    let p = 24;
-    const view = new DataView(good.buffer);
-    for (let i = 0; i < n; i++) p += 16 + view.getUint32(p + 8, true);
-    return p;
-  };
   const badLink = new Uint8Array(good.subarray(0, 24));
   new DataView(badLink.buffer).setUint32(20, 147, true);
   const threeStreams = encodePcap(
@@ -306,13 +308,6 @@ describe('bad captures get one-line errors naming the file', () => {
 });
 
 describe('a capture cut short inside its last record (stopped while writing)', () => {
-  const good = encodePcap(twoLegDatagrams().slice(0, 10));
-  const recordAt = (n: number) => {
-    let p = 24;
-    const view = new DataView(good.buffer);
-    for (let i = 0; i < n; i++) p += 16 + view.getUint32(p + 8, true);
-    return p;
-  };
   for (const [name, records, extra] of [
     ['inside a record', 3, 30],
     ['inside a record header', 5, 7],
