@@ -19,6 +19,8 @@ export type RecordedCall =
       /** Linear PCM per leg at the file rate: [rx, tx or null for a mono file]. */
       legs: [Int16Array, Int16Array | null];
       encoding: WavEncoding;
+      /** What the reader read with a caveat, for the caller to show. */
+      warnings: string[];
     }
   | {
       kind: 'packets';

@@ -194,8 +194,7 @@ export async function replayCalls(options: ReplayOptions): Promise<ReplaySummary
         if (prepared === undefined) {
           prepared = prepareCall(await readRecordedCall(path), options.codec);
           cache?.set(path, prepared);
-          if (prepared.kind === 'captured')
-            for (const w of prepared.warnings) options.onWarning?.(`${path}: ${w}`);
+          for (const w of prepared.warnings) options.onWarning?.(`${path}: ${w}`);
         }
         const base =
           destination.mode === 'pair' ? destination : { rx: destination.target, tx: destination.target };

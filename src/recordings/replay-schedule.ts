@@ -17,7 +17,7 @@ export interface ScheduledDatagram {
 }
 
 export type PreparedCall =
-  | { kind: 'encoded'; legs: [EncodedStream, EncodedStream | null]; bytes: number }
+  | { kind: 'encoded'; legs: [EncodedStream, EncodedStream | null]; warnings: string[]; bytes: number }
   | { kind: 'captured'; datagrams: ScheduledDatagram[]; warnings: string[]; bytes: number };
 
 /** Encodes WAV audio with `codec` (once per file); keeps captured packets as they are. */
@@ -33,7 +33,12 @@ export function prepareCall(call: RecordedCall, codec: ReplayCodec): PreparedCal
   }
   const rx = encodeStream(call.legs[0], call.sampleRate, codec);
   const tx = call.legs[1] === null ? null : encodeStream(call.legs[1], call.sampleRate, codec);
-  return { kind: 'encoded', legs: [rx, tx], bytes: sumBytes(rx.payloads) + sumBytes(tx?.payloads ?? []) };
+  return {
+    kind: 'encoded',
+    legs: [rx, tx],
+    warnings: call.warnings,
+    bytes: sumBytes(rx.payloads) + sumBytes(tx?.payloads ?? []),
+  };
 }
 
 function sumBytes(list: Uint8Array[]): number {

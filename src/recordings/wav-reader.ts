@@ -17,6 +17,8 @@ export interface WavContents {
   encoding: WavEncoding;
   /** Linear PCM per channel at the file rate: [rx, tx or null]. */
   legs: [Int16Array, Int16Array | null];
+  /** What the reader read with a caveat (a data chunk cut short), for the caller to show. */
+  warnings: string[];
 }
 
 const FORMAT_PCM = 1;
@@ -59,6 +61,7 @@ export function readWav(path: string, bytes: Uint8Array): WavContents {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let fmt: { tag: number; channels: number; rate: number; blockAlign: number; bits: number } | null = null;
   let data: { offset: number; length: number } | null = null;
+  const warnings: string[] = [];
   let p = 12;
   while (p + 8 <= bytes.length && data === null) {
     const id = ascii(bytes, p);
@@ -81,9 +84,12 @@ export function readWav(path: string, bytes: Uint8Array): WavContents {
       };
     } else if (id === 'data') {
       if (fmt === null) throw recordingError(path, 'WAV data chunk before its fmt chunk');
-      // Writers that stream (and crash) leave the size at 0 or 0xFFFFFFFF: take what the file holds.
+      // Writers that stream (and crash) leave the size at 0 or 0xFFFFFFFF: take what the file holds. A file that
+      // ends before a size it states was cut short (a recording stopped while writing): read it, and say so.
       const available = bytes.length - body;
       data = { offset: body, length: size === 0 || size > available ? available : size };
+      if (size !== 0 && size !== 0xffffffff && size > available)
+        warnings.push(`WAV data cut short: ${available} of its ${size} bytes are in the file`);
     }
     p = body + size + (size & 1);
   }
@@ -122,5 +128,5 @@ export function readWav(path: string, bytes: Uint8Array): WavContents {
       for (let i = 0; i < frames; i++, at += fmt.blockAlign) out[i] = decode(bytes[at]);
     }
   }
-  return { sampleRate: fmt.rate, channels: fmt.channels, encoding, legs };
+  return { sampleRate: fmt.rate, channels: fmt.channels, encoding, legs, warnings };
 }

@@ -67,7 +67,7 @@ export async function analyzeRecording(
   collector.rows.forEach((row, i) => {
     features.set(row, i * featureCount);
   });
-  const warnings = recording.kind === 'packets' ? [...recording.warnings] : [];
+  const warnings = [...recording.warnings];
   if (media) for (const codec of media.unsupportedCodecs) warnings.push(`unsupported codec ${codec}`);
   collector.events.sort((a, b) => a.at_s - b.at_s);
   return {

@@ -68,6 +68,7 @@ describe('feedRecordedCall: PCM', () => {
       channels: 2,
       legs: [rx, tx],
       encoding: 'pcm16',
+      warnings: [],
     };
     const sink = new RecordingSink();
     expect(feedRecordedCall(call, sink)).toBeNull();
@@ -89,6 +90,7 @@ describe('feedRecordedCall: PCM', () => {
         channels: 1,
         legs: [noise(800, 3), null],
         encoding: 'pcm16',
+        warnings: [],
       },
       sink,
     );
@@ -100,7 +102,15 @@ describe('feedRecordedCall: PCM', () => {
     const wide = noise(16000, 4);
     const sink = new RecordingSink();
     feedRecordedCall(
-      { kind: 'pcm', path: 'w.wav', sampleRate: 16000, channels: 1, legs: [wide, null], encoding: 'pcm16' },
+      {
+        kind: 'pcm',
+        path: 'w.wav',
+        sampleRate: 16000,
+        channels: 1,
+        legs: [wide, null],
+        encoding: 'pcm16',
+        warnings: [],
+      },
       sink,
     );
     const expected = new Int16Array(8000);

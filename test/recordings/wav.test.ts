@@ -119,6 +119,37 @@ describe('WAV reader against sox-written files', () => {
   });
 });
 
+describe('a WAV cut short (a recording stopped while writing)', () => {
+  it('reads the samples the file holds and says how much of the stated data is missing', async () => {
+    const path = join(dir, 'cut.wav');
+    soxTones(path, 8000, 'pcm16', 1, [440, 550]);
+    const whole = readFileSync(path);
+    const body = whole.indexOf('data') + 8;
+    const kept = whole.length - body - 1000 - 1; // an odd cut: half a stereo frame is dropped too
+    writeFileSync(path, whole.subarray(0, body + kept));
+    const call = await readRecordedCall(path);
+    if (call.kind !== 'pcm') throw new Error('expected pcm');
+    expect(call.legs[0].length).toBe(Math.floor(kept / 4));
+    expect(call.warnings).toEqual([
+      `WAV data cut short: ${kept} of its ${whole.length - body} bytes are in the file`,
+    ]);
+  });
+
+  it('a data size left at 0 or 0xFFFFFFFF by a streaming writer is no warning', async () => {
+    for (const size of [0, 0xffffffff]) {
+      const path = join(dir, `stream-${size}.wav`);
+      soxTones(path, 8000, 'pcm16', 0.5, [440]);
+      const bytes = readFileSync(path);
+      bytes.writeUInt32LE(size, bytes.indexOf('data') + 4);
+      writeFileSync(path, bytes);
+      const call = await readRecordedCall(path);
+      if (call.kind !== 'pcm') throw new Error('expected pcm');
+      expect(call.legs[0].length).toBe(4000);
+      expect(call.warnings).toEqual([]);
+    }
+  });
+});
+
 /** Rewrites a plain fmt chunk (as sox writes it) into a 40-byte WAVE_FORMAT_EXTENSIBLE one. */
 function toExtensible(wav: Buffer, subFormat: number): Buffer {
   const fmtSize = wav.readUInt32LE(16);
