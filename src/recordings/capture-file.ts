@@ -100,13 +100,13 @@ function readClassicPcap(path: string, bytes: Uint8Array, view: DataView, out: C
   const fractionToMs = nano ? 1e-6 : 1e-3;
   let p = 24;
   while (p < bytes.length) {
-    if (p + 16 > bytes.length || p + 16 + view.getUint32(p + 8, little) > bytes.length) {
+    const captured = p + 16 <= bytes.length ? view.getUint32(p + 8, little) : 0;
+    if (p + 16 + captured > bytes.length) {
       out.cutShortAt = p;
       return;
     }
     const seconds = view.getUint32(p, little);
     const fraction = view.getUint32(p + 4, little);
-    const captured = view.getUint32(p + 8, little);
     addFrame(out, linkType, bytes, p + 16, captured, seconds * 1000 + fraction * fractionToMs);
     p += 16 + captured;
   }

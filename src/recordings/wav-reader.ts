@@ -87,8 +87,9 @@ export function readWav(path: string, bytes: Uint8Array): WavContents {
       // Writers that stream (and crash) leave the size at 0 or 0xFFFFFFFF: take what the file holds. A file that
       // ends before a size it states was cut short (a recording stopped while writing): read it, and say so.
       const available = bytes.length - body;
-      data = { offset: body, length: size === 0 || size > available ? available : size };
-      if (size !== 0 && size !== 0xffffffff && size > available)
+      const streamed = size === 0 || size === 0xffffffff;
+      data = { offset: body, length: streamed || size > available ? available : size };
+      if (!streamed && size > available)
         warnings.push(`WAV data cut short: ${available} of its ${size} bytes are in the file`);
     }
     p = body + size + (size & 1);
