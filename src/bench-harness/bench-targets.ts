@@ -4,8 +4,8 @@
  * live sessions, and the process's CPU time and resident memory.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freeTcpPort } from './free-tcp-port.ts';
 import { readProcessStats } from './process-stats.ts';
 import { byLabel, parsePrometheusText, sumOf } from './prometheus-text.ts';
 
@@ -26,17 +26,6 @@ export interface BenchTarget {
   readonly pid: number | null;
   sample(): Promise<TargetSample>;
   stop(): Promise<void>;
-}
-
-export async function freeTcpPort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function scrape(base: string): Promise<ReturnType<typeof parsePrometheusText>> {
@@ -95,7 +84,7 @@ export interface ServiceTarget extends BenchTarget {
 
 /** `forkguard start` with one worker on the bench's ports and Redis prefixes, healthy before this resolves. */
 export async function startServiceChild(options: ServiceChildOptions): Promise<ServiceTarget> {
-  const httpPort = await freeTcpPort(options.host);
+  const httpPort = await freeTcpPort(options.host, { first: options.rtpFirst, last: options.rtpLast });
   const base = `http://${options.host}:${httpPort}`;
   const args = [
     ...[BIN, 'start', '--workers', '1', '--host', options.host, '--http-port', String(httpPort)],

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freeTcpPort } from '../../src/bench-harness/free-tcp-port.ts';
 
 /** A throwaway redis-server the test owns, so it can kill and restart Redis without touching the shared one. */
 export class RedisChild {
@@ -50,18 +50,6 @@ export class RedisChild {
     child.kill('SIGKILL');
     await exited;
   }
-}
-
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Deletes the keys a test file created under its own prefix. */

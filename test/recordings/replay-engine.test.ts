@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fg-replay-'));
 const oneSecond = join(dir, 'one-second.wav');
 const short = join(dir, 'short.wav');
 /** Port range of this test file for consecutive pairs (concurrency). */
-const PAIR_BASE = 47_310;
+const PAIR_BASE = 27_310;
 
 beforeAll(async () => {
   const tone = (n: number) => Int16Array.from({ length: n }, (_, i) => Math.round(5000 * Math.sin(i / 7)));

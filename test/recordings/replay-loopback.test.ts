@@ -25,7 +25,7 @@ import type { UdpTarget } from '../../src/recordings/udp-target.ts';
 import { writeWav } from '../../src/recordings/wav-writer.ts';
 
 /** Port-pair range of this test file. */
-const FIRST_PORT = 47_400;
+const FIRST_PORT = 27_400;
 const dir = mkdtempSync(join(tmpdir(), 'fg-loopback-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,12 +3,12 @@ import { metricValue } from './metrics-text.ts';
 import { cardEntryCall, sendCalls } from './rtp-calls.ts';
 import { TestService } from './service-child.ts';
 
-// 4 pairs: worker 0 owns 43120-43123, worker 1 owns 43124-43127.
-const RTP_FIRST = 43120;
+// 4 pairs: worker 0 owns 23120-23123, worker 1 owns 23124-23127.
+const RTP_FIRST = 23120;
 const service = new TestService({
   name: 'cluster',
   rtpFirst: RTP_FIRST,
-  rtpLast: 43127,
+  rtpLast: 23127,
   args: ['--workers', '2'],
 });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ensureRedis, redisAnswers } from '../../src/service/embedded-redis.ts';
 
 // A port unique to this file: the embedded Redis of the tests never touches the shared one on 6379.
-const PORT = 43190;
+const PORT = 23190;
 const URL_DEFAULT = `redis://127.0.0.1:${PORT}`;
 const savedPath = process.env.PATH;
 

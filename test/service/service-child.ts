@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Alert, alertSchema } from '../../src/alert/alert.ts';
-import { deleteKeys, freeTcpPort } from '../alert/redis-child.ts';
+import { freeTcpPort } from '../../src/bench-harness/free-tcp-port.ts';
+import { deleteKeys } from '../alert/redis-child.ts';
 import { writeTinyModel } from './tiny-model.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/forkguard.js', import.meta.url));
@@ -77,6 +78,7 @@ export class ServiceChild {
 export interface TestServiceOptions {
   /** Unique to the test file: names the BullMQ prefix and forkguard's key prefix. */
   name: string;
+  /** Below 32768, outside the OS's ephemeral range, so no socket another test opens on port 0 can hold one. */
   rtpFirst: number;
   rtpLast: number;
   args?: string[];
@@ -105,9 +107,9 @@ export class TestService {
 
   async start(): Promise<ServiceChild> {
     const manifest = writeTinyModel(this.dir);
-    const httpPort = await freeTcpPort();
-    this.base = `http://127.0.0.1:${httpPort}`;
     const { rtpFirst, rtpLast } = this.options;
+    const httpPort = await freeTcpPort('127.0.0.1', { first: rtpFirst, last: rtpLast });
+    this.base = `http://127.0.0.1:${httpPort}`;
     this.child = ServiceChild.start(
       [
         ...['--rtp-ports', `${rtpFirst}-${rtpLast}`, '--http-port', String(httpPort), '--model', manifest],

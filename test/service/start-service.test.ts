@@ -9,8 +9,8 @@ import { cardEntryCall, sendCalls, TEST_CARD } from './rtp-calls.ts';
 import { type ServiceChild, TestService } from './service-child.ts';
 
 // Ports and prefixes unique to this file.
-const RTP_FIRST = 43100;
-const RTP_LAST = 43109;
+const RTP_FIRST = 23100;
+const RTP_LAST = 23109;
 const API_KEY = 'KEY_service_secret_0123';
 const TOKEN = 'svc-token-secret-4567';
 const CALL = { call_control_id: 'v3:svc-call-1', call_leg_id: 'svc-leg-1', call_session_id: 'svc-sess-1' };

@@ -11,11 +11,19 @@ import {
   IngestServer,
   type IngestServerOptions,
 } from '../../../src/ingest/udp/ingest-server.ts';
-import { closeSocket, openSender, pcmuPacket, RecordingHandlers, sendAll, waitFor } from './udp-test-kit.ts';
+import {
+  closeSocket,
+  openSender,
+  pcmuPacket,
+  RecordingHandlers,
+  type RecordingSink,
+  sendAll,
+  waitFor,
+} from './udp-test-kit.ts';
 
-// Ports unique to this file: pairs 41000-41019.
-const FIRST = 41000;
-const LAST = 41019;
+// Ports unique to this file: pairs 21000-21019.
+const FIRST = 21000;
+const LAST = 21019;
 
 let server: IngestServer | null = null;
 const senders: Socket[] = [];
@@ -420,9 +428,8 @@ describe('IngestServer on loopback UDP', () => {
     const call = handlers.byStream(`udp:${port}`);
     await srv.stop();
     server = null;
-    // Every frame is one of the 60 packets: none was filled with silence and none re-anchored behind a fill.
-    expect(call.sink.frames[0]).toEqual(Array.from({ length: packets }, (_, i) => i));
-    expect([...call.sink.values[0]]).toEqual([muLawToLinear(0x21)]);
+    // The first 60 frames are the 60 packets: none was filled with silence and none re-anchored behind a fill.
+    expectPacketsThenSilence(call.sink, 0, packets, muLawToLinear(0x21));
   });
 
   it('hands every datagram on in order when more queue up in one I/O pass than the datagram queue holds', async () => {
@@ -445,12 +452,24 @@ describe('IngestServer on loopback UDP', () => {
     for (let pair = 0; pair < 10; pair++) {
       const call = handlers.byStream(`udp:${FIRST + 2 * pair}`);
       for (const leg of [0, 1] as const) {
-        expect(call.sink.frames[leg]).toEqual(Array.from({ length: packets }, (_, i) => i));
-        expect([...call.sink.values[leg]]).toEqual([muLawToLinear(0x21)]);
+        expectPacketsThenSilence(call.sink, leg, packets, muLawToLinear(0x21));
       }
     }
   });
 });
+
+/**
+ * The leg's frames are contiguous from 0; the first `packets` carry the stream's constant `value`, and any after
+ * them are silence: once the sender stops, a quiet leg is filled within its idle delay (60 ms for a steady leg).
+ */
+function expectPacketsThenSilence(sink: RecordingSink, leg: 0 | 1, packets: number, value: number): void {
+  const n = sink.frames[leg].length;
+  expect(n).toBeGreaterThanOrEqual(packets);
+  expect(sink.frames[leg]).toEqual(Array.from({ length: n }, (_, i) => i));
+  expect(sink.firstSamples[leg].slice(0, packets)).toEqual(new Array(packets).fill(value));
+  expect(sink.firstSamples[leg].slice(packets)).toEqual(new Array(n - packets).fill(0));
+  expect(sink.values[leg]).toEqual(new Set(n > packets ? [value, 0] : [value]));
+}
 
 /** Blocks this thread's event loop for `ms` (datagrams queue in the kernel meanwhile). */
 function blockLoop(ms: number): void {

@@ -19,11 +19,14 @@ export class RecordingSink implements MediaSink {
   readonly frames: [number[], number[]] = [[], []];
   /** Distinct sample values seen per leg (each test stream carries one constant value). */
   readonly values: [Set<number>, Set<number>] = [new Set(), new Set()];
+  /** Each frame's first sample per leg: tells a test stream's frames from silence filled in. */
+  readonly firstSamples: [number[], number[]] = [[], []];
   readonly digits: DigitEvent[] = [];
   ended = 0;
 
   pushFrame(leg: Leg, frameIndex: number, pcm: Int16Array): void {
     this.frames[leg].push(frameIndex);
+    this.firstSamples[leg].push(pcm[0]!);
     for (const sample of pcm) this.values[leg].add(sample);
   }
 
