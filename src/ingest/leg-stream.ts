@@ -538,9 +538,14 @@ export class LegStream implements EventClock {
     // A multiple of 4, so every slot starts on a word (MAX_PAYLOAD_BYTES is one too).
     const stride = Math.min(MAX_PAYLOAD_BYTES, (Math.max(length, this.slotStride * 2, 4) + 3) & ~3);
     const bytes = new Uint8Array(REORDER_SLOTS * stride);
-    for (let slot = 0; slot < REORDER_SLOTS; slot++) {
-      const from = slot * this.slotStride;
-      bytes.set(this.slotBytes.subarray(from, from + this.slotStride), slot * stride);
+    const old = this.slotBytes;
+    const oldStride = this.slotStride;
+    // Byte by byte, without a view per slot: this runs on every leg's first held payload, from no slots at all,
+    // where 16 subarray views were made to copy nothing.
+    for (let slot = 0; slot < REORDER_SLOTS && oldStride > 0; slot++) {
+      const from = slot * oldStride;
+      const to = slot * stride;
+      for (let i = 0; i < oldStride; i++) bytes[to + i] = old[from + i];
     }
     this.slotBytes = bytes;
     this.slotWords = new Int32Array(bytes.buffer);
