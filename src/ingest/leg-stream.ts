@@ -55,11 +55,11 @@ export const REORDER_SLOTS = 16;
 /** Largest payload kept: an Ethernet MTU. Anything bigger is not a 20-60 ms voice packet. */
 export const MAX_PAYLOAD_BYTES = 1500;
 /**
- * The reorder ring before its first held payload. Slots are sized by the payloads a stream actually holds (G.711
- * and G.722 at 20 ms: 160 bytes; 8 kHz L16: 320) and grow (up to MAX_PAYLOAD_BYTES per slot) on the first bigger
- * one, so an MTU per slot (24 KiB per leg) is paid only by the streams that carry such packets.
+ * Held payload bytes per slot at first: a 20 ms G.711 or G.722 packet, and most Opus ones. Slots grow (up to
+ * MAX_PAYLOAD_BYTES) on the first bigger payload a stream holds (8 kHz L16: 320), so an MTU per slot (24 KiB per
+ * leg) is paid only by the streams that carry such packets.
  */
-const EMPTY_SLOTS = new Uint8Array(0);
+const INITIAL_SLOT_STRIDE = 160;
 
 /** Codec per payload type of one map, and each PT's kind before any decoder has failed. */
 interface PayloadTable {
@@ -136,6 +136,14 @@ const PT_KIND_FIELD = 0;
 const PT_DECODER_FIELD = 1;
 /** Stage-clock stage that the PT's decoding is counted under (see decodeStageOf). */
 const PT_STAGE_FIELD = 2;
+/**
+ * A leg's reorder rows, PT rows and first held-payload ring share one ArrayBuffer, in that order: one backing
+ * store to allocate (and for the GC to sweep) per leg instead of three, when a burst of calls opens at once.
+ */
+const SLOT_ROWS_BYTES = (REORDER_SLOTS << SLOT_SHIFT) * Float64Array.BYTES_PER_ELEMENT;
+const PT_ROWS_BYTES = 128 << PT_SHIFT;
+const RING_OFFSET = SLOT_ROWS_BYTES + PT_ROWS_BYTES;
+const LEG_BLOCK_BYTES = RING_OFFSET + REORDER_SLOTS * INITIAL_SLOT_STRIDE;
 /** Rebase the timestamp anchor before signed 32-bit offsets could overflow on long calls. */
 const REBASE_TIMESTAMP_SPAN = 1 << 28;
 
@@ -208,16 +216,18 @@ export class LegStream implements EventClock {
   private readonly ptTable: PayloadTable;
   /** Decoders created so far (a leg carries one or two audio PTs: a short list, found through ptFields). */
   private readonly decoders: PayloadDecoder[] = [];
+  /** See LEG_BLOCK_BYTES. */
+  private readonly block = new ArrayBuffer(LEG_BLOCK_BYTES);
   /** Per PT, one 4-byte row (see PT_SHIFT): its kind, decoder index + 1 (0: none yet) and stage-clock stage. */
-  private readonly ptFields = new Uint8Array(128 << PT_SHIFT);
+  private readonly ptFields = new Uint8Array(this.block, SLOT_ROWS_BYTES, PT_ROWS_BYTES);
 
   /** Reorder ring: the fields of slot k at [k << SLOT_SHIFT, (k + 1) << SLOT_SHIFT) (see SLOT_SHIFT). */
-  private readonly slots = new Float64Array(REORDER_SLOTS << SLOT_SHIFT);
-  /** Held payloads, allocated on the first one (see growSlots): slotStride bytes per slot. */
-  private slotBytes = EMPTY_SLOTS;
+  private readonly slots = new Float64Array(this.block, 0, REORDER_SLOTS << SLOT_SHIFT);
+  /** Held payloads: slotStride bytes per slot, in the leg's block until a bigger payload widens them (growSlots). */
+  private slotBytes = new Uint8Array(this.block, RING_OFFSET, REORDER_SLOTS * INITIAL_SLOT_STRIDE);
   /** slotBytes as words: a staged payload is copied in four bytes per access (strides are multiples of 4). */
-  private slotWords = new Int32Array(EMPTY_SLOTS.buffer);
-  private slotStride = 0;
+  private slotWords = new Int32Array(this.block, RING_OFFSET, (REORDER_SLOTS * INITIAL_SLOT_STRIDE) >> 2);
+  private slotStride = INITIAL_SLOT_STRIDE;
   private pending = 0;
 
   // Sequence state of the current RTP stream.
@@ -530,19 +540,14 @@ export class LegStream implements EventClock {
     }
   }
 
-  /**
-   * Widens every slot to hold `length` bytes: on the first held payload (sized to it, so a G.711 leg holds
-   * 160-byte slots), and on the first one bigger than the current stride (rare: doubling at least).
-   */
+  /** Widens every slot to hold `length` bytes, on the first payload over the stride (rare: doubling at least). */
   private growSlots(length: number): void {
     // A multiple of 4, so every slot starts on a word (MAX_PAYLOAD_BYTES is one too).
-    const stride = Math.min(MAX_PAYLOAD_BYTES, (Math.max(length, this.slotStride * 2, 4) + 3) & ~3);
+    const stride = Math.min(MAX_PAYLOAD_BYTES, (Math.max(length, this.slotStride * 2) + 3) & ~3);
     const bytes = new Uint8Array(REORDER_SLOTS * stride);
     const old = this.slotBytes;
     const oldStride = this.slotStride;
-    // Byte by byte, without a view per slot: this runs on every leg's first held payload, from no slots at all,
-    // where 16 subarray views were made to copy nothing.
-    for (let slot = 0; slot < REORDER_SLOTS && oldStride > 0; slot++) {
+    for (let slot = 0; slot < REORDER_SLOTS; slot++) {
       const from = slot * oldStride;
       const to = slot * stride;
       for (let i = 0; i < oldStride; i++) bytes[to + i] = old[from + i];
