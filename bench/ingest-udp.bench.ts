@@ -278,6 +278,11 @@ async function measure(phase: Phase, name: string, receiver: Receiver): Promise<
   };
 }
 
+/** The middle value (the upper one of an even count), as the rounds are reported. */
+function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}
+
 /** The round whose received/s is the median of a receiver's rounds. */
 function medianRound(rounds: Measurement[]): Measurement {
   const sorted = [...rounds].sort((a, b) => a.receivedPerSecond - b.receivedPerSecond);
@@ -317,7 +322,7 @@ function report(
   const perRound = measured.rounds[2].map(
     (r, i) => r.receivedPerSecond / measured.rounds[0][i].receivedPerSecond,
   );
-  const pairedRatio = [...perRound].sort((a, b) => a - b)[Math.floor(perRound.length / 2)];
+  const pairedRatio = median(perRound);
   console.log(
     `  forkguard/bare received, per round: ${perRound.map((x) => x.toFixed(3)).join(', ')}; median ${pairedRatio.toFixed(3)}`,
   );
@@ -441,7 +446,7 @@ async function runCapacity(): Promise<Record<string, unknown>> {
     ]);
   }
   const perRound = rounds.map(([bare, full]) => (bare.calls > 0 ? full.calls / bare.calls : 0));
-  const ratio = [...perRound].sort((a, b) => a - b)[Math.floor(perRound.length / 2)];
+  const ratio = median(perRound);
   console.log(
     `
 STREP capacity at real-time pacing: most calls taken with >= ${100 * SUSTAINED} % of datagrams received`,
