@@ -229,6 +229,12 @@ export class LegStream implements EventClock {
   private slotWords = new Int32Array(this.block, RING_OFFSET, (REORDER_SLOTS * INITIAL_SLOT_STRIDE) >> 2);
   private slotStride = INITIAL_SLOT_STRIDE;
   private pending = 0;
+  /**
+   * Arrival of the oldest held packet, or NaN when it must be found again by a scan of the ring (after a held
+   * packet played). A leg that lost a packet holds every packet behind the gap for up to reorderMs, and each of
+   * them used to rescan all 16 rows (16 cache lines) to learn what it already knew.
+   */
+  private heldSinceMs = Number.NaN;
 
   // Sequence state of the current RTP stream.
   private streamStarted = false;
@@ -409,6 +415,9 @@ export class LegStream implements EventClock {
         }
       }
       slots[row + SLOT_STATE] = SLOT_PENDING;
+      // Kept exact while nothing plays: the first held packet sets it, later ones can only lower it (NaN stays NaN).
+      if (this.pending === 0) this.heldSinceMs = arrivalMs;
+      else if (arrivalMs < this.heldSinceMs) this.heldSinceMs = arrivalMs;
       this.pending++;
       this.flush(arrivalMs);
     }
@@ -501,6 +510,7 @@ export class LegStream implements EventClock {
       slots[at + SLOT_SEQUENCE] = -1;
       slots[at + SLOT_STATE] = SLOT_EMPTY;
     }
+    this.heldSinceMs = Number.NaN;
   }
 
   private drain(): void {
@@ -514,9 +524,8 @@ export class LegStream implements EventClock {
   private playOut(nowMs: number, forceBelow: number): void {
     const stats = this.stats;
     const slots = this.slots;
-    // Arrival of the oldest held packet, found again only after a held packet has played: a loss burst walks
-    // many gaps in one call, and the ring scan per gap was most of what a lossy leg cost.
-    let oldest = Number.NaN;
+    // The oldest held packet's arrival (heldSinceMs) is found again only after a held packet has played: a loss
+    // burst walks many gaps in one call, and the ring scan per gap was most of what a lossy leg cost.
     while (this.pending > 0 || this.nextPlaySequence < forceBelow) {
       const sequence = this.nextPlaySequence;
       const slot = sequence & SLOT_MASK;
@@ -526,13 +535,13 @@ export class LegStream implements EventClock {
         slots[row + SLOT_STATE] = SLOT_DONE;
         this.pending--;
         this.nextPlaySequence = sequence + 1;
-        oldest = Number.NaN;
+        this.heldSinceMs = Number.NaN;
         this.play(slot, this.slotBytes, slot * this.slotStride);
         continue;
       }
       if (sequence >= forceBelow) {
-        if (Number.isNaN(oldest)) oldest = this.oldestPendingArrivalMs();
-        if (oldest + this.reorderMs > nowMs) return;
+        if (Number.isNaN(this.heldSinceMs)) this.heldSinceMs = this.oldestPendingArrivalMs();
+        if (this.heldSinceMs + this.reorderMs > nowMs) return;
       }
       this.nextPlaySequence = sequence + 1;
       stats.lost++;

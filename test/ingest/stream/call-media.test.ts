@@ -130,6 +130,28 @@ describe('CallMedia: one leg in order', () => {
     expect(media.stats[RX].lost).toBe(1);
   });
 
+  it('times each gap from the oldest packet held behind it, gap after gap', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 40 });
+    push(media, RX, 0, T0);
+    // Gap at 1: 2 and 3 wait behind it, from T0 + 20.
+    push(media, RX, 2, T0 + 20);
+    push(media, RX, 3, T0 + 40);
+    media.flush(T0 + 59);
+    expect(sink.indices[RX].length).toBe(1);
+    media.flush(T0 + 60);
+    expect(sink.indices[RX].length).toBe(4);
+    // Gap at 4: 5 waits from T0 + 70; 7 (behind a second gap) arrives stamped earlier, which moves the wait.
+    push(media, RX, 5, T0 + 70);
+    push(media, RX, 7, T0 + 65);
+    media.flush(T0 + 104);
+    expect(sink.indices[RX].length).toBe(4);
+    media.flush(T0 + 105);
+    expect(sink.indices[RX].length).toBe(8);
+    expect(media.stats[RX].lost).toBe(3);
+    expect(expectContiguous(sink.indices[RX])).toBe(true);
+  });
+
   it('re-frames 10 ms and 30 ms packets into 20 ms frames', () => {
     const sink = new RecordingSink();
     const media = new CallMedia(sink);
