@@ -9,7 +9,13 @@
  * packets back into ingest, so nothing reads it after the next datagram is staged.
  */
 import { typedArraySet } from './typed-array-set.ts';
-import { STAGE_BYTES, STAGE_OFFSET, WASM_MEMORY } from './wasm-memory.ts';
+import {
+  HELD_STAGE_BYTES,
+  HELD_STAGE_OFFSET,
+  STAGE_BYTES,
+  STAGE_OFFSET,
+  WASM_MEMORY,
+} from './wasm-memory.ts';
 
 export const DATAGRAM_STAGE: Uint8Array = new Uint8Array(WASM_MEMORY.buffer, STAGE_OFFSET, STAGE_BYTES);
 /**
@@ -23,6 +29,19 @@ export const DATAGRAM_STAGE_WORDS: Int32Array = new Int32Array(
 );
 /** Byte address of DATAGRAM_STAGE[0] in WASM_MEMORY. */
 export const DATAGRAM_STAGE_ADDRESS = STAGE_OFFSET;
+
+/**
+ * Where a leg copies a held audio payload back from its reorder ring just before it plays: the ring lies in the
+ * leg's own memory, out of the WebAssembly decoder's reach, and decoded from there G.711 went through the 256 KiB
+ * pair table in JS, most of what a packet held behind a gap cost to decode. Shared like DATAGRAM_STAGE: each held
+ * payload is decoded completely before the next is copied, and it never overlaps the staged datagram.
+ */
+export const HELD_STAGE: Uint8Array = new Uint8Array(WASM_MEMORY.buffer, HELD_STAGE_OFFSET, HELD_STAGE_BYTES);
+export const HELD_STAGE_WORDS: Int32Array = new Int32Array(
+  WASM_MEMORY.buffer,
+  HELD_STAGE_OFFSET,
+  HELD_STAGE_BYTES >> 2,
+);
 
 /**
  * Copies `count` words from source[from...] to target[to...], four per step (fewer array checks than one per

@@ -20,7 +20,13 @@
 import { STAGE, STAGES } from '../telemetry/stage-clock.ts';
 import type { PayloadDecoder } from './codecs/decoder.ts';
 import { createDecoder } from './codecs/registry.ts';
-import { copyWords, DATAGRAM_STAGE, DATAGRAM_STAGE_WORDS } from './datagram-stage.ts';
+import {
+  copyWords,
+  DATAGRAM_STAGE,
+  DATAGRAM_STAGE_WORDS,
+  HELD_STAGE,
+  HELD_STAGE_WORDS,
+} from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import {
   emptyLegStats,
@@ -47,6 +53,7 @@ import { FrameAssembler } from './rtp/frame-assembler.ts';
 import { JitterEstimator } from './rtp/jitter.ts';
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
+import { HELD_STAGE_BYTES } from './wasm-memory.ts';
 
 export const DEFAULT_REORDER_MS = 40;
 export const MAX_REORDER_MS = 60;
@@ -54,6 +61,8 @@ export const MAX_REORDER_MS = 60;
 export const REORDER_SLOTS = 16;
 /** Largest payload kept: an Ethernet MTU. Anything bigger is not a 20-60 ms voice packet. */
 export const MAX_PAYLOAD_BYTES = 1500;
+if (MAX_PAYLOAD_BYTES > HELD_STAGE_BYTES)
+  throw new Error('HELD_STAGE must hold the largest payload a leg holds');
 /**
  * Held payload bytes per slot at first: a 20 ms G.711 or G.722 packet, and most Opus ones. Slots grow (up to
  * MAX_PAYLOAD_BYTES) on the first bigger payload a stream holds (8 kHz L16: 320), so an MTU per slot (24 KiB per
@@ -536,7 +545,14 @@ export class LegStream implements EventClock {
         this.pending--;
         this.nextPlaySequence = sequence + 1;
         this.heldSinceMs = Number.NaN;
-        this.play(slot, this.slotBytes, slot * this.slotStride);
+        if (slots[row + SLOT_KIND] === PT_KIND_AUDIO) {
+          // Back into WebAssembly memory for the decoder (see HELD_STAGE); slots are whole words long.
+          const words = (slots[row + SLOT_LENGTH] + 3) >> 2;
+          copyWords(this.slotWords, (slot * this.slotStride) >> 2, HELD_STAGE_WORDS, 0, words);
+          this.playAudio(slot, HELD_STAGE, 0);
+        } else {
+          this.play(slot, this.slotBytes, slot * this.slotStride);
+        }
         continue;
       }
       if (sequence >= forceBelow) {

@@ -3,7 +3,17 @@
  * fade. The gain falls from 1 to 0 over FADE_SAMPLES counted across consecutive lost packets, so one lost 20 ms
  * packet is bridged at falling level and a burst longer than 60 ms decays to silence instead of buzzing.
  * This is deliberately simpler than G.711 Appendix I (pitch-period repetition); the DSP stage sees loss counts.
+ * The fade runs as WebAssembly SIMD (conceal-wasm.ts), with the same result as the JS loop kept for big-endian hosts.
  */
+import { typedArraySet } from '../typed-array-set.ts';
+import {
+  CONCEAL_FRAME,
+  CONCEAL_OUT,
+  CONCEAL_SOURCE,
+  fadeInto,
+  setFadeGains,
+  WASM_FADE,
+} from './conceal-wasm.ts';
 
 /** 60 ms at 8 kHz. */
 export const FADE_SAMPLES = 480;
@@ -14,6 +24,7 @@ const MAX_FRAME = CONCEAL_MAX_FRAME;
 /** Gain of the d-th concealed sample (d from 0): 1 - (d + 1) / FADE_SAMPLES. */
 const FADE_GAIN = new Float64Array(FADE_SAMPLES);
 for (let d = 0; d < FADE_SAMPLES; d++) FADE_GAIN[d] = 1 - (d + 1) / FADE_SAMPLES;
+setFadeGains(FADE_GAIN);
 
 /**
  * Samples `last` holds at first: one 20 ms frame, what nearly every stream carries. A longer frame makes it grow
@@ -71,17 +82,42 @@ export class RepeatFadeConcealer {
       // Faded repeats until the fade reaches zero; the gain table and a wrapping index replace a division and a
       // modulo per sample (same values: the table holds exactly the gains the formula gives).
       const faded = Math.min(n, FADE_SAMPLES - start);
-      let at = start % period;
-      for (; i < faded; i++) {
-        out[to + i] = Math.round(last[at] * FADE_GAIN[start + i]);
-        at++;
-        if (at === period) at = 0;
+      if (WASM_FADE) {
+        this.fadeInWasm(start, period, faded, out, to);
+        i = faded;
+      } else {
+        let at = start % period;
+        for (; i < faded; i++) {
+          out[to + i] = Math.round(last[at] * FADE_GAIN[start + i]);
+          at++;
+          if (at === period) at = 0;
+        }
       }
     }
     // Past the fade the concealment is silence: the caller writes that itself (and counts it as silence),
     // so a long loss burst does not run the repeat loop over zeros.
     this.concealed = start + i;
     return i;
+  }
+
+  /**
+   * The fade of `count` samples from fade position `start` into out[to...], by the WebAssembly loop: run over the
+   * repeated frame in pieces that do not wrap, written straight into CONCEAL_FRAME when that is the output.
+   */
+  private fadeInWasm(start: number, period: number, count: number, out: Int16Array, to: number): void {
+    typedArraySet.call(CONCEAL_SOURCE, this.last);
+    let at = start % period;
+    let done = 0;
+    while (done < count) {
+      const piece = Math.min(count - done, period - at);
+      fadeInto(at, start + done, done, piece);
+      done += piece;
+      at = 0;
+    }
+    if (out === CONCEAL_FRAME && to === 0) return;
+    // A whole frame goes by one native copy; a JS loop over a view of WebAssembly memory costs ~1.5 ns a sample.
+    if (count === CONCEAL_FRAME.length) typedArraySet.call(out, CONCEAL_FRAME, to);
+    else for (let k = 0; k < count; k++) out[to + k] = CONCEAL_OUT[k];
   }
 
   reset(): void {

@@ -1,4 +1,4 @@
-import { DATAGRAM_STAGE, DATAGRAM_STAGE_ADDRESS } from '../datagram-stage.ts';
+import { DATAGRAM_STAGE, HELD_STAGE } from '../datagram-stage.ts';
 import { typedArraySet } from '../typed-array-set.ts';
 import {
   DECODE_OUT_OFFSET,
@@ -150,9 +150,9 @@ export class G711Decoder implements PayloadDecoder {
     const n = Math.min(length, out.length);
     // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
     if (n <= CONCEAL_MAX_FRAME && this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
-    if (payload === DATAGRAM_STAGE && HOST_LITTLE_ENDIAN) {
-      if (out === DECODE_WORK) return this.decodeStagedInPlace(offset, n);
-      if (n <= DECODE_OUT_SAMPLES) return this.decodeStaged(offset, n, out);
+    if ((payload === DATAGRAM_STAGE || payload === HELD_STAGE) && HOST_LITTLE_ENDIAN) {
+      if (out === DECODE_WORK) return this.decodeStagedInPlace(payload, offset, n);
+      if (n <= DECODE_OUT_SAMPLES) return this.decodeStaged(payload, offset, n, out);
     }
     if (n > CONCEAL_MAX_FRAME) {
       decodeG711(this.table, payload, offset, n, out, 0);
@@ -182,26 +182,32 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   /**
-   * Decodes the n codes at DATAGRAM_STAGE[offset...] into the samples at `dst` (DECODE_OUT or DECODE_WORK, with
-   * its word view): the WebAssembly SIMD loop (no table loads) takes whole steps, a tail shorter than one step is
-   * decoded here from the pair table.
+   * Decodes the n codes at stage[offset...] (DATAGRAM_STAGE or HELD_STAGE, both in WebAssembly memory) into the
+   * samples at `dst` (DECODE_OUT or DECODE_WORK, with its word view): the WebAssembly SIMD loop (no table loads)
+   * takes whole steps, a tail shorter than one step is decoded here from the pair table.
    */
-  private decodeStagedTo(offset: number, n: number, dst: Int16Array, dstWords: Int32Array): void {
+  private decodeStagedTo(
+    stage: Uint8Array,
+    offset: number,
+    n: number,
+    dst: Int16Array,
+    dstWords: Int32Array,
+  ): void {
     const wide = n - (n % WASM_SIMD_STEP_BYTES);
-    const from = DATAGRAM_STAGE_ADDRESS + offset;
+    const from = stage.byteOffset + offset;
     this.decodeSimd(from, from + wide, dst.byteOffset);
     if (wide < n) {
-      decodePairs(this.pairs, DATAGRAM_STAGE, wide >> 1, offset + wide, n >> 1, dstWords, dstWords);
-      if ((n & 1) !== 0) dst[n - 1] = this.table[DATAGRAM_STAGE[offset + n - 1]];
+      decodePairs(this.pairs, stage, wide >> 1, offset + wide, n >> 1, dstWords, dstWords);
+      if ((n & 1) !== 0) dst[n - 1] = this.table[stage[offset + n - 1]];
     }
   }
 
   /**
-   * A payload in DATAGRAM_STAGE for an output outside WebAssembly memory: decoded into DECODE_OUT, which is copied
-   * to `out` and to the concealment frame (native copies for a 20 ms packet).
+   * A staged payload for an output outside WebAssembly memory: decoded into DECODE_OUT, which is copied to `out`
+   * and to the concealment frame (native copies for a 20 ms packet).
    */
-  private decodeStaged(offset: number, n: number, out: Int16Array): number {
-    this.decodeStagedTo(offset, n, DECODE_OUT, DECODE_OUT_WORDS);
+  private decodeStaged(stage: Uint8Array, offset: number, n: number, out: Int16Array): number {
+    this.decodeStagedTo(stage, offset, n, DECODE_OUT, DECODE_OUT_WORDS);
     const keep = this.concealer.last;
     if (n === DECODE_OUT_FRAME.length) {
       typedArraySet.call(out, DECODE_OUT_FRAME);
@@ -218,11 +224,11 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   /**
-   * A payload in DATAGRAM_STAGE into DECODE_WORK (the frame assemblers' decode space, in WebAssembly memory): the
-   * samples are written where the frame assembler reads them, so only the concealment frame takes a copy.
+   * A staged payload into DECODE_WORK (the frame assemblers' decode space, in WebAssembly memory): the samples are
+   * written where the frame assembler reads them, so only the concealment frame takes a copy.
    */
-  private decodeStagedInPlace(offset: number, n: number): number {
-    this.decodeStagedTo(offset, n, DECODE_WORK, DECODE_WORK_WORDS);
+  private decodeStagedInPlace(stage: Uint8Array, offset: number, n: number): number {
+    this.decodeStagedTo(stage, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
     if (n === DECODE_WORK_FRAME.length) {
       typedArraySet.call(this.concealer.last, DECODE_WORK_FRAME);
       this.concealer.commit(n);

@@ -3,6 +3,10 @@
  * frames the sink expects, numbering them on the call media timeline. Position is counted in 8 kHz samples from
  * call media time zero, so `position` is where the next written sample lands.
  */
+// Where a whole concealed frame is written on its way to the sink (sinks read it during pushFrame only): one frame
+// every leg finds in cache, where the leg's own frame, idle since its last partial packet, was five cold lines to
+// fetch before writing over them; and the WebAssembly fade writes it in place.
+import { CONCEAL_FRAME } from '../codecs/conceal-wasm.ts';
 import type { PayloadDecoder } from '../codecs/decoder.ts';
 import { FRAME_SAMPLES, type Leg, type MediaSink } from '../media-sink.ts';
 import { DECODE_WORK } from '../wasm-memory.ts';
@@ -80,14 +84,28 @@ export class FrameAssembler {
 
   /**
    * Writes up to `count` samples of the decoder's loss concealment; returns how many it produced. The decoder
-   * writes into the leg's frame where the samples belong: a leg losing most of its packets conceals a burst
-   * after nearly every packet it gets, and a copy through scratch space was a quarter of that cost.
+   * writes where the samples go without a copy: a whole frame into CONCEAL_FRAME, which goes to the sink as it is,
+   * a part frame into the leg's frame. A leg losing most of its packets conceals a burst after nearly every packet
+   * it gets, and a copy through scratch space was a quarter of that cost.
    */
   writeConcealed(decoder: PayloadDecoder, count: number): number {
     const frame = this.frame;
     let left = count;
     while (left > 0) {
       const fill = this.fill;
+      if (fill === 0 && left >= FRAME_SAMPLES) {
+        const made = decoder.conceal(FRAME_SAMPLES, CONCEAL_FRAME, 0);
+        if (made <= 0) break;
+        left -= made;
+        if (made === FRAME_SAMPLES) {
+          this.emit(CONCEAL_FRAME);
+        } else {
+          // The fade ended inside the frame: what it made starts the leg's frame, the caller fills the rest.
+          for (let k = 0; k < made; k++) frame[k] = CONCEAL_FRAME[k];
+          this.fill = made;
+        }
+        continue;
+      }
       const room = FRAME_SAMPLES - fill;
       const made = decoder.conceal(Math.min(left, room), frame, fill);
       if (made <= 0) break;
