@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALAW_DECODE_TABLE, MULAW_DECODE_TABLE } from '../../../src/ingest/codecs/g711.ts';
 import { createDecoder } from '../../../src/ingest/codecs/registry.ts';
-import { DATAGRAM_STAGE, stageDatagram } from '../../../src/ingest/datagram-stage.ts';
+import { DATAGRAM_STAGE, HELD_STAGE, stageDatagram } from '../../../src/ingest/datagram-stage.ts';
 import { DECODE_WORK } from '../../../src/ingest/wasm-memory.ts';
 import { randomBytes } from './signals.ts';
 
@@ -36,6 +36,37 @@ describe('G.711 staged decoding into DECODE_WORK', () => {
           if (length === 0) continue;
           inPlace.conceal(960, concealed[0]);
           plain.conceal(960, concealed[1]);
+          expect(Array.from(concealed[0])).toEqual(Array.from(concealed[1]));
+        }
+      }
+    }
+  });
+
+  it('decodes a held payload from HELD_STAGE like a plain output, and conceals from the packet decoded last', () => {
+    for (const codec of ['pcmu', 'pcma'] as const) {
+      const inPlace = createDecoder(codec);
+      const plain = createDecoder(codec);
+      const plainOut = new Int16Array(DECODE_WORK.length);
+      const concealed = [new Int16Array(400), new Int16Array(400)];
+      let seed = 101;
+      // Sizes in turn, so a 20 ms packet kept as codes is followed by others kept as samples, and back.
+      for (const length of [160, 240, 160, 160, 80, 160, 161, 160, 960, 160]) {
+        for (const stage of ['datagram', 'held'] as const) {
+          const payload = randomBytes(length, seed++);
+          const datagram = new Uint8Array(36 + length);
+          datagram.set(payload, 36);
+          if (stage === 'held') HELD_STAGE.set(payload);
+          else expect(stageDatagram(datagram, 0, datagram.length)).toBe(0);
+          const source = stage === 'held' ? HELD_STAGE : DATAGRAM_STAGE;
+          expect(inPlace.decode(source, stage === 'held' ? 0 : 36, length, DECODE_WORK)).toBe(length);
+          expect(plain.decode(payload, 0, length, plainOut)).toBe(length);
+          expect(Array.from(DECODE_WORK.subarray(0, length))).toEqual(
+            Array.from(plainOut.subarray(0, length)),
+          );
+          // Part of the fade only, every other time: the next packet must start the repeat afresh either way.
+          const span = seed % 2 === 0 ? 400 : 100;
+          inPlace.conceal(span, concealed[0]);
+          plain.conceal(span, concealed[1]);
           expect(Array.from(concealed[0])).toEqual(Array.from(concealed[1]));
         }
       }
