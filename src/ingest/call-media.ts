@@ -43,6 +43,11 @@ export interface CallMediaOptions {
   payloadTypes?: PayloadTypeMap;
   /** Decoder factory; the codec registry by default. */
   createDecoder?: DecoderFactory;
+  /**
+   * Called the first time the call carries a codec forkguard does not decode (G.729, AMR-WB), while the call runs:
+   * its owner reports it then, not only when the call ends.
+   */
+  onUnsupportedCodec?: (codec: string) => void;
 }
 
 /**
@@ -93,6 +98,7 @@ export class CallMedia {
       payloadTypes,
       drops: this.drops,
       unsupportedCodecs: this.unsupportedCodecs,
+      onUnsupportedCodec: options.onUnsupportedCodec,
       createDecoder: options.createDecoder,
     };
     const rx = new LegStream(0, sink, legOptions);
@@ -160,8 +166,7 @@ export class CallMedia {
   private fail(error: unknown): number {
     this.failures++;
     this.lastFailure = error;
-    // No reason names "the decoder or sink failed"; the payload is what could not be handled.
-    this.drops[DROP.truncated]++;
-    return DROP.truncated;
+    this.drops[DROP.internal_error]++;
+    return DROP.internal_error;
   }
 }

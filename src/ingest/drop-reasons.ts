@@ -21,6 +21,7 @@ export const DROP_REASONS = [
   'late', // arrived after its slot was played out
   'out_of_range', // port outside the configured pair range
   'closed', // arrived for a session that has ended
+  'internal_error', // a decoder or the sink threw on it: a fault of forkguard's, never blamed on the sender
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

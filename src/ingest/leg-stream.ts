@@ -193,6 +193,8 @@ export interface LegStreamOptions {
   drops?: Float64Array;
   /** Shared set the unsupported codecs seen are added to. */
   unsupportedCodecs?: Set<string>;
+  /** Called when a codec is added to unsupportedCodecs (once per codec per set). */
+  onUnsupportedCodec?: (codec: string) => void;
   createDecoder?: DecoderFactory;
 }
 
@@ -200,6 +202,7 @@ export class LegStream implements EventClock {
   readonly stats: LegStats = emptyLegStats();
   readonly drops: Float64Array;
   readonly unsupportedCodecs: Set<string>;
+  private readonly onUnsupportedCodec: ((codec: string) => void) | null;
   readonly reorderMs: number;
   /** Call media time zero (arrival ms of the call's first packet); set by the owner before the first push. */
   callZeroMs = Number.NaN;
@@ -279,6 +282,7 @@ export class LegStream implements EventClock {
     this.reorderMs = reorderMs;
     this.drops = options.drops ?? newDropCounts();
     this.unsupportedCodecs = options.unsupportedCodecs ?? new Set();
+    this.onUnsupportedCodec = options.onUnsupportedCodec ?? null;
     this.newDecoder = options.createDecoder ?? createDecoder;
     this.frames = new FrameAssembler(leg, sink);
     this.events = new TelephoneEventTracker(leg, sink);
@@ -376,7 +380,10 @@ export class LegStream implements EventClock {
     } else if (kind === PT_KIND_UNSUPPORTED) {
       result = DROP.unsupported_codec;
       const codec = this.ptTable.codec[pt] as string;
-      if (!this.unsupportedCodecs.has(codec)) this.unsupportedCodecs.add(codec);
+      if (!this.unsupportedCodecs.has(codec)) {
+        this.unsupportedCodecs.add(codec);
+        this.onUnsupportedCodec?.(codec);
+      }
       stats.codec = this.statName(pt);
       this.codecPt = pt;
     } else if (length > MAX_PAYLOAD_BYTES) {

@@ -95,7 +95,7 @@ export const sessionsEnded = new Counter({
 
 export const sessionsUnsupportedCodec = new Counter({
   name: 'forkguard_sessions_unsupported_codec_total',
-  help: 'Sessions that carried a codec forkguard does not decode (G.729, AMR-WB), by codec; counted at session end',
+  help: 'Sessions that carried a codec forkguard does not decode (G.729, AMR-WB), by codec; counted when a session first carries it',
   labelNames: ['codec'] as const,
   registers: [metricsRegistry],
 });

@@ -13,7 +13,7 @@ import {
   type LegStats,
   type MediaSink,
 } from '../ingest/media-sink.ts';
-import type { IngestSession, SessionEndReason } from '../ingest/sessions/ingest-session.ts';
+import type { SessionEndReason } from '../ingest/sessions/ingest-session.ts';
 import type { AnnouncedIdentity, PortPairRange } from '../ingest/sessions/session-table.ts';
 import { IngestServer } from '../ingest/udp/ingest-server.ts';
 import { modelId } from '../score/model-manifest.ts';
@@ -146,7 +146,9 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
       },
       {
         open: (identity) => this.open(identity),
-        closed: (session, reason) => this.closed(session, reason),
+        closed: (_session, reason) => sessionsEnded.inc({ reason }),
+        // Counted while the call runs, once per codec per session.
+        unsupportedCodec: (_session, codec) => sessionsUnsupportedCodec.inc({ codec }),
       },
     );
   }
@@ -263,11 +265,6 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
       }
     });
     return new TimedAnalyzerSink(analyzer, this.frames);
-  }
-
-  private closed(session: IngestSession, reason: SessionEndReason): void {
-    sessionsEnded.inc({ reason });
-    for (const codec of session.media.unsupportedCodecs) sessionsUnsupportedCodec.inc({ codec });
   }
 }
 

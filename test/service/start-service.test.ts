@@ -83,7 +83,10 @@ describe('forkguard start (child process, real Redis, UDP and HTTP)', () => {
 
     // Media: the forked call and a pair nobody announced both carry a keyed card number.
     const unannouncedPort = fork.port === RTP_FIRST ? RTP_FIRST + 2 : RTP_FIRST;
-    const sent = await sendCalls([fork.port, unannouncedPort], [cardEntryCall(1), cardEntryCall(2)]);
+    // Two packets of the unannounced call's tx leg carry G.729 (PT 18), which forkguard reports and does not decode.
+    const second = cardEntryCall(2);
+    for (const k of [20, 21]) second.tx[k].data[1] = (second.tx[k].data[1] & 0x80) | 18;
+    const sent = await sendCalls([fork.port, unannouncedPort], [cardEntryCall(1), second]);
 
     const alerts = await waitFor(
       'two card_entry alerts',
@@ -131,6 +134,11 @@ describe('forkguard start (child process, real Redis, UDP and HTTP)', () => {
     }
     expect(metricValue(metrics, 'forkguard_rtp_packets_dropped_total', { reason: 'unknown_source' })).toBe(0);
     expect(metricValue(metrics, 'forkguard_sessions_active')).toBe(2);
+    // Reported while both calls still run, once for the session.
+    expect(metricValue(metrics, 'forkguard_sessions_unsupported_codec_total', { codec: 'g729' })).toBe(1);
+    expect(metricValue(metrics, 'forkguard_rtp_packets_dropped_total', { reason: 'unsupported_codec' })).toBe(
+      2,
+    );
     expect(metricValue(metrics, 'forkguard_alerts_total', { kind: 'card_entry' })).toBe(2);
     expect(metricValue(metrics, 'forkguard_dsp_frames_total')).toBeGreaterThanOrEqual(sent * 0.9);
     // Stage clock: one datagram in PACKET_SAMPLE_EVERY is timed and weighted, so the receive stage's entries are

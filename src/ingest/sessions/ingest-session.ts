@@ -7,6 +7,9 @@ export interface SessionMedia {
   readonly stats: readonly [LegStats, LegStats];
   readonly drops: Float64Array;
   readonly unsupportedCodecs: Set<string>;
+  /** Packets a decoder or the sink threw on (counted as internal_error drops), and the last exception. */
+  readonly failures: number;
+  readonly lastFailure: unknown;
   pushPacket(leg: 0 | 1, data: Uint8Array, offset: number, length: number, arrivalMs: number): number;
   flush(nowMs: number): void;
   end(): void;
@@ -14,8 +17,14 @@ export interface SessionMedia {
 
 export type SessionEndReason = 'idle' | 'request' | 'shutdown';
 
-/** Builds the media pipeline of a new session around the sink its owner opened. */
-export type SessionMediaFactory = (sink: MediaSink) => SessionMedia;
+/**
+ * Builds the media pipeline of a new session around the sink its owner opened; it calls `onUnsupportedCodec` the
+ * first time the call carries each codec forkguard does not decode.
+ */
+export type SessionMediaFactory = (
+  sink: MediaSink,
+  onUnsupportedCodec: (codec: string) => void,
+) => SessionMedia;
 
 /** One call as the UDP layer sees it: who it is, where its packets come from, and its media pipeline. */
 export class IngestSession {

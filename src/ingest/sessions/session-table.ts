@@ -17,6 +17,8 @@ export interface SessionHandlers {
   open(identity: CallIdentity): MediaSink;
   /** A session ended; its media was flushed and its sink ended just before. */
   closed(session: IngestSession, reason: SessionEndReason): void;
+  /** A live session carried a codec forkguard does not decode, for the first time (logged here already). */
+  unsupportedCodec?(session: IngestSession, codec: string): void;
 }
 
 export interface PortPairRange {
@@ -250,9 +252,30 @@ export class SessionTable {
     }
     const sink = this.handlers.open(identity);
     logger.debug({ stream: identity.stream, announced }, 'ingest session opened');
-    const session = new IngestSession(identity, this.createMedia(sink), pairPort, nowMs, announced);
+    // Packets reach the media only once `session` is set, so the report always names its session.
+    let session: IngestSession | null = null;
+    const onUnsupportedCodec = (codec: string): void => {
+      if (session !== null) this.reportUnsupportedCodec(session, codec);
+    };
+    session = new IngestSession(
+      identity,
+      this.createMedia(sink, onUnsupportedCodec),
+      pairPort,
+      nowMs,
+      announced,
+    );
     this.byStream.set(identity.stream, session);
     return session;
+  }
+
+  /** Once per codec per session, while the call runs: the call is analysed without that leg's audio. */
+  private reportUnsupportedCodec(session: IngestSession, codec: string): void {
+    logger.warn({ stream: session.stream, codec }, 'session carries a codec forkguard does not decode');
+    try {
+      this.handlers.unsupportedCodec?.(session, codec);
+    } catch (error) {
+      logger.error({ err: error, stream: session.stream }, 'unsupported codec handler failed');
+    }
   }
 
   private finish(
@@ -283,11 +306,11 @@ export class SessionTable {
     }
     const drops = session.media.drops;
     for (let i = 0; i < this.endedMediaDrops.length; i++) this.endedMediaDrops[i] += drops[i];
-    if (session.media.unsupportedCodecs.size > 0) {
-      // Once per session rather than per packet: the call is analysed without that leg's audio.
-      logger.warn(
-        { stream: session.stream, codecs: [...session.media.unsupportedCodecs] },
-        'session carried codecs forkguard does not decode',
+    if (session.media.failures > 0) {
+      // Once per session, with the last exception: the drops were counted live as internal_error.
+      logger.error(
+        { stream: session.stream, failures: session.media.failures, err: session.media.lastFailure },
+        'media handling threw on packets of this session',
       );
     }
     logger.debug({ stream: session.stream, reason }, 'ingest session ended');

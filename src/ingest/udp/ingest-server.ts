@@ -116,7 +116,8 @@ export class IngestServer {
     const mediaOptions = { reorderMs: options.reorderMs, payloadTypes: options.payloadTypes };
     this.table = new SessionTable({
       handlers,
-      createMedia: (sink: MediaSink) => new CallMedia(sink, mediaOptions),
+      createMedia: (sink: MediaSink, onUnsupportedCodec: (codec: string) => void) =>
+        new CallMedia(sink, { ...mediaOptions, onUnsupportedCodec }),
       pairs: options.rtpPorts,
       idleMs: options.idleMs,
       maxSessions: options.maxSessions,

@@ -130,6 +130,9 @@ describe('CallMedia lifecycle', () => {
     }
     expect(media.failures).toBe(3);
     expect(media.stats[RX].packets).toBe(3);
+    // Counted as forkguard's fault, not as a bad packet of the sender's.
+    expect(media.drops[DROP.internal_error]).toBe(3);
+    expect(media.drops[DROP.truncated]).toBe(0);
   });
 
   it('drops truncated and oversized payloads with their reasons', () => {

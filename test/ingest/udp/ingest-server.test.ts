@@ -325,6 +325,31 @@ describe('IngestServer on loopback UDP', () => {
     expect(handlers.calls[0].identity.stream).toBe(`strep:${id}`);
   });
 
+  it('reports each codec it cannot decode once per session, while the call runs', async () => {
+    const handlers = new RecordingHandlers();
+    const srv = await startServer({}, handlers);
+    const s = await sender();
+    // G.729 (PT 18) then AMR-WB (PT 99, its default dynamic type), each several times, between PCMU packets.
+    const packets = stream(12, 7, 0x30);
+    for (const [at, pt] of [
+      [3, 18],
+      [4, 18],
+      [6, 99],
+      [7, 99],
+      [8, 18],
+    ] as const)
+      packets[at][1] = pt;
+    await sendAll(s, FIRST + 2, packets);
+    await waitFor(() => srv.counters.received === 12, 'all datagrams');
+    expect(handlers.unsupported).toEqual([
+      { stream: `udp:${FIRST + 2}`, codec: 'g729', live: true },
+      { stream: `udp:${FIRST + 2}`, codec: 'amr-wb', live: true },
+    ]);
+    expect(srv.dropTotals()[DROP.unsupported_codec]).toBe(5);
+    srv.end(`udp:${FIRST + 2}`);
+    expect(handlers.unsupported).toHaveLength(2);
+  });
+
   it('ends idle sessions once, ending the sink and reporting the reason', async () => {
     const handlers = new RecordingHandlers();
     const srv = await startServer({ idleMs: 150 }, handlers);

@@ -49,6 +49,12 @@ export interface OpenedCall {
 /** Session handlers that record every opened call and how it ended. */
 export class RecordingHandlers implements SessionHandlers {
   readonly calls: OpenedCall[] = [];
+  /** unsupportedCodec reports, with whether the session was still live when reported. */
+  readonly unsupported: { stream: string; codec: string; live: boolean }[] = [];
+
+  unsupportedCodec(session: IngestSession, codec: string): void {
+    this.unsupported.push({ stream: session.stream, codec, live: session.endReason === null });
+  }
 
   open(identity: CallIdentity): MediaSink {
     const sink = new RecordingSink();
