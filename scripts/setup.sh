@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent machine setup for forkguard: installs what is missing and does nothing where it is present.
 #   scripts/setup.sh            node modules + Redis (what `forkguard start` and the tests need)
-#   scripts/setup.sh --corpus   also the speech and audio tools the corpus generator uses
+#   scripts/setup.sh --corpus   also the speech and audio tools the corpus generator uses (and the G.722 reference)
 #   scripts/setup.sh --train    also Debian's PyTorch, which `forkguard train` uses
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,8 @@ if [ "$want_corpus" = 1 ]; then
   need_cmd flite flite
   need_cmd sox sox
   [ -d /usr/share/festival/voices/english/kal_diphone ] || apt_missing+=(festvox-kallpc16k)
+  # FFmpeg's G.722, the independent reference test/ingest/codecs/g722-ffmpeg.test.ts checks the codec against.
+  /sbin/ldconfig -p | grep -q 'libavcodec\.so\.59' || apt_missing+=(libavcodec59)
 fi
 if [ "$want_train" = 1 ]; then
   need_py torch python3-torch

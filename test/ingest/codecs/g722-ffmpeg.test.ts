@@ -9,7 +9,7 @@ import { chirp, harmonics } from './signals.ts';
 
 // Independent reference: FFmpeg's libavcodec G.722 (its own implementation of the ITU algorithm), driven
 // through Python ctypes. Bit-exact agreement on both encoder and decoder is the strongest evidence available
-// here short of the ITU-T test vectors. Skipped where libavcodec 59 is not installed.
+// here short of the ITU-T test vectors. Skipped where libavcodec 59 is not installed (outside CI).
 
 const script = join(dirname(fileURLToPath(import.meta.url)), 'ffmpeg_g722.py');
 const available = spawnSync('python3', [script, 'probe']).status === 0;
@@ -35,6 +35,11 @@ function lcg(seed: number): () => number {
     return s;
   };
 }
+
+// scripts/setup.sh (run by the test command) installs it, so under CI a missing reference is a failure, not a skip.
+it.runIf(process.env.CI === 'true')('has the libavcodec reference available under CI', () => {
+  expect(available, 'python3 ffmpeg_g722.py probe failed: libavcodec 59 missing').toBe(true);
+});
 
 describe.skipIf(!available)('G.722 against libavcodec', () => {
   it('decoder: random code bytes decode bit-exactly (every code, saturation paths)', () => {
