@@ -83,6 +83,38 @@ describe('replay pacing', () => {
     expect(seqs).toEqual(seqs.map((_, i) => (seqs[0] + i) & 0xffff));
   });
 
+  it('does not drift: after the event loop stalls it sends what fell due at once and keeps the original schedule', async () => {
+    const rx = await listen([0, 0]);
+    const [rxPort, txPort] = rx.sockets.map((s) => s.address().port);
+    // A 300 ms stall of the whole process 300 ms in. A pacer that sleeps 20 ms after each send would end 300 ms
+    // late; one with absolute due times ends on time, having sent the packets due during the stall at once.
+    const stall = setTimeout(() => {
+      const until = performance.now() + 300;
+      while (performance.now() < until) {}
+    }, 300);
+    const summary = await replayCalls({
+      files: [oneSecond],
+      destination: { mode: 'pair', rx: target(rxPort), tx: target(txPort) },
+      codec: 'pcmu',
+      speed: 1,
+      repeat: 1,
+      concurrency: 1,
+    });
+    clearTimeout(stall);
+    await settle(rx.arrivals, 100);
+    await rx.close();
+    expect(summary.packets).toBe(100);
+    const rxTimes = rx.arrivals.filter((a) => a.port === rxPort).map((a) => Number(a.atNs) / 1e6);
+    expect(rxTimes.length).toBe(50);
+    // Never early: packet k leaves no sooner than k * 20 ms after the first (1 ms for clock granularity).
+    for (let k = 1; k < 50; k++) expect(rxTimes[k] - rxTimes[0]).toBeGreaterThan(k * 20 - 1);
+    // On time at the end despite the stall (980 ms of schedule; 1,280 ms or more for a drifting pacer).
+    expect(rxTimes[49] - rxTimes[0]).toBeLessThan(1150);
+    // The stall shows as a burst: some packets arrived together.
+    const gaps = rxTimes.slice(1).map((t, k) => t - rxTimes[k]);
+    expect(Math.min(...gaps)).toBeLessThan(5);
+  });
+
   it('--speed 4 scales the schedule', async () => {
     const rx = await listen([0, 0]);
     const [rxPort, txPort] = rx.sockets.map((s) => s.address().port);
