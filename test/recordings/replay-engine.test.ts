@@ -55,18 +55,23 @@ async function settle(arrivals: Arrival[], expected: number): Promise<void> {
   for (let i = 0; i < 100 && arrivals.length < expected; i++) await new Promise((r) => setTimeout(r, 10));
 }
 
+/** Replays the one-second call once to the rx/tx ports at `speed`. */
+function replayOneSecond(rxPort: number, txPort: number, codec: 'pcmu' | 'pcma', speed: number) {
+  return replayCalls({
+    files: [oneSecond],
+    destination: { mode: 'pair', rx: target(rxPort), tx: target(txPort) },
+    codec,
+    speed,
+    repeat: 1,
+    concurrency: 1,
+  });
+}
+
 describe('replay pacing', () => {
   it('sends a 1 s call in about 1 s at 20 ms per packet (loose sanity bound)', async () => {
     const rx = await listen([0, 0]);
     const [rxPort, txPort] = rx.sockets.map((s) => s.address().port);
-    const summary = await replayCalls({
-      files: [oneSecond],
-      destination: { mode: 'pair', rx: target(rxPort), tx: target(txPort) },
-      codec: 'pcmu',
-      speed: 1,
-      repeat: 1,
-      concurrency: 1,
-    });
+    const summary = await replayOneSecond(rxPort, txPort, 'pcmu', 1);
     await settle(rx.arrivals, 100);
     await rx.close();
     expect(summary).toMatchObject({ calls: 1, failed: 0, packets: 100, sendErrors: 0 });
@@ -92,14 +97,7 @@ describe('replay pacing', () => {
       const until = performance.now() + 300;
       while (performance.now() < until) {}
     }, 300);
-    const summary = await replayCalls({
-      files: [oneSecond],
-      destination: { mode: 'pair', rx: target(rxPort), tx: target(txPort) },
-      codec: 'pcmu',
-      speed: 1,
-      repeat: 1,
-      concurrency: 1,
-    });
+    const summary = await replayOneSecond(rxPort, txPort, 'pcmu', 1);
     clearTimeout(stall);
     await settle(rx.arrivals, 100);
     await rx.close();
@@ -118,14 +116,7 @@ describe('replay pacing', () => {
   it('--speed 4 scales the schedule', async () => {
     const rx = await listen([0, 0]);
     const [rxPort, txPort] = rx.sockets.map((s) => s.address().port);
-    const summary = await replayCalls({
-      files: [oneSecond],
-      destination: { mode: 'pair', rx: target(rxPort), tx: target(txPort) },
-      codec: 'pcma',
-      speed: 4,
-      repeat: 1,
-      concurrency: 1,
-    });
+    const summary = await replayOneSecond(rxPort, txPort, 'pcma', 4);
     await rx.close();
     expect(summary.packets).toBe(100);
     expect(summary.seconds).toBeGreaterThan(0.2);

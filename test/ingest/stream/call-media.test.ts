@@ -134,20 +134,19 @@ describe('CallMedia: one leg in order', () => {
     const sink = new RecordingSink();
     const media = new CallMedia(sink, { reorderMs: 40 });
     push(media, RX, 0, T0);
-    // Gap at 1: 2 and 3 wait behind it, from T0 + 20.
-    push(media, RX, 2, T0 + 20);
-    push(media, RX, 3, T0 + 40);
-    media.flush(T0 + 59);
-    expect(sink.indices[RX].length).toBe(1);
-    media.flush(T0 + 60);
-    expect(sink.indices[RX].length).toBe(4);
-    // Gap at 4: 5 waits from T0 + 70; 7 (behind a second gap) arrives stamped earlier, which moves the wait.
-    push(media, RX, 5, T0 + 70);
-    push(media, RX, 7, T0 + 65);
-    media.flush(T0 + 104);
-    expect(sink.indices[RX].length).toBe(4);
-    media.flush(T0 + 105);
-    expect(sink.indices[RX].length).toBe(8);
+    // Gap at 1: 2 and 3 wait behind it from T0 + 20. Gap at 4: 5 waits from T0 + 70, and 7 (behind a second gap)
+    // arrives stamped earlier, at T0 + 65, which moves the wait.
+    const gaps = [
+      { sequences: [2, 3], arrivals: [T0 + 20, T0 + 40], playsAt: T0 + 60, frames: [1, 4] },
+      { sequences: [5, 7], arrivals: [T0 + 70, T0 + 65], playsAt: T0 + 105, frames: [4, 8] },
+    ];
+    for (const gap of gaps) {
+      for (let i = 0; i < gap.sequences.length; i++) push(media, RX, gap.sequences[i], gap.arrivals[i]);
+      media.flush(gap.playsAt - 1);
+      expect(sink.indices[RX].length).toBe(gap.frames[0]);
+      media.flush(gap.playsAt);
+      expect(sink.indices[RX].length).toBe(gap.frames[1]);
+    }
     expect(media.stats[RX].lost).toBe(3);
     expect(expectContiguous(sink.indices[RX])).toBe(true);
   });
