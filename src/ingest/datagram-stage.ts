@@ -27,9 +27,6 @@ export const DATAGRAM_STAGE_WORDS: Int32Array = new Int32Array(
   STAGE_OFFSET,
   STAGE_BYTES >> 2,
 );
-/** Byte address of DATAGRAM_STAGE[0] in WASM_MEMORY. */
-export const DATAGRAM_STAGE_ADDRESS = STAGE_OFFSET;
-
 /**
  * Where a leg copies a held audio payload back from its reorder ring just before it plays: the ring lies in the
  * leg's own memory, out of the WebAssembly decoder's reach, and decoded from there G.711 went through the 256 KiB

@@ -21,7 +21,7 @@ import {
 } from '../wasm-memory.ts';
 
 /** Samples per step: a step may read and write up to STEP - 1 samples past its count (the areas have room). */
-export const FADE_STEP = 4;
+const FADE_STEP = 4;
 
 const P_SRC = 0;
 const P_GAIN = 1;
