@@ -10,6 +10,9 @@
  * datagram and loss at a realistic load; the datagrams of each 20 ms round are spread over it). The receiver (this
  * process) is pinned to CPU 0 and the sender to CPU 1, and each receiver runs ROUNDS times interleaved with the
  * others; the target figure is the median over rounds of forkguard's received/s over the bare round before it.
+ * The real-time phase's datagram rate is sent once more by a tenth of the calls, each stream at 10x real time:
+ * what a receiver's CPU per datagram grows by from the few calls to the many is what holding more calls' state
+ * costs it (each call's state has left the CPU caches by the time its next datagram comes).
  * Last, a capacity ramp: real-time STREP calls rise until a receiver takes less than 99 % of what is offered
  * (a failed step is tried once more), for bare and forkguard in turn. It says how many live calls one ingest core
  * takes, which the flat-out phases do not: there every stream runs many times faster than real time, so what a
@@ -35,6 +38,12 @@ const MEASURE_MS = 1500;
 const PAIR_FIRST = 42000;
 const PAIRS = 100;
 const STREP_CALLS = 1000;
+/**
+ * The real-time phase's datagram rate is also sent by this many calls (each stream faster than real time): the
+ * difference in CPU per datagram is what the state of the other calls costs, each call's state having left the
+ * CPU caches by the time its next datagram comes.
+ */
+const FEW_CALLS = 100;
 /** Each receiver is measured this many times, the receivers interleaved, and the median round is reported. */
 const ROUNDS = 3;
 /**
@@ -363,8 +372,17 @@ const phases: Phase[] = [
     pps: STREP_CALLS * 2 * 50,
     label: `STREP, ${STREP_CALLS} calls x 2 directions, real-time pacing (20 ms per stream, ${STREP_CALLS * 100} pkt/s)`,
   },
+  {
+    scenario: 'strep',
+    pps: STREP_CALLS * 2 * 50,
+    calls: FEW_CALLS,
+    label: `STREP, ${FEW_CALLS} calls x 2 directions at ${STREP_CALLS / FEW_CALLS}x real time (the same ${STREP_CALLS * 100} pkt/s)`,
+  },
   { scenario: 'pairs', pps: 0, label: `port pairs, ${PAIRS} pairs (${2 * PAIRS} sockets), sender flat out` },
 ];
+/** Index in `phases` of the real-time phase and of the same datagram rate carried by FEW_CALLS calls. */
+const REAL_TIME_PHASE = 1;
+const FEW_CALLS_PHASE = 2;
 /** Capacity ramp: real-time STREP calls from this many, each step this factor more, then two halvings of the gap. */
 const CAPACITY_FIRST_CALLS = 500;
 const CAPACITY_STEP = 1.25;
@@ -436,6 +454,35 @@ async function capacity(name: string, open: () => Promise<Receiver>): Promise<Ca
   return { receiver: name, calls: held, packetsPerSecond: held * 100, steps };
 }
 
+/** CPU per datagram at one datagram rate carried by STREP_CALLS calls and by FEW_CALLS calls, per receiver. */
+function reportCallState(
+  many: Record<string, unknown>,
+  few: Record<string, unknown>,
+): Record<string, unknown> {
+  const cpu = (phase: Record<string, unknown>, receiver: string): number =>
+    (phase.results as Measurement[]).find((r) => r.receiver === receiver)?.cpuMicrosPerPacket ?? Number.NaN;
+  const rows = ['bare', 'forkguard'].map((receiver) => ({
+    receiver,
+    manyCalls: STREP_CALLS,
+    fewCalls: FEW_CALLS,
+    cpuMicrosPerPacketManyCalls: cpu(many, receiver),
+    cpuMicrosPerPacketFewCalls: cpu(few, receiver),
+    extraMicrosPerPacket: cpu(many, receiver) - cpu(few, receiver),
+  }));
+  console.log(
+    `\nCPU per datagram at ${STREP_CALLS * 100} pkt/s, ${STREP_CALLS} calls against ${FEW_CALLS} calls`,
+  );
+  console.table(
+    rows.map((r) => ({
+      receiver: r.receiver,
+      [`${STREP_CALLS} calls µs/pkt`]: r.cpuMicrosPerPacketManyCalls.toFixed(2),
+      [`${FEW_CALLS} calls µs/pkt`]: r.cpuMicrosPerPacketFewCalls.toFixed(2),
+      'difference µs/pkt': r.extraMicrosPerPacket.toFixed(2),
+    })),
+  );
+  return { rows };
+}
+
 /** bare and forkguard capacity, ROUNDS times interleaved; the ratio is forkguard's calls over the bare round's. */
 async function runCapacity(): Promise<Record<string, unknown>> {
   const rounds: Capacity[][] = [];
@@ -473,6 +520,7 @@ STREP capacity at real-time pacing: most calls taken with >= ${100 * SUSTAINED} 
 const loadBefore = loadavg()[0];
 const measured: Record<string, unknown>[] = [];
 for (const phase of phases) measured.push(report(phase, await runPhase(phase)));
+const callState = reportCallState(measured[REAL_TIME_PHASE], measured[FEW_CALLS_PHASE]);
 const capacityResult = await runCapacity();
 const loadAfter = loadavg()[0];
 console.log(`\nload average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}`);
@@ -489,6 +537,7 @@ const json = {
   pinned: PINNED ? { receiver: 0, sender: 1 } : null,
   target: 'forkguard received/s >= 0.9 x bare when the sender runs flat out',
   phases: measured,
+  callState,
   capacity: capacityResult,
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
