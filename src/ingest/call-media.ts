@@ -79,6 +79,9 @@ export class CallMedia {
   /** Codecs seen on this call that forkguard does not decode (report once per session). */
   readonly unsupportedCodecs = new Set<string>();
   readonly legs: readonly [LegStream, LegStream];
+  /** legs[0] and legs[1] as fields: the packet path reads them from this object, not from the array and its elements. */
+  private readonly rx: LegStream;
+  private readonly tx: LegStream;
   /** Arrival time of the last packet of either leg (NaN before the first), for idle detection. */
   lastArrivalMs = Number.NaN;
   /** Call media time zero: arrival of the first packet (NaN before it). */
@@ -104,6 +107,8 @@ export class CallMedia {
     const rx = new LegStream(0, sink, legOptions);
     const tx = new LegStream(1, sink, legOptions);
     this.legs = [rx, tx];
+    this.rx = rx;
+    this.tx = tx;
     this.stats = [rx.stats, tx.stats];
   }
 
@@ -123,11 +128,11 @@ export class CallMedia {
     }
     if (Number.isNaN(this.callZeroMs)) {
       this.callZeroMs = arrivalMs;
-      this.legs[0].callZeroMs = arrivalMs;
-      this.legs[1].callZeroMs = arrivalMs;
+      this.rx.callZeroMs = arrivalMs;
+      this.tx.callZeroMs = arrivalMs;
     }
     this.lastArrivalMs = arrivalMs;
-    const stream = leg === 1 ? this.legs[1] : this.legs[0];
+    const stream = leg === 1 ? this.tx : this.rx;
     try {
       return stream.push(header, bytes, arrivalMs);
     } catch (error) {
@@ -143,8 +148,8 @@ export class CallMedia {
     if (this.ended) return;
     const paused = nowMs - this.lastArrivalMs >= MEDIA_PAUSE_MS;
     try {
-      this.legs[0].flush(nowMs, paused);
-      this.legs[1].flush(nowMs, paused);
+      this.rx.flush(nowMs, paused);
+      this.tx.flush(nowMs, paused);
     } catch (error) {
       this.fail(error);
     }
@@ -155,8 +160,8 @@ export class CallMedia {
     if (this.ended) return;
     this.ended = true;
     try {
-      this.legs[0].finish();
-      this.legs[1].finish();
+      this.rx.finish();
+      this.tx.finish();
     } catch (error) {
       this.fail(error);
     }

@@ -232,6 +232,14 @@ export class LegStream implements EventClock {
   private readonly block = new ArrayBuffer(LEG_BLOCK_BYTES);
   /** Per PT, one 4-byte row (see PT_SHIFT): its kind, decoder index + 1 (0: none yet) and stage-clock stage. */
   private readonly ptFields = new Uint8Array(this.block, SLOT_ROWS_BYTES, PT_ROWS_BYTES);
+  /**
+   * The audio PT of the leg's last audio packet, its decoder and stage: a stream keeps one PT, and these fields sit
+   * beside the others a packet reads, where its ptFields row and the decoders list are up to four more cold cache lines
+   * per packet once thousands of legs share the caches.
+   */
+  private audioPt = -1;
+  private audioDecoder: PayloadDecoder | null = null;
+  private audioStage = 0;
 
   /** Reorder ring: the fields of slot k at [k << SLOT_SHIFT, (k + 1) << SLOT_SHIFT) (see SLOT_SHIFT). */
   private readonly slots = new Float64Array(this.block, 0, REORDER_SLOTS << SLOT_SHIFT);
@@ -363,17 +371,17 @@ export class LegStream implements EventClock {
     else if (sequence !== this.highestSequence) stats.reordered++;
 
     const pt = header.payloadType;
-    let kind = this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD];
+    let kind = PT_KIND_AUDIO;
+    if (pt !== this.audioPt) {
+      kind = this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD];
+      if (kind === PT_KIND_AUDIO && !this.useAudioPt(pt))
+        kind = this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD];
+    }
     let result = DROP.none;
     const length = header.payloadLength;
-    let decoderSlot = this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD];
-    if (kind === PT_KIND_AUDIO && decoderSlot === 0) {
-      if (this.createDecoderFor(pt)) decoderSlot = this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD];
-      else kind = this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD];
-    }
     // Audio first: nearly every packet is audio, and the checks for the other kinds never apply to it.
     if (kind === PT_KIND_AUDIO && length <= MAX_PAYLOAD_BYTES) {
-      this.jitter.update(arrivalMs, header.timestamp, this.decoders[decoderSlot - 1].clockRate);
+      this.jitter.update(arrivalMs, header.timestamp, (this.audioDecoder as PayloadDecoder).clockRate);
       stats.jitterMs = this.jitter.jitterMs;
     } else if (kind === PT_KIND_UNKNOWN) {
       result = DROP.unknown_payload_type;
@@ -480,6 +488,22 @@ export class LegStream implements EventClock {
   private drop(reason: number): number {
     this.drops[reason]++;
     return reason;
+  }
+
+  /**
+   * Makes an audio PT the leg's current one (audioPt, audioDecoder, audioStage), creating its decoder on its first
+   * packet. False when the decoder cannot be created: the PT is then unsupported (see createDecoderFor).
+   */
+  private useAudioPt(pt: number): boolean {
+    let decoderSlot = this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD];
+    if (decoderSlot === 0) {
+      if (!this.createDecoderFor(pt)) return false;
+      decoderSlot = this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD];
+    }
+    this.audioPt = pt;
+    this.audioDecoder = this.decoders[decoderSlot - 1];
+    this.audioStage = this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD];
+    return true;
   }
 
   /**
@@ -610,7 +634,11 @@ export class LegStream implements EventClock {
 
   private playAudio(slot: number, bytes: Uint8Array, offset: number): void {
     const pt = this.slots[(slot << SLOT_SHIFT) + SLOT_PAYLOAD_TYPE];
-    const decoder = this.decoders[this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD] - 1];
+    // A held packet may carry the PT the stream had before its latest packets.
+    const current = pt === this.audioPt;
+    const decoder = current
+      ? (this.audioDecoder as PayloadDecoder)
+      : this.decoders[this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD] - 1];
     const stats = this.stats;
     if (pt !== this.codecPt) {
       stats.codec = this.statName(pt);
@@ -618,7 +646,9 @@ export class LegStream implements EventClock {
     }
     // Gap fill, concealment, decoding and re-framing count as the codec's stage (in the datagrams the clock
     // samples); the frames they complete are timed by the sink under their own stage.
-    const outer = STAGES.enterInDatagram(this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD]);
+    const outer = STAGES.enterInDatagram(
+      current ? this.audioStage : this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD],
+    );
     try {
       const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
       this.frames.writeDecoded(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallMedia, MEDIA_PAUSE_MS } from '../../../src/ingest/call-media.ts';
+import { aLawToLinear, linearToALaw } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
 import { IDLE_FILL_MS } from '../../../src/ingest/leg-stream.ts';
 import { RX, TX } from '../../../src/ingest/media-sink.ts';
@@ -197,6 +198,32 @@ describe('CallMedia: stream changes', () => {
     expect(media.stats[RX].lost).toBe(0);
     expect(sink.indices[RX].length).toBe(60);
     expect(sink.firstSamples(RX)).toEqual(Array.from({ length: 60 }, (_, n) => decodedLevel(levelOf(n))));
+  });
+
+  it('decodes every packet with its own payload type when the codec changes mid-stream, held packets too', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink);
+    // PCMU, then PCMA (PT 8) from packet 10, PCMU again from 20. Packets 9 and 18 arrive two places late: each is
+    // then played after packets of the other codec have come in, under a PT that is no longer the stream's latest.
+    const law = (n: number): 0 | 8 => (n >= 10 && n < 20 ? 8 : 0);
+    const order = Array.from({ length: 30 }, (_, n) => n).filter((n) => n !== 9 && n !== 18);
+    order.splice(order.indexOf(11) + 1, 0, 9);
+    order.splice(order.indexOf(20) + 1, 0, 18);
+    order.forEach((n, i) => {
+      const level = levelOf(n);
+      const payloadType = law(n);
+      const payload = payloadType === 8 ? new Uint8Array(160).fill(linearToALaw(level)) : pcmuPayload(level);
+      const bytes = rtpPacket({ sequence: 500 + n, timestamp: 9000 + n * 160, payloadType, payload });
+      media.pushPacket(RX, bytes, 0, bytes.length, T0 + i * 20 + 5);
+      media.flush(T0 + i * 20 + 5);
+    });
+    media.end();
+    expect(media.stats[RX]).toMatchObject({ lost: 0, reordered: 2, packets: 30 });
+    const expected = Array.from({ length: 30 }, (_, n) =>
+      law(n) === 8 ? aLawToLinear(linearToALaw(levelOf(n))) : decodedLevel(levelOf(n)),
+    );
+    const frames = sink.firstSamples(RX);
+    expect(frames.slice(frames.length - 30)).toEqual(expected);
   });
 
   it('resyncs on a timestamp jump instead of emitting minutes of silence', () => {
