@@ -634,11 +634,10 @@ export class LegStream implements EventClock {
 
   private playAudio(slot: number, bytes: Uint8Array, offset: number): void {
     const pt = this.slots[(slot << SLOT_SHIFT) + SLOT_PAYLOAD_TYPE];
-    // A held packet may carry the PT the stream had before its latest packets.
-    const current = pt === this.audioPt;
-    const decoder = current
-      ? (this.audioDecoder as PayloadDecoder)
-      : this.decoders[this.ptFields[(pt << PT_SHIFT) + PT_DECODER_FIELD] - 1];
+    // A held packet may carry the PT the stream had before its latest packets: it becomes the current one again
+    // (its decoder exists since the packet was pushed), and the next newer packet switches back.
+    if (pt !== this.audioPt) this.useAudioPt(pt);
+    const decoder = this.audioDecoder as PayloadDecoder;
     const stats = this.stats;
     if (pt !== this.codecPt) {
       stats.codec = this.statName(pt);
@@ -646,9 +645,7 @@ export class LegStream implements EventClock {
     }
     // Gap fill, concealment, decoding and re-framing count as the codec's stage (in the datagrams the clock
     // samples); the frames they complete are timed by the sink under their own stage.
-    const outer = STAGES.enterInDatagram(
-      current ? this.audioStage : this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD],
-    );
+    const outer = STAGES.enterInDatagram(this.audioStage);
     try {
       const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
       this.frames.writeDecoded(
