@@ -48,6 +48,12 @@ export interface CallMediaOptions {
    * its owner reports it then, not only when the call ends.
    */
   onUnsupportedCodec?: (codec: string) => void;
+  /**
+   * The caller never changes a datagram's bytes after pushing it (dgram hands each datagram over in a Buffer of its
+   * own): decoders may then keep a reference to a payload they may need again rather than a copy (see
+   * STAGED_ORIGIN). Off by default, for callers that reuse a buffer.
+   */
+  retainedDatagrams?: boolean;
 }
 
 /**
@@ -90,12 +96,14 @@ export class CallMedia {
   failures = 0;
   lastFailure: unknown = null;
   private ended = false;
+  private readonly retainedDatagrams: boolean;
 
   constructor(
     private readonly sink: MediaSink,
     options: CallMediaOptions = {},
   ) {
     const payloadTypes = mergedPayloadTypes(options.payloadTypes);
+    this.retainedDatagrams = options.retainedDatagrams ?? false;
     const legOptions = {
       reorderMs: options.reorderMs,
       payloadTypes,
@@ -119,7 +127,7 @@ export class CallMedia {
       return DROP.closed;
     }
     const header = RTP_HEADER;
-    const staged = stageDatagram(data, offset, length);
+    const staged = stageDatagram(data, offset, length, this.retainedDatagrams);
     const bytes = staged < 0 ? data : DATAGRAM_STAGE;
     const parsed = parseRtpHeader(bytes, staged < 0 ? offset : staged, length, header);
     if (!header.ok) {

@@ -66,6 +66,13 @@ export function copyWords(
   for (; i < count; i++) target[to + i] = source[from + i];
 }
 
+/**
+ * The bytes the staged datagram was copied from, and the offset in them of the stage's byte 0, when the caller
+ * never changes them after the push (see CallMediaOptions.retainedDatagrams); bytes is null otherwise. A G.711
+ * decoder then keeps a reference to a payload it may have to conceal a loss from, instead of copying it.
+ */
+export const STAGED_ORIGIN: { bytes: Uint8Array | null; delta: number } = { bytes: null, delta: 0 };
+
 /** The last large buffer datagrams were staged out of, and its word view (null when not 4-byte aligned). */
 let largeSource: Uint8Array | null = null;
 let largeWords: Int32Array | null = null;
@@ -75,13 +82,20 @@ let largeWords: Int32Array | null = null;
  * when it was not staged (the caller then reads `data` itself). A datagram-sized `data` (what dgram delivers) is
  * copied whole by one native memcpy, so offsets stay as they were; a datagram inside a large buffer (a capture
  * read in place) is copied out a word at a time to offset 0, when it starts 4-byte aligned. The word view of a
- * large buffer is made once and kept for as long as datagrams keep coming from that same buffer.
+ * large buffer is made once and kept for as long as datagrams keep coming from that same buffer. `retained`: the
+ * caller never changes data's bytes after this (STAGED_ORIGIN then names them).
  */
-export function stageDatagram(data: Uint8Array, offset: number, length: number): number {
+export function stageDatagram(data: Uint8Array, offset: number, length: number, retained = false): number {
+  const origin = STAGED_ORIGIN;
+  origin.bytes = null;
   if (data.length <= STAGE_BYTES) {
     // A datagram running past its buffer is left to the parser to reject as truncated.
     if (offset < 0 || length < 0 || offset + length > data.length) return -1;
     typedArraySet.call(DATAGRAM_STAGE, data);
+    if (retained) {
+      origin.bytes = data;
+      origin.delta = 0;
+    }
     return offset;
   }
   if (data !== largeSource) {
@@ -102,5 +116,9 @@ export function stageDatagram(data: Uint8Array, offset: number, length: number):
     return -1;
   }
   copyWords(words, offset >> 2, DATAGRAM_STAGE_WORDS, 0, count);
+  if (retained) {
+    origin.bytes = data;
+    origin.delta = offset;
+  }
   return 0;
 }

@@ -1,4 +1,4 @@
-import { DATAGRAM_STAGE, HELD_STAGE } from '../datagram-stage.ts';
+import { DATAGRAM_STAGE, HELD_STAGE, STAGED_ORIGIN } from '../datagram-stage.ts';
 import { typedArraySet } from '../typed-array-set.ts';
 import {
   DECODE_OUT_OFFSET,
@@ -125,6 +125,16 @@ export class G711Decoder implements PayloadDecoder {
   /** The concealment frame as words, written in the same pass as the output (made again when it grows). */
   private keepWords: Int32Array;
   /**
+   * Where the codes of the last packet decoded in place lie, codeOrigin[codeOffset, + codeCount), when its datagram's
+   * bytes are retained (STAGED_ORIGIN): a loss decodes the concealment frame from them then (null: the concealment
+   * frame is up to date). With thousands of calls the concealment frame, its array and the concealer are seven cold
+   * cache lines by the time a leg's next packet comes, and writing every packet's samples there was the largest
+   * single cost of a packet, for a frame that only a loss reads.
+   */
+  private codeOrigin: Uint8Array | null = null;
+  private codeOffset = 0;
+  private codeCount = 0;
+  /**
    * Word views of the last two output buffers seen (a leg's frame assembler alternates between two), so the
    * per-packet path creates no view. Only 4-byte-aligned outputs get one.
    */
@@ -148,12 +158,12 @@ export class G711Decoder implements PayloadDecoder {
 
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const n = Math.min(length, out.length);
+    const staged = (payload === DATAGRAM_STAGE || payload === HELD_STAGE) && HOST_LITTLE_ENDIAN;
+    if (staged && out === DECODE_WORK) return this.decodeStagedInPlace(payload, offset, n);
     // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
+    this.codeOrigin = null;
     if (n <= CONCEAL_MAX_FRAME && this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
-    if ((payload === DATAGRAM_STAGE || payload === HELD_STAGE) && HOST_LITTLE_ENDIAN) {
-      if (out === DECODE_WORK) return this.decodeStagedInPlace(payload, offset, n);
-      if (n <= DECODE_OUT_SAMPLES) return this.decodeStaged(payload, offset, n, out);
-    }
+    if (staged && n <= DECODE_OUT_SAMPLES) return this.decodeStaged(payload, offset, n, out);
     if (n > CONCEAL_MAX_FRAME) {
       decodeG711(this.table, payload, offset, n, out, 0);
       this.concealer.remember(out, n);
@@ -225,11 +235,21 @@ export class G711Decoder implements PayloadDecoder {
 
   /**
    * A staged payload into DECODE_WORK (the frame assemblers' decode space, in WebAssembly memory): the samples are
-   * written where the frame assembler reads them, so only the concealment frame takes a copy.
+   * written where the frame assembler reads them. Of a retained datagram only where its codes lie is noted, for a
+   * loss to decode the concealment frame from (see codeOrigin); otherwise the samples are copied there.
    */
   private decodeStagedInPlace(stage: Uint8Array, offset: number, n: number): number {
     this.decodeStagedTo(stage, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
+    const origin = STAGED_ORIGIN.bytes;
+    if (stage === DATAGRAM_STAGE && origin !== null) {
+      this.codeOrigin = origin;
+      this.codeOffset = offset + STAGED_ORIGIN.delta;
+      this.codeCount = Math.min(n, CONCEAL_MAX_FRAME);
+      return n;
+    }
+    this.codeOrigin = null;
     if (n === DECODE_WORK_FRAME.length) {
+      if (this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
       typedArraySet.call(this.concealer.last, DECODE_WORK_FRAME);
       this.concealer.commit(n);
     } else {
@@ -239,10 +259,20 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   conceal(samples: number, out: Int16Array, at = 0): number {
+    const origin = this.codeOrigin;
+    if (origin !== null) {
+      // The first concealment since a packet decoded in place: its frame, from its codes.
+      const count = this.codeCount;
+      if (this.concealer.reserve(count)) this.keepWords = this.concealmentWords();
+      decodeG711(this.table, origin, this.codeOffset, count, this.concealer.last, 0);
+      this.concealer.commit(count);
+      this.codeOrigin = null;
+    }
     return this.concealer.conceal(samples, out, at);
   }
 
   reset(): void {
+    this.codeOrigin = null;
     this.concealer.reset();
   }
 

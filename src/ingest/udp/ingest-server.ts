@@ -113,7 +113,12 @@ export class IngestServer {
       allowCidrs: options.allowCidrs,
       maxPacketsPerSecond: options.maxPacketsPerSecondPerSource,
     });
-    const mediaOptions = { reorderMs: options.reorderMs, payloadTypes: options.payloadTypes };
+    // dgram delivers every datagram in a Buffer of its own, which nothing here writes to.
+    const mediaOptions = {
+      reorderMs: options.reorderMs,
+      payloadTypes: options.payloadTypes,
+      retainedDatagrams: true,
+    };
     this.table = new SessionTable({
       handlers,
       createMedia: (sink: MediaSink, onUnsupportedCodec: (codec: string) => void) =>

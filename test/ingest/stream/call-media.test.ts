@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallMedia, MEDIA_PAUSE_MS } from '../../../src/ingest/call-media.ts';
+import { FADE_SAMPLES } from '../../../src/ingest/codecs/conceal.ts';
 import { aLawToLinear, linearToALaw } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
 import { IDLE_FILL_MS } from '../../../src/ingest/leg-stream.ts';
@@ -572,6 +573,60 @@ describe('CallMedia input buffers', () => {
       );
     }
     expect(reference.frames[0].length).toBeGreaterThan(190);
+  });
+
+  it('conceals a loss from the packet before it alike whether datagrams are retained or copied', () => {
+    // Two calls interleaved, so the other call's datagram is staged between a packet and the loss after it: with
+    // retained datagrams the concealment frame comes from the first packet's own buffer, which must give the same
+    // frames as the copy. Losses follow in-order packets, reordered (held) ones and packets of a large buffer.
+    const packets: Uint8Array[] = [];
+    for (let n = 0; n < 300; n++) {
+      const payload = new Uint8Array(160);
+      for (let k = 0; k < 160; k++) payload[k] = (n * 57 + k * 11) & 0xff;
+      packets.push(rtpPacket({ sequence: n, timestamp: n * 160, payload }));
+    }
+    // Single losses, and a burst of five (concealment fades on across its frames, then silence).
+    const lost = (n: number) =>
+      n % 13 === 5 || n % 29 === 0 || (n > 200 && n % 7 === 3) || (n >= 100 && n < 105);
+    const order = packets.map((_, n) => n).filter((n) => !lost(n));
+    for (let i = 10; i < order.length; i += 11) [order[i - 1], order[i]] = [order[i], order[i - 1]];
+    // 4-byte aligned, so these are staged from the large buffer at an offset (STAGED_ORIGIN.delta).
+    const big = new Uint8Array(4 + packets.length * 172);
+    for (let n = 0; n < packets.length; n++) big.set(packets[n], 4 + n * 172);
+    const run = (retainedDatagrams: boolean): { sinks: RecordingSink[]; concealed: number } => {
+      const sinks = [new RecordingSink(), new RecordingSink()];
+      const calls = sinks.map((sink) => new CallMedia(sink, { retainedDatagrams }));
+      for (let i = 0; i < order.length; i++) {
+        const n = order[i];
+        for (const media of calls) {
+          if (n < 150) media.pushPacket(0, packets[n].slice(), 0, 172, T0 + i * 20);
+          else media.pushPacket(0, big, 4 + n * 172, 172, T0 + i * 20);
+          media.flush(T0 + i * 20);
+        }
+      }
+      for (const media of calls) media.end();
+      return { sinks, concealed: calls[0].legs[0].concealedSamples };
+    };
+    const copied = run(false);
+    const retained = run(true);
+    for (const call of [0, 1]) {
+      expect(retained.sinks[call].indices[0]).toEqual(copied.sinks[call].indices[0]);
+      expect(retained.sinks[call].frames[0].map((f) => Array.from(f))).toEqual(
+        copied.sinks[call].frames[0].map((f) => Array.from(f)),
+      );
+    }
+    // Every run of losses was concealed up to the 60 ms fade: the frames compared hold concealment, not only silence.
+    let expected = 0;
+    let burst = 0;
+    for (let n = 1; n <= packets.length; n++) {
+      if (n < packets.length && lost(n)) burst++;
+      else if (burst > 0) {
+        expected += Math.min(160 * burst, FADE_SAMPLES);
+        burst = 0;
+      }
+    }
+    expect(copied.concealed).toBe(expected);
+    expect(copied.sinks[0].frames[0].length).toBe(299);
   });
 
   it('drops a datagram whose length runs past its buffer as truncated', () => {
