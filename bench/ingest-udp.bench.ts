@@ -7,7 +7,9 @@
  * A separate sender process (C, compiled on first run with the system `cc`; it runs on the other core) cycles
  * over many call streams with correct sequence numbers and timestamps, either as fast as it can (saturation:
  * datagrams/s received is each receiver's capacity) or paced at 20 ms per stream like real calls (CPU time per
- * datagram and loss at a realistic load; the datagrams of each 20 ms round are spread over it). The receiver (this
+ * datagram and loss at a realistic load; the datagrams of each 20 ms round are spread over it). After the first
+ * round the streams leave in a fixed shuffled order, not the order the receiver set their calls up in: a receiver
+ * then reads each call's state in no order the memory system can predict, as with live calls. The receiver (this
  * process) is pinned to CPU 0 and the sender to CPU 1, and each receiver runs ROUNDS times interleaved with the
  * others; the target figure is the median over rounds of forkguard's received/s over the bare round before it.
  * The real-time phase's datagram rate is sent once more by a tenth of the calls, each stream at 10x real time:
@@ -88,6 +90,17 @@ int main(int argc, char **argv) {
     dst[i].sin_family = AF_INET; inet_pton(AF_INET, host, &dst[i].sin_addr);
     dst[i].sin_port = htons((uint16_t)(strep ? port : port + i));
   }
+  /* Round 0 leaves in stream order, the order a receiver first sees the calls in and sets up their state in; every
+     later round leaves in one fixed shuffled order, as the calls of a real fork arrive in the order of their phase in
+     the 20 ms cycle, which has nothing to do with the order they started in. Seeded: every run and receiver sees
+     the same order. */
+  int *order = malloc(sizeof(int) * (size_t)streams);
+  for (int i = 0; i < streams; i++) order[i] = i;
+  uint32_t rng = 0x9e3779b9u;
+  for (int i = streams - 1; i > 0; i--) {
+    rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5;
+    int j = (int)(rng % (uint32_t)(i + 1)), t = order[i]; order[i] = order[j]; order[j] = t;
+  }
   enum { BATCH = 64 };
   struct mmsghdr msgs[BATCH]; struct iovec iov[BATCH];
   unsigned long long sent = 0, paced = 0;
@@ -104,12 +117,13 @@ int main(int argc, char **argv) {
         paced += n;
       }
       for (int j = 0; j < n; j++) {
-        unsigned char *b = bufs + (size_t)(i + j) * len;
+        int s = k == 0 ? i + j : order[i + j];
+        unsigned char *b = bufs + (size_t)s * len;
         memcpy(b + hdr + 2, &seq, 2); memcpy(b + hdr + 4, &ts, 4);
         iov[j].iov_base = b; iov[j].iov_len = len;
         memset(&msgs[j], 0, sizeof msgs[j]);
         msgs[j].msg_hdr.msg_iov = &iov[j]; msgs[j].msg_hdr.msg_iovlen = 1;
-        msgs[j].msg_hdr.msg_name = &dst[i + j]; msgs[j].msg_hdr.msg_namelen = sizeof dst[0];
+        msgs[j].msg_hdr.msg_name = &dst[s]; msgs[j].msg_hdr.msg_namelen = sizeof dst[0];
       }
       int r = sendmmsg(fd, msgs, n, 0);
       if (r > 0) sent += r;
