@@ -542,17 +542,21 @@ describe('CallMedia: media pause', () => {
   });
 });
 
+/** `count` 20 ms packets (sequence n, timestamp 160 n), each with a payload of its own: byte k is n * a + k * b. */
+function patternedPackets(count: number, a: number, b: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, n) => {
+    const payload = new Uint8Array(160);
+    for (let k = 0; k < 160; k++) payload[k] = (n * a + k * b) & 0xff;
+    return rtpPacket({ sequence: n, timestamp: n * 160, payload });
+  });
+}
+
 describe('CallMedia input buffers', () => {
   // Datagrams reach CallMedia as their own small buffers (dgram) or at offsets inside one large buffer (a capture
   // read in place, aligned or not); all are staged or read differently and must give the same frames.
   it('gives the same frames for per-datagram buffers and a large buffer at aligned and unaligned offsets', () => {
-    const packets: Uint8Array[] = [];
-    for (let n = 0; n < 200; n++) {
-      const payload = new Uint8Array(160);
-      for (let k = 0; k < 160; k++) payload[k] = (n * 31 + k * 7) & 0xff;
-      // Every 9th packet is sent late, so some packets are held in the reorder ring.
-      packets.push(rtpPacket({ sequence: n, timestamp: n * 160, payload }));
-    }
+    const packets = patternedPackets(200, 31, 7);
+    // Every 9th packet is sent late, so some packets are held in the reorder ring.
     const order = packets.map((_, n) => n);
     for (let n = 8; n < order.length; n += 9) [order[n - 1], order[n]] = [order[n], order[n - 1]];
     const run = (feed: (media: CallMedia, n: number, arrival: number) => unknown): RecordingSink => {
@@ -579,12 +583,7 @@ describe('CallMedia input buffers', () => {
     // Two calls interleaved, so the other call's datagram is staged between a packet and the loss after it: with
     // retained datagrams the concealment frame comes from the first packet's own buffer, which must give the same
     // frames as the copy. Losses follow in-order packets, reordered (held) ones and packets of a large buffer.
-    const packets: Uint8Array[] = [];
-    for (let n = 0; n < 300; n++) {
-      const payload = new Uint8Array(160);
-      for (let k = 0; k < 160; k++) payload[k] = (n * 57 + k * 11) & 0xff;
-      packets.push(rtpPacket({ sequence: n, timestamp: n * 160, payload }));
-    }
+    const packets = patternedPackets(300, 57, 11);
     // Single losses, and a burst of five (concealment fades on across its frames, then silence).
     const lost = (n: number) =>
       n % 13 === 5 || n % 29 === 0 || (n > 200 && n % 7 === 3) || (n >= 100 && n < 105);
