@@ -248,8 +248,9 @@ export class G711Decoder implements PayloadDecoder {
       return n;
     }
     this.codeOrigin = null;
+    // Grown here, not inside remember, so keepWords follows the frame (the plain paths decode into it).
+    if (n <= CONCEAL_MAX_FRAME && this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
     if (n === DECODE_WORK_FRAME.length) {
-      if (this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
       typedArraySet.call(this.concealer.last, DECODE_WORK_FRAME);
       this.concealer.commit(n);
     } else {

@@ -90,3 +90,25 @@ describe('G.711 staged decoding into DECODE_WORK', () => {
     }
   });
 });
+
+describe('G.711 decoder switching between staged and plain decoding', () => {
+  // One decoder may see both: a 30 ms staged packet grows its concealment frame, and a later plain decode (a
+  // datagram read from an unaligned large buffer) must keep it there, not in the array it replaced.
+  it('conceals from the packet decoded last after the concealment frame grew', () => {
+    for (const codec of ['pcmu', 'pcma'] as const) {
+      const mixed = createDecoder(codec);
+      const plain = createDecoder(codec);
+      const out = new Int16Array(960);
+      const concealed = [new Int16Array(480), new Int16Array(480)];
+      const long = randomBytes(12 + 240, 7);
+      expect(stageDatagram(long, 0, long.length)).toBe(0);
+      expect(mixed.decode(DATAGRAM_STAGE, 12, 240, DECODE_WORK)).toBe(240);
+      const payload = randomBytes(160, 8);
+      expect(mixed.decode(payload, 0, 160, out)).toBe(160);
+      expect(plain.decode(payload, 0, 160, out)).toBe(160);
+      mixed.conceal(480, concealed[0]);
+      plain.conceal(480, concealed[1]);
+      expect(Array.from(concealed[0])).toEqual(Array.from(concealed[1]));
+    }
+  });
+});
