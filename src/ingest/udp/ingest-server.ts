@@ -184,7 +184,7 @@ export class IngestServer {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     await this.closeSockets();
-    this.drainQueue();
+    this.drain();
     this.table.endAll('shutdown');
     this.foldEndedMediaDrops();
   }
@@ -208,7 +208,7 @@ export class IngestServer {
 
   /** See SessionTable.announce. */
   announce(identity: AnnouncedIdentity): IngestSession {
-    this.drainQueue();
+    this.drain();
     const session = this.table.announce(identity);
     this.foldEndedMediaDrops();
     return session;
@@ -217,7 +217,7 @@ export class IngestServer {
   /** Ends a session now (hangup, fork stopped); false when no session has that stream name. */
   end(stream: string, reason: SessionEndReason = 'request'): boolean {
     // Datagrams read before the end was asked for belong to the call.
-    this.drainQueue();
+    this.drain();
     const ended = this.table.end(stream, reason);
     this.foldEndedMediaDrops();
     return ended;
@@ -232,6 +232,14 @@ export class IngestServer {
       for (let i = 0; i < totals.length; i++) totals[i] += drops[i];
     }
     return totals;
+  }
+
+  /**
+   * Takes one datagram as the STREP socket's handler does, for driving the server without sockets (a benchmark, a
+   * capture fed in process): it waits in the queue until drain(), which runs by itself once the queue is full.
+   */
+  receiveStrep(datagram: Buffer, address: string, port: number): void {
+    this.enqueue(FROM_STREP, 0, datagram, address, port);
   }
 
   /** The socket callback: queues the datagram with its source and arrival time (see DATAGRAM_QUEUE_LENGTH). */
@@ -249,7 +257,7 @@ export class IngestServer {
     this.queuedArrivalMs[i] = (i & 15) === 0 ? performance.now() : this.queuedArrivalMs[i - 1];
     this.queued = i + 1;
     if (i + 1 === DATAGRAM_QUEUE_LENGTH) {
-      this.drainQueue();
+      this.drain();
     } else if (!this.drainScheduled) {
       this.drainScheduled = true;
       setImmediate(this.drainScheduledQueue);
@@ -258,13 +266,16 @@ export class IngestServer {
 
   private readonly drainScheduledQueue = (): void => {
     this.drainScheduled = false;
-    this.drainQueue();
+    this.drain();
   };
 
-  /** Handles every queued datagram in arrival order; a fault in one is counted and the rest go on. */
-  private drainQueue(): void {
+  /**
+   * Handles every queued datagram in arrival order; a fault in one is counted and the rest go on. The event loop
+   * runs it after each I/O pass; a caller driving the server without sockets (see receiveStrep) runs it itself.
+   */
+  drain(): void {
     const count = this.queued;
-    // Emptied first: a handler that reaches drainQueue again (a session ending) finds nothing to repeat.
+    // Emptied first: a handler that reaches drain again (a session ending) finds nothing to repeat.
     this.queued = 0;
     const data = this.queuedData;
     const addresses = this.queuedAddress;
@@ -356,9 +367,13 @@ export class IngestServer {
     if (this.sweepTimer !== null) this.sweep();
   };
 
-  private sweep(): void {
+  /**
+   * Plays out what is due on every session and ends the idle ones: what the sweep timer runs every sweepIntervalMs
+   * once the server has started, and what a caller driving it without sockets runs itself.
+   */
+  sweep(): void {
     // Datagrams still queued are media the legs have: a leg must not be taken as quiet while they wait.
-    this.drainQueue();
+    this.drain();
     const now = performance.now();
     const outer = STAGES.enter(STAGE.sweep, now);
     STAGES.sweeping = true;

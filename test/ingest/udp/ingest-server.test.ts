@@ -487,6 +487,43 @@ describe('IngestServer on loopback UDP', () => {
  * The leg's frames are contiguous from 0; the first `packets` carry the stream's constant `value`, and any after
  * them are silence: once the sender stops, a quiet leg is filled within its idle delay (60 ms for a steady leg).
  */
+describe('IngestServer driven without sockets', () => {
+  // receiveStrep, drain and sweep are what the STREP socket, the event loop and the sweep timer do: a benchmark or
+  // an in-process feed drives the same path with no socket bound and no timer running.
+  it('demultiplexes STREP datagrams handed to it, plays them out on drain and ends idle calls on sweep', async () => {
+    const handlers = new RecordingHandlers();
+    const srv = new IngestServer({ host: '127.0.0.1', strepPort: 0, idleMs: 50 }, handlers);
+    const ids = [randomUUID(), randomUUID()];
+    for (let i = 0; i < 10; i++) {
+      for (const [call, id] of ids.entries()) {
+        for (const direction of [0, 1] as const) {
+          const rtp = pcmuPacket(100 + i, 10 * call + direction + 1, 0x10 + 4 * call + direction);
+          srv.receiveStrep(strepWrap(id, direction, rtp), '127.0.0.1', 5000);
+        }
+      }
+    }
+    expect(handlers.calls.length).toBe(0); // queued, not handled yet
+    srv.drain();
+    expect(srv.counters.received).toBe(40);
+    expect(handlers.calls.map((c) => c.identity.callLegId)).toEqual(ids);
+    // The start-of-stream reorder wait has passed by the time the sweep runs: every packet plays out.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    srv.sweep();
+    for (const [call] of ids.entries()) {
+      for (const leg of [0, 1] as const) {
+        expect(handlers.calls[call].sink.frames[leg].length).toBeGreaterThanOrEqual(10);
+        expect(handlers.calls[call].sink.values[leg]).toContain(muLawToLinear(0x10 + 4 * call + leg));
+      }
+    }
+    // Idle for longer than idleMs: the next sweep ends both calls.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    srv.sweep();
+    expect(handlers.calls.map((c) => c.closed)).toEqual(['idle', 'idle']);
+    expect(srv.activeSessions).toBe(0);
+    await srv.stop();
+  });
+});
+
 function expectPacketsThenSilence(sink: RecordingSink, leg: 0 | 1, packets: number, value: number): void {
   const n = sink.frames[leg].length;
   expect(n).toBeGreaterThanOrEqual(packets);
