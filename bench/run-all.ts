@@ -7,7 +7,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-const BENCHES = ['ingest-inprocess', 'codecs', 'dsp', 'detectors', 'call-analyzer', 'scoring', 'ingest-udp'];
+const BENCHES = [
+  'ingest-inprocess',
+  'ingest-calls',
+  'codecs',
+  'dsp',
+  'detectors',
+  'call-analyzer',
+  'scoring',
+  'ingest-udp',
+];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv.slice(2);
 const summary: Record<string, unknown> = { startedAt: new Date().toISOString(), loadavg: loadavg() };
