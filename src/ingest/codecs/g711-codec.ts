@@ -159,11 +159,16 @@ export class G711Decoder implements PayloadDecoder {
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const n = Math.min(length, out.length);
     const staged = (payload === DATAGRAM_STAGE || payload === HELD_STAGE) && HOST_LITTLE_ENDIAN;
-    if (staged && out === DECODE_WORK) return this.decodeStagedInPlace(payload, offset, n);
+    if (staged && out === DECODE_WORK && payload === DATAGRAM_STAGE && STAGED_ORIGIN.bytes !== null) {
+      return this.decodeRetainedInPlace(offset, n);
+    }
     // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
     this.codeOrigin = null;
     if (n <= CONCEAL_MAX_FRAME && this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
-    if (staged && n <= DECODE_OUT_SAMPLES) return this.decodeStaged(payload, offset, n, out);
+    if (staged) {
+      if (out === DECODE_WORK) return this.decodeStagedInPlace(payload, offset, n);
+      if (n <= DECODE_OUT_SAMPLES) return this.decodeStaged(payload, offset, n, out);
+    }
     if (n > CONCEAL_MAX_FRAME) {
       decodeG711(this.table, payload, offset, n, out, 0);
       this.concealer.remember(out, n);
@@ -234,22 +239,24 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   /**
+   * A payload staged from a retained datagram (STAGED_ORIGIN) into DECODE_WORK: the samples are written where the
+   * frame assembler reads them, and only where the codes lie is noted, for a loss to decode the concealment frame
+   * from (see codeOrigin). The concealment frame is not touched.
+   */
+  private decodeRetainedInPlace(offset: number, n: number): number {
+    this.decodeStagedTo(DATAGRAM_STAGE, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
+    this.codeOrigin = STAGED_ORIGIN.bytes;
+    this.codeOffset = offset + STAGED_ORIGIN.delta;
+    this.codeCount = Math.min(n, CONCEAL_MAX_FRAME);
+    return n;
+  }
+
+  /**
    * A staged payload into DECODE_WORK (the frame assemblers' decode space, in WebAssembly memory): the samples are
-   * written where the frame assembler reads them. Of a retained datagram only where its codes lie is noted, for a
-   * loss to decode the concealment frame from (see codeOrigin); otherwise the samples are copied there.
+   * written where the frame assembler reads them, so only the concealment frame takes a copy.
    */
   private decodeStagedInPlace(stage: Uint8Array, offset: number, n: number): number {
     this.decodeStagedTo(stage, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
-    const origin = STAGED_ORIGIN.bytes;
-    if (stage === DATAGRAM_STAGE && origin !== null) {
-      this.codeOrigin = origin;
-      this.codeOffset = offset + STAGED_ORIGIN.delta;
-      this.codeCount = Math.min(n, CONCEAL_MAX_FRAME);
-      return n;
-    }
-    this.codeOrigin = null;
-    // Grown here, not inside remember, so keepWords follows the frame (the plain paths decode into it).
-    if (n <= CONCEAL_MAX_FRAME && this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
     if (n === DECODE_WORK_FRAME.length) {
       typedArraySet.call(this.concealer.last, DECODE_WORK_FRAME);
       this.concealer.commit(n);
