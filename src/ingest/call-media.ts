@@ -88,15 +88,26 @@ export class CallMedia {
   /** legs[0] and legs[1] as fields: the packet path reads them from this object, not from the array and its elements. */
   private readonly rx: LegStream;
   private readonly tx: LegStream;
-  /** Arrival time of the last packet of either leg (NaN before the first), for idle detection. */
-  lastArrivalMs = Number.NaN;
-  /** Call media time zero: arrival of the first packet (NaN before it). */
-  callZeroMs = Number.NaN;
   /** Exceptions caught at the packet boundary (a decoder or sink failing); the packet is dropped. */
   failures = 0;
   lastFailure: unknown = null;
   private ended = false;
   private readonly retainedDatagrams: boolean;
+
+  /**
+   * Arrival time of the last packet of either leg (NaN before the first), for idle detection. Taken from the legs,
+   * which keep theirs in their pooled rows: a packet writes nothing to this object (see leg-state-pool.ts).
+   */
+  get lastArrivalMs(): number {
+    const rx = this.rx.lastArrivalMs;
+    const tx = this.tx.lastArrivalMs;
+    return rx > tx || Number.isNaN(tx) ? rx : tx;
+  }
+
+  /** Call media time zero: arrival of the first packet (NaN before it). Both legs hold it. */
+  get callZeroMs(): number {
+    return this.rx.callZeroMs;
+  }
 
   constructor(
     private readonly sink: MediaSink,
@@ -134,13 +145,11 @@ export class CallMedia {
       this.drops[parsed]++;
       return parsed;
     }
-    if (Number.isNaN(this.callZeroMs)) {
-      this.callZeroMs = arrivalMs;
+    const stream = leg === 1 ? this.tx : this.rx;
+    if (Number.isNaN(stream.callZeroMs)) {
       this.rx.callZeroMs = arrivalMs;
       this.tx.callZeroMs = arrivalMs;
     }
-    this.lastArrivalMs = arrivalMs;
-    const stream = leg === 1 ? this.tx : this.rx;
     try {
       return stream.push(header, bytes, arrivalMs);
     } catch (error) {

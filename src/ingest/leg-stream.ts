@@ -28,8 +28,8 @@ import {
   HELD_STAGE_WORDS,
 } from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
+import { LEG_ROW_DOUBLES, type LegStateHolder, releaseRow, takeRow } from './leg-state-pool.ts';
 import {
-  emptyLegStats,
   FRAME_MS,
   FRAME_SAMPLES,
   type Leg,
@@ -50,7 +50,7 @@ import {
   payloadKindOf,
 } from './payload-types.ts';
 import { FrameAssembler } from './rtp/frame-assembler.ts';
-import { JitterEstimator } from './rtp/jitter.ts';
+import { JITTER_FIELDS, JITTER_MS, restartJitter, updateJitter } from './rtp/jitter.ts';
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
 import { HELD_STAGE_BYTES } from './wasm-memory.ts';
@@ -124,20 +124,62 @@ const SLOT_EMPTY = 0;
 const SLOT_PENDING = 1;
 const SLOT_DONE = 2;
 /**
- * The reorder ring's bookkeeping: one 64-byte row of one Float64Array per slot. A packet's fields are then one
- * cache line behind one array object; as separate arrays they were eight of each, and with hundreds of calls a
- * leg's state has mostly left the cache by the time its next packet comes.
+ * The reorder ring's bookkeeping: one 64-byte row of one Float64Array per slot, written for a packet that is held
+ * (a packet played as it arrives needs none of it). The sequence number each slot holds is in the leg's pooled row
+ * (ROW_SEQUENCE_RING), which every packet reads to find duplicates; a slot's row is valid while its sequence is there.
  */
 const SLOT_SHIFT = 3;
-const SLOT_SEQUENCE = 0;
-const SLOT_TIMESTAMP = 1;
-const SLOT_ARRIVAL_MS = 2;
-const SLOT_STATE = 3;
-const SLOT_KIND = 4;
-const SLOT_PAYLOAD_TYPE = 5;
-const SLOT_MARKER = 6;
+const SLOT_TIMESTAMP = 0;
+const SLOT_ARRIVAL_MS = 1;
+const SLOT_STATE = 2;
+const SLOT_KIND = 3;
+const SLOT_PAYLOAD_TYPE = 4;
+const SLOT_MARKER = 5;
 /** Payload bytes held (0 for a slot that only takes its sequence number). */
-const SLOT_LENGTH = 7;
+const SLOT_LENGTH = 6;
+/** A slot row's fields, SLOT_TIMESTAMP to SLOT_LENGTH: what is copied into PLAYING (SLOT_STATE goes unread). */
+const SLOT_FIELDS = 7;
+/**
+ * The packet being played: its slot row's fields (the same indices), copied there from the ring for a held packet
+ * and written from the header for one played as it arrives. Shared by every leg: a packet is played completely
+ * before the next one is, and playing never leads to another packet being pushed.
+ */
+const PLAYING = new Float64Array(1 << SLOT_SHIFT);
+
+/**
+ * A leg's pooled row (see leg-state-pool.ts): every field a packet reads or writes on its way through, so that
+ * with thousands of calls a packet fetches a few adjacent cache lines of one page instead of a dozen scattered
+ * objects. Fields named as the accessors of LegStream that read them; flags are 0 or 1.
+ */
+const ROW_CALL_ZERO_MS = 0;
+const ROW_LAST_ARRIVAL_MS = 1;
+const ROW_STREAM_STARTED = 2;
+const ROW_PLAYING = 3;
+const ROW_HOLD_UNTIL_MS = 4;
+const ROW_SSRC = 5;
+const ROW_HIGHEST_SEQUENCE = 6;
+const ROW_NEXT_PLAY_SEQUENCE = 7;
+const ROW_PENDING = 8;
+const ROW_HELD_SINCE_MS = 9;
+const ROW_AUDIO_PT = 10;
+const ROW_AUDIO_STAGE = 11;
+const ROW_CODEC_PT = 12;
+const ROW_ANCHORED = 13;
+const ROW_REANCHOR_PENDING = 14;
+const ROW_ANCHOR_TIMESTAMP = 15;
+const ROW_ANCHOR_SAMPLE = 16;
+const ROW_CLOCK_RATE = 17;
+const ROW_LOST_SINCE_AUDIO = 18;
+const ROW_COMFORT_NOISE = 19;
+/** An RFC 4733 event is open in `events` (the flush that expires it then has to look at it). */
+const ROW_EVENT_OPEN = 20;
+/** stats.packets (see LegStreamStats). */
+const ROW_PACKETS = 21;
+/** The jitter estimator's state (see jitter.ts); its estimate is stats.jitterMs. */
+const ROW_JITTER = 22;
+/** The sequence number each reorder slot holds (-1: none), as 32-bit words: REORDER_SLOTS of them. */
+const ROW_SEQUENCE_RING = LEG_ROW_DOUBLES - REORDER_SLOTS / 2;
+if (ROW_JITTER + JITTER_FIELDS > ROW_SEQUENCE_RING) throw new Error('a leg row is too short for its fields');
 /** The per-PT fields of a leg, a 4-byte row per PT for the same reason: one line per packet, not three arrays. */
 const PT_SHIFT = 2;
 const PT_KIND_FIELD = 0;
@@ -198,14 +240,54 @@ export interface LegStreamOptions {
   createDecoder?: DecoderFactory;
 }
 
-export class LegStream implements EventClock {
-  readonly stats: LegStats = emptyLegStats();
+/**
+ * A leg's LegStats: the two that every packet changes (packets, jitterMs) are read from its pooled row, the rest
+ * (changed by loss, reordering, stream changes) are fields.
+ */
+class LegStreamStats implements LegStats {
+  lost = 0;
+  duplicates = 0;
+  reordered = 0;
+  late = 0;
+  ssrcChanges = 0;
+  codec = '';
+
+  constructor(private readonly owner: LegStateHolder) {}
+
+  get packets(): number {
+    return this.owner.rowState[this.owner.rowBase + ROW_PACKETS];
+  }
+  set packets(value: number) {
+    this.owner.rowState[this.owner.rowBase + ROW_PACKETS] = value;
+  }
+  get jitterMs(): number {
+    return this.owner.rowState[this.owner.rowBase + ROW_JITTER + JITTER_MS];
+  }
+  set jitterMs(value: number) {
+    this.owner.rowState[this.owner.rowBase + ROW_JITTER + JITTER_MS] = value;
+  }
+
+  /** What JSON and logs show: every statistic, as plain emptyLegStats() fields. */
+  toJSON(): LegStats {
+    const { packets, lost, duplicates, reordered, late, jitterMs, ssrcChanges, codec } = this;
+    return { packets, lost, duplicates, reordered, late, jitterMs, ssrcChanges, codec };
+  }
+}
+
+export class LegStream implements EventClock, LegStateHolder {
+  // The fields every packet reads, first: the object's first cache line (see leg-state-pool.ts for the rest).
+  /** The leg's pooled row: rowState[rowBase...] (LegStateHolder; leg-state-pool.ts keeps these up to date). */
+  rowState!: Float64Array;
+  rowWords!: Int32Array;
+  rowBase = 0;
+  readonly stats: LegStats = new LegStreamStats(this);
+  private readonly frames: FrameAssembler;
+  /** The decoder of the current audio PT (see audioPt). */
+  private audioDecoder: PayloadDecoder | null = null;
   readonly drops: Float64Array;
   readonly unsupportedCodecs: Set<string>;
   private readonly onUnsupportedCodec: ((codec: string) => void) | null;
   readonly reorderMs: number;
-  /** Call media time zero (arrival ms of the call's first packet); set by the owner before the first push. */
-  callZeroMs = Number.NaN;
   /** Timeline re-anchors for timestamp jumps, sequence restarts and clock-rate changes (SSRC changes apart). */
   resyncs = 0;
   /** Samples filled by concealment, comfort noise and silence respectively. */
@@ -214,12 +296,8 @@ export class LegStream implements EventClock {
   silenceSamples = 0;
   /** Of those, samples written because the leg had no packets while time went on (see `flush`). */
   idleFilledSamples = 0;
-  /** Arrival time of this leg's last packet. */
-  lastArrivalMs = Number.NaN;
   readonly events: TelephoneEventTracker;
 
-  private readonly frames: FrameAssembler;
-  private readonly jitter = new JitterEstimator();
   private readonly newDecoder: DecoderFactory;
 
   // Payload types: kind, codec and decoder per PT, decoders created on first use and kept. The codec names
@@ -232,14 +310,6 @@ export class LegStream implements EventClock {
   private readonly block = new ArrayBuffer(LEG_BLOCK_BYTES);
   /** Per PT, one 4-byte row (see PT_SHIFT): its kind, decoder index + 1 (0: none yet) and stage-clock stage. */
   private readonly ptFields = new Uint8Array(this.block, SLOT_ROWS_BYTES, PT_ROWS_BYTES);
-  /**
-   * The audio PT of the leg's last audio packet, its decoder and stage: a stream keeps one PT, and these fields sit
-   * beside the others a packet reads, where its ptFields row and the decoders list are up to four more cold cache lines
-   * per packet once thousands of legs share the caches.
-   */
-  private audioPt = -1;
-  private audioDecoder: PayloadDecoder | null = null;
-  private audioStage = 0;
 
   /** Reorder ring: the fields of slot k at [k << SLOT_SHIFT, (k + 1) << SLOT_SHIFT) (see SLOT_SHIFT). */
   private readonly slots = new Float64Array(this.block, 0, REORDER_SLOTS << SLOT_SHIFT);
@@ -248,35 +318,170 @@ export class LegStream implements EventClock {
   /** slotBytes as words: a staged payload is copied in four bytes per access (strides are multiples of 4). */
   private slotWords = new Int32Array(this.block, RING_OFFSET, (REORDER_SLOTS * INITIAL_SLOT_STRIDE) >> 2);
   private slotStride = INITIAL_SLOT_STRIDE;
-  private pending = 0;
+
+  // The stream before an SSRC change: read only when the SSRC changes.
+  private previousSsrc = -1;
+  private previousHighestSequence = 0;
+  private comfortNoiseRms = 0;
+
+  // The pooled fields (see ROW_CALL_ZERO_MS).
+
+  /** Call media time zero (arrival ms of the call's first packet); set by the owner before the first push. */
+  get callZeroMs(): number {
+    return this.rowState[this.rowBase + ROW_CALL_ZERO_MS];
+  }
+  set callZeroMs(value: number) {
+    this.rowState[this.rowBase + ROW_CALL_ZERO_MS] = value;
+  }
+  /** Arrival time of this leg's last packet (NaN before the first). */
+  get lastArrivalMs(): number {
+    return this.rowState[this.rowBase + ROW_LAST_ARRIVAL_MS];
+  }
+  private set lastArrivalMs(value: number) {
+    this.rowState[this.rowBase + ROW_LAST_ARRIVAL_MS] = value;
+  }
+  /** Clock rate of the timeline's anchor (the current stream's codec). */
+  get clockRate(): number {
+    return this.rowState[this.rowBase + ROW_CLOCK_RATE];
+  }
+  private set clockRate(value: number) {
+    this.rowState[this.rowBase + ROW_CLOCK_RATE] = value;
+  }
+
+  // Sequence state of the current RTP stream.
+  private get streamStarted(): boolean {
+    return this.rowState[this.rowBase + ROW_STREAM_STARTED] !== 0;
+  }
+  private set streamStarted(value: boolean) {
+    this.rowState[this.rowBase + ROW_STREAM_STARTED] = value ? 1 : 0;
+  }
+  private get playing(): boolean {
+    return this.rowState[this.rowBase + ROW_PLAYING] !== 0;
+  }
+  private set playing(value: boolean) {
+    this.rowState[this.rowBase + ROW_PLAYING] = value ? 1 : 0;
+  }
+  private get holdUntilMs(): number {
+    return this.rowState[this.rowBase + ROW_HOLD_UNTIL_MS];
+  }
+  private set holdUntilMs(value: number) {
+    this.rowState[this.rowBase + ROW_HOLD_UNTIL_MS] = value;
+  }
+  private get ssrc(): number {
+    return this.rowState[this.rowBase + ROW_SSRC];
+  }
+  private set ssrc(value: number) {
+    this.rowState[this.rowBase + ROW_SSRC] = value;
+  }
+  private get highestSequence(): number {
+    return this.rowState[this.rowBase + ROW_HIGHEST_SEQUENCE];
+  }
+  private set highestSequence(value: number) {
+    this.rowState[this.rowBase + ROW_HIGHEST_SEQUENCE] = value;
+  }
+  private get nextPlaySequence(): number {
+    return this.rowState[this.rowBase + ROW_NEXT_PLAY_SEQUENCE];
+  }
+  private set nextPlaySequence(value: number) {
+    this.rowState[this.rowBase + ROW_NEXT_PLAY_SEQUENCE] = value;
+  }
+  /** Packets held in the ring. */
+  private get pending(): number {
+    return this.rowState[this.rowBase + ROW_PENDING];
+  }
+  private set pending(value: number) {
+    this.rowState[this.rowBase + ROW_PENDING] = value;
+  }
   /**
    * Arrival of the oldest held packet, or NaN when it must be found again by a scan of the ring (after a held
    * packet played). A leg that lost a packet holds every packet behind the gap for up to reorderMs, and each of
    * them used to rescan all 16 rows (16 cache lines) to learn what it already knew.
    */
-  private heldSinceMs = Number.NaN;
+  private get heldSinceMs(): number {
+    return this.rowState[this.rowBase + ROW_HELD_SINCE_MS];
+  }
+  private set heldSinceMs(value: number) {
+    this.rowState[this.rowBase + ROW_HELD_SINCE_MS] = value;
+  }
+  /** The sequence number reorder slot `slot` holds, -1 for none. */
+  private slotSequence(slot: number): number {
+    return this.rowWords[2 * (this.rowBase + ROW_SEQUENCE_RING) + slot];
+  }
+  private setSlotSequence(slot: number, sequence: number): void {
+    this.rowWords[2 * (this.rowBase + ROW_SEQUENCE_RING) + slot] = sequence;
+  }
 
-  // Sequence state of the current RTP stream.
-  private streamStarted = false;
-  private playing = false;
-  private holdUntilMs = 0;
-  private ssrc = 0;
-  private previousSsrc = -1;
-  private previousHighestSequence = 0;
-  private highestSequence = 0;
-  private nextPlaySequence = 0;
+  /**
+   * The audio PT of the leg's last audio packet (-1: none yet) and its stage-clock stage, beside audioDecoder: a
+   * stream keeps one PT, and its ptFields row and the decoders list would be more cold cache lines per packet.
+   */
+  private get audioPt(): number {
+    return this.rowState[this.rowBase + ROW_AUDIO_PT];
+  }
+  private set audioPt(value: number) {
+    this.rowState[this.rowBase + ROW_AUDIO_PT] = value;
+  }
+  private get audioStage(): number {
+    return this.rowState[this.rowBase + ROW_AUDIO_STAGE];
+  }
+  private set audioStage(value: number) {
+    this.rowState[this.rowBase + ROW_AUDIO_STAGE] = value;
+  }
+  /** The PT whose name `stats.codec` holds (-1: none yet): the name is looked up again only when the PT changes. */
+  private get codecPt(): number {
+    return this.rowState[this.rowBase + ROW_CODEC_PT];
+  }
+  private set codecPt(value: number) {
+    this.rowState[this.rowBase + ROW_CODEC_PT] = value;
+  }
 
   // Timeline.
-  private anchored = false;
-  private reanchorPending = false;
-  private anchorTimestamp = 0;
-  private anchorSample = 0;
-  clockRate = SAMPLE_RATE;
-  private lostSinceAudio = false;
-  private comfortNoiseRms = 0;
-  private comfortNoise = false;
-  /** The PT whose name `stats.codec` holds (-1: none yet): the name is looked up again only when the PT changes. */
-  private codecPt = -1;
+  private get anchored(): boolean {
+    return this.rowState[this.rowBase + ROW_ANCHORED] !== 0;
+  }
+  private set anchored(value: boolean) {
+    this.rowState[this.rowBase + ROW_ANCHORED] = value ? 1 : 0;
+  }
+  private get reanchorPending(): boolean {
+    return this.rowState[this.rowBase + ROW_REANCHOR_PENDING] !== 0;
+  }
+  private set reanchorPending(value: boolean) {
+    this.rowState[this.rowBase + ROW_REANCHOR_PENDING] = value ? 1 : 0;
+  }
+  private get anchorTimestamp(): number {
+    return this.rowState[this.rowBase + ROW_ANCHOR_TIMESTAMP];
+  }
+  private set anchorTimestamp(value: number) {
+    this.rowState[this.rowBase + ROW_ANCHOR_TIMESTAMP] = value;
+  }
+  private get anchorSample(): number {
+    return this.rowState[this.rowBase + ROW_ANCHOR_SAMPLE];
+  }
+  private set anchorSample(value: number) {
+    this.rowState[this.rowBase + ROW_ANCHOR_SAMPLE] = value;
+  }
+  private get lostSinceAudio(): boolean {
+    return this.rowState[this.rowBase + ROW_LOST_SINCE_AUDIO] !== 0;
+  }
+  private set lostSinceAudio(value: boolean) {
+    this.rowState[this.rowBase + ROW_LOST_SINCE_AUDIO] = value ? 1 : 0;
+  }
+  private get comfortNoise(): boolean {
+    return this.rowState[this.rowBase + ROW_COMFORT_NOISE] !== 0;
+  }
+  private set comfortNoise(value: boolean) {
+    this.rowState[this.rowBase + ROW_COMFORT_NOISE] = value ? 1 : 0;
+  }
+  private get eventOpen(): boolean {
+    return this.rowState[this.rowBase + ROW_EVENT_OPEN] !== 0;
+  }
+  private set eventOpen(value: boolean) {
+    this.rowState[this.rowBase + ROW_EVENT_OPEN] = value ? 1 : 0;
+  }
+  /** RFC 3550 jitter estimate of the current stream, ms. */
+  private get jitterMs(): number {
+    return this.rowState[this.rowBase + ROW_JITTER + JITTER_MS];
+  }
 
   constructor(
     readonly leg: Leg,
@@ -295,6 +500,12 @@ export class LegStream implements EventClock {
     this.frames = new FrameAssembler(leg, sink);
     this.events = new TelephoneEventTracker(leg, sink);
     this.ptTable = payloadTable(options.payloadTypes ?? DEFAULT_PAYLOAD_TYPES);
+    takeRow(this);
+    this.callZeroMs = Number.NaN;
+    this.lastArrivalMs = Number.NaN;
+    this.audioPt = -1;
+    this.codecPt = -1;
+    this.clockRate = SAMPLE_RATE;
     this.emptySlots();
     for (let pt = 0; pt < 128; pt++) this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD] = this.ptTable.kind[pt];
   }
@@ -349,8 +560,8 @@ export class LegStream implements EventClock {
       }
     }
 
-    let slot = sequence & SLOT_MASK;
-    if (this.slots[(slot << SLOT_SHIFT) + SLOT_SEQUENCE] === sequence) {
+    const slot = sequence & SLOT_MASK;
+    if (this.slotSequence(slot) === sequence) {
       stats.duplicates++;
       return this.drop(DROP.duplicate);
     }
@@ -381,8 +592,8 @@ export class LegStream implements EventClock {
     const length = header.payloadLength;
     // Audio first: nearly every packet is audio, and the checks for the other kinds never apply to it.
     if (kind === PT_KIND_AUDIO && length <= MAX_PAYLOAD_BYTES) {
-      this.jitter.update(arrivalMs, header.timestamp, (this.audioDecoder as PayloadDecoder).clockRate);
-      stats.jitterMs = this.jitter.jitterMs;
+      const clockRate = (this.audioDecoder as PayloadDecoder).clockRate;
+      updateJitter(this.rowState, this.rowBase + ROW_JITTER, arrivalMs, header.timestamp, clockRate);
     } else if (kind === PT_KIND_UNKNOWN) {
       result = DROP.unknown_payload_type;
     } else if (kind === PT_KIND_UNSUPPORTED) {
@@ -399,33 +610,38 @@ export class LegStream implements EventClock {
     } else if (kind === PT_KIND_EVENT && length < TELEPHONE_EVENT_BYTES) {
       result = DROP.truncated;
     } else if (kind === PT_KIND_CN) {
-      this.jitter.update(arrivalMs, header.timestamp, this.clockRate);
-      stats.jitterMs = this.jitter.jitterMs;
+      const clockRate = this.clockRate;
+      updateJitter(this.rowState, this.rowBase + ROW_JITTER, arrivalMs, header.timestamp, clockRate);
     }
     if (result !== DROP.none) {
       this.drops[result]++;
       // The slot still takes the sequence number so the gap it leaves is not counted as loss.
       kind = PT_KIND_UNKNOWN;
     } else {
-      stats.packets++;
+      this.rowState[this.rowBase + ROW_PACKETS]++;
     }
-    slot = sequence & SLOT_MASK;
-    const slots = this.slots;
-    const row = slot << SLOT_SHIFT;
-    slots[row + SLOT_SEQUENCE] = sequence;
-    slots[row + SLOT_KIND] = kind;
-    slots[row + SLOT_PAYLOAD_TYPE] = pt;
-    slots[row + SLOT_MARKER] = header.marker ? 1 : 0;
-    slots[row + SLOT_TIMESTAMP] = header.timestamp;
-    slots[row + SLOT_ARRIVAL_MS] = arrivalMs;
-    slots[row + SLOT_LENGTH] = result === DROP.none ? length : 0;
+    this.setSlotSequence(slot, sequence);
     if (this.playing && this.pending === 0 && sequence === this.nextPlaySequence) {
-      // In order with nothing held: play straight from the datagram, no copy into the ring.
-      slots[row + SLOT_STATE] = SLOT_DONE;
+      // In order with nothing held: play straight from the datagram, no copy into the ring, and no slot row.
+      const packet = PLAYING;
+      packet[SLOT_KIND] = kind;
+      packet[SLOT_PAYLOAD_TYPE] = pt;
+      packet[SLOT_MARKER] = header.marker ? 1 : 0;
+      packet[SLOT_TIMESTAMP] = header.timestamp;
+      packet[SLOT_ARRIVAL_MS] = arrivalMs;
+      packet[SLOT_LENGTH] = result === DROP.none ? length : 0;
       this.nextPlaySequence = sequence + 1;
-      if (kind === PT_KIND_AUDIO) this.playAudio(slot, data, header.payloadOffset);
-      else this.play(slot, data, header.payloadOffset);
+      if (kind === PT_KIND_AUDIO) this.playAudio(data, header.payloadOffset);
+      else this.play(data, header.payloadOffset);
     } else {
+      const slots = this.slots;
+      const row = slot << SLOT_SHIFT;
+      slots[row + SLOT_KIND] = kind;
+      slots[row + SLOT_PAYLOAD_TYPE] = pt;
+      slots[row + SLOT_MARKER] = header.marker ? 1 : 0;
+      slots[row + SLOT_TIMESTAMP] = header.timestamp;
+      slots[row + SLOT_ARRIVAL_MS] = arrivalMs;
+      slots[row + SLOT_LENGTH] = result === DROP.none ? length : 0;
       if (result === DROP.none) {
         if (length > this.slotStride) this.growSlots(length);
         const base = slot * this.slotStride;
@@ -457,7 +673,10 @@ export class LegStream implements EventClock {
   flush(nowMs: number, paused = false): void {
     if (this.streamStarted && !this.playing && nowMs >= this.holdUntilMs) this.playing = true;
     if (this.playing && this.pending > 0) this.playOut(nowMs, -1);
-    this.events.expire(nowMs, this);
+    if (this.eventOpen) {
+      this.events.expire(nowMs, this);
+      this.eventOpen = this.events.active;
+    }
     if (!paused && this.playing && this.pending === 0 && this.anchored && !this.reanchorPending) {
       const delayMs = this.idleDelayMs;
       if (nowMs - this.lastArrivalMs >= delayMs) this.fillIdle(nowMs, delayMs);
@@ -466,17 +685,17 @@ export class LegStream implements EventClock {
 
   /** How long this leg must be without packets before it is idle, and how far behind the clock it is then filled. */
   get idleDelayMs(): number {
-    return Math.min(
-      IDLE_FILL_MS,
-      this.reorderMs + IDLE_FILL_JITTERS * this.jitter.jitterMs + IDLE_FILL_MARGIN_MS,
-    );
+    return Math.min(IDLE_FILL_MS, this.reorderMs + IDLE_FILL_JITTERS * this.jitterMs + IDLE_FILL_MARGIN_MS);
   }
 
   /** Plays out everything held, closes an open event and completes the last frame. */
   finish(): void {
     this.drain();
     this.events.finish(this);
+    this.eventOpen = false;
     this.frames.finish();
+    // The pool's row goes to the next leg; this one keeps a copy for whoever reads it after the call.
+    releaseRow(this);
   }
 
   /** Call media seconds of an RTP timestamp of the current stream (EventClock). */
@@ -536,19 +755,20 @@ export class LegStream implements EventClock {
   private restartStream(arrivalMs: number): void {
     this.drain();
     this.events.finish(this);
+    this.eventOpen = false;
     this.emptySlots();
     this.streamStarted = false;
     this.reanchorPending = true;
-    this.jitter.restart();
+    restartJitter(this.rowState, this.rowBase + ROW_JITTER);
     this.holdUntilMs = arrivalMs;
   }
 
   /** Marks every slot of the ring empty and holding no sequence number. */
   private emptySlots(): void {
     const slots = this.slots;
-    for (let at = 0; at < slots.length; at += 1 << SLOT_SHIFT) {
-      slots[at + SLOT_SEQUENCE] = -1;
-      slots[at + SLOT_STATE] = SLOT_EMPTY;
+    for (let slot = 0; slot < REORDER_SLOTS; slot++) {
+      this.setSlotSequence(slot, -1);
+      slots[(slot << SLOT_SHIFT) + SLOT_STATE] = SLOT_EMPTY;
     }
     this.heldSinceMs = Number.NaN;
   }
@@ -570,19 +790,20 @@ export class LegStream implements EventClock {
       const sequence = this.nextPlaySequence;
       const slot = sequence & SLOT_MASK;
       const row = slot << SLOT_SHIFT;
-      if (slots[row + SLOT_SEQUENCE] === sequence && slots[row + SLOT_STATE] === SLOT_PENDING) {
+      if (this.slotSequence(slot) === sequence && slots[row + SLOT_STATE] === SLOT_PENDING) {
         // Slot state moves before any decoder or sink runs, so an exception there cannot replay it.
         slots[row + SLOT_STATE] = SLOT_DONE;
         this.pending--;
         this.nextPlaySequence = sequence + 1;
         this.heldSinceMs = Number.NaN;
+        for (let field = 0; field < SLOT_FIELDS; field++) PLAYING[field] = slots[row + field];
         if (slots[row + SLOT_KIND] === PT_KIND_AUDIO) {
           // Back into WebAssembly memory for the decoder (see HELD_STAGE); slots are whole words long.
           const words = (slots[row + SLOT_LENGTH] + 3) >> 2;
           copyWords(this.slotWords, (slot * this.slotStride) >> 2, HELD_STAGE_WORDS, 0, words);
-          this.playAudio(slot, HELD_STAGE, 0);
+          this.playAudio(HELD_STAGE, 0);
         } else {
-          this.play(slot, this.slotBytes, slot * this.slotStride);
+          this.play(this.slotBytes, slot * this.slotStride);
         }
         continue;
       }
@@ -625,15 +846,15 @@ export class LegStream implements EventClock {
   }
 
   /** Plays one packet whose payload is at bytes[offset, offset + its SLOT_LENGTH). */
-  private play(slot: number, bytes: Uint8Array, offset: number): void {
-    const kind = this.slots[(slot << SLOT_SHIFT) + SLOT_KIND];
-    if (kind === PT_KIND_AUDIO) this.playAudio(slot, bytes, offset);
-    else if (kind === PT_KIND_EVENT) this.playEvent(slot, bytes, offset);
-    else if (kind === PT_KIND_CN) this.playComfortNoise(slot, bytes, offset);
+  private play(bytes: Uint8Array, offset: number): void {
+    const kind = PLAYING[SLOT_KIND];
+    if (kind === PT_KIND_AUDIO) this.playAudio(bytes, offset);
+    else if (kind === PT_KIND_EVENT) this.playEvent(bytes, offset);
+    else if (kind === PT_KIND_CN) this.playComfortNoise(bytes, offset);
   }
 
-  private playAudio(slot: number, bytes: Uint8Array, offset: number): void {
-    const pt = this.slots[(slot << SLOT_SHIFT) + SLOT_PAYLOAD_TYPE];
+  private playAudio(bytes: Uint8Array, offset: number): void {
+    const pt = PLAYING[SLOT_PAYLOAD_TYPE];
     // A held packet may carry the PT the stream had before its latest packets: it becomes the current one again
     // (its decoder exists since the packet was pushed), and the next newer packet switches back.
     if (pt !== this.audioPt) this.useAudioPt(pt);
@@ -647,14 +868,8 @@ export class LegStream implements EventClock {
     // samples); the frames they complete are timed by the sink under their own stage.
     const outer = STAGES.enterInDatagram(this.audioStage);
     try {
-      const overlap = this.advanceTo(slot, decoder.clockRate, decoder);
-      this.frames.writeDecoded(
-        decoder,
-        bytes,
-        offset,
-        this.slots[(slot << SLOT_SHIFT) + SLOT_LENGTH],
-        overlap,
-      );
+      const overlap = this.advanceTo(decoder.clockRate, decoder);
+      this.frames.writeDecoded(decoder, bytes, offset, PLAYING[SLOT_LENGTH], overlap);
     } finally {
       STAGES.leave(outer);
     }
@@ -662,47 +877,41 @@ export class LegStream implements EventClock {
     this.comfortNoise = false;
   }
 
-  private playComfortNoise(slot: number, bytes: Uint8Array, offset: number): void {
-    this.advanceTo(slot, this.clockRate, null);
+  private playComfortNoise(bytes: Uint8Array, offset: number): void {
+    this.advanceTo(this.clockRate, null);
     // RFC 3389: first octet is the noise level in -dBov (0..127); a level-less CN packet means "very quiet".
-    const level = this.slots[(slot << SLOT_SHIFT) + SLOT_LENGTH] > 0 ? bytes[offset] & 0x7f : 127;
+    const level = PLAYING[SLOT_LENGTH] > 0 ? bytes[offset] & 0x7f : 127;
     this.comfortNoiseRms = 32767 * 10 ** (-level / 20);
     this.comfortNoise = true;
     this.lostSinceAudio = false;
   }
 
-  private playEvent(slot: number, bytes: Uint8Array, offset: number): void {
-    if (!this.anchored || this.reanchorPending) this.anchor(slot, this.clockRate);
-    this.events.handle(
-      bytes,
-      offset,
-      this.slots[(slot << SLOT_SHIFT) + SLOT_TIMESTAMP],
-      this.slots[(slot << SLOT_SHIFT) + SLOT_ARRIVAL_MS],
-      this,
-    );
+  private playEvent(bytes: Uint8Array, offset: number): void {
+    if (!this.anchored || this.reanchorPending) this.anchor(this.clockRate);
+    this.events.handle(bytes, offset, PLAYING[SLOT_TIMESTAMP], PLAYING[SLOT_ARRIVAL_MS], this);
+    this.eventOpen = this.events.active;
   }
 
   /**
-   * Moves the timeline to the slot's timestamp: fills a gap before it, re-anchors on a jump, and returns how many
+   * Moves the timeline to the playing packet's timestamp: fills a gap before it, re-anchors on a jump, and returns how many
    * leading samples of the packet overlap audio already written (to be skipped).
    */
-  private advanceTo(slot: number, clockRate: number, decoder: PayloadDecoder | null): number {
+  private advanceTo(clockRate: number, decoder: PayloadDecoder | null): number {
     if (!this.anchored || this.reanchorPending || clockRate !== this.clockRate) {
       if (this.anchored && !this.reanchorPending) this.resyncs++;
-      this.anchor(slot, clockRate);
+      this.anchor(clockRate);
     }
-    const timestamp = this.slots[(slot << SLOT_SHIFT) + SLOT_TIMESTAMP];
+    const timestamp = PLAYING[SLOT_TIMESTAMP];
     let gap = this.positionOf(timestamp) - this.frames.position;
     if (gap > MAX_TIMESTAMP_GAP_SAMPLES || gap < -MAX_TIMESTAMP_OVERLAP_SAMPLES) {
       this.resyncs++;
-      this.anchor(slot, clockRate);
+      this.anchor(clockRate);
       gap = this.anchorSample - this.frames.position;
     }
     if (gap > 0) {
       let mode = GAP_SILENCE;
       if (this.comfortNoise) mode = GAP_COMFORT_NOISE;
-      else if (this.lostSinceAudio && this.slots[(slot << SLOT_SHIFT) + SLOT_MARKER] === 0)
-        mode = GAP_CONCEAL;
+      else if (this.lostSinceAudio && PLAYING[SLOT_MARKER] === 0) mode = GAP_CONCEAL;
       this.fillGap(gap, mode, decoder);
     }
     const offset = (timestamp - this.anchorTimestamp) | 0;
@@ -713,15 +922,13 @@ export class LegStream implements EventClock {
     return gap < 0 ? -gap : 0;
   }
 
-  /** Anchors the stream's timestamps at the slot's arrival, never before audio already emitted. */
-  private anchor(slot: number, clockRate: number): void {
-    const arrivalFrame = Math.round(
-      (this.slots[(slot << SLOT_SHIFT) + SLOT_ARRIVAL_MS] - this.callZeroMs) / 20,
-    );
+  /** Anchors the stream's timestamps at the playing packet's arrival, never before audio already emitted. */
+  private anchor(clockRate: number): void {
+    const arrivalFrame = Math.round((PLAYING[SLOT_ARRIVAL_MS] - this.callZeroMs) / 20);
     const arrivalSample = Math.max(arrivalFrame, 0) * FRAME_SAMPLES;
     const position = this.frames.position;
     this.anchorSample = Math.max(arrivalSample, position);
-    this.anchorTimestamp = this.slots[(slot << SLOT_SHIFT) + SLOT_TIMESTAMP];
+    this.anchorTimestamp = PLAYING[SLOT_TIMESTAMP];
     this.clockRate = clockRate;
     this.anchored = true;
     this.reanchorPending = false;

@@ -2,35 +2,65 @@
  * RFC 3550 §6.4.1 / A.8 interarrival jitter: J += (|D| - J) / 16, where D is the change in relative transit
  * time between consecutive packets in arrival order. Kept in milliseconds rather than timestamp units so legs
  * with different clock rates compare directly.
+ *
+ * The estimator's state is JITTER_FIELDS numbers at state[at...]: a leg keeps them in its pooled row (see
+ * leg-state-pool.ts), JitterEstimator in an array of its own.
  */
 
 /** Transit changes larger than this are a timestamp or clock reset, not jitter. */
 const MAX_TRANSIT_STEP_MS = 10_000;
 
-export class JitterEstimator {
-  jitterMs = 0;
-  private hasPrevious = false;
-  private previousArrivalMs = 0;
-  private previousTimestamp = 0;
-  private previousClockRate = 0;
+export const JITTER_MS = 0;
+const HAS_PREVIOUS = 1;
+const PREVIOUS_ARRIVAL_MS = 2;
+const PREVIOUS_TIMESTAMP = 3;
+const PREVIOUS_CLOCK_RATE = 4;
+export const JITTER_FIELDS = 5;
 
-  update(arrivalMs: number, timestamp: number, clockRate: number): number {
-    if (this.hasPrevious && clockRate === this.previousClockRate) {
-      // Signed 32-bit difference handles timestamp wrap.
-      const mediaMs = (((timestamp - this.previousTimestamp) | 0) * 1000) / clockRate;
-      const d = arrivalMs - this.previousArrivalMs - mediaMs;
-      const magnitude = d < 0 ? -d : d;
-      if (magnitude < MAX_TRANSIT_STEP_MS) this.jitterMs += (magnitude - this.jitterMs) / 16;
+/** Takes one packet's arrival and RTP timestamp; returns the jitter estimate, ms. */
+export function updateJitter(
+  state: Float64Array,
+  at: number,
+  arrivalMs: number,
+  timestamp: number,
+  clockRate: number,
+): number {
+  let jitterMs = state[at + JITTER_MS];
+  if (state[at + HAS_PREVIOUS] !== 0 && clockRate === state[at + PREVIOUS_CLOCK_RATE]) {
+    // Signed 32-bit difference handles timestamp wrap.
+    const mediaMs = (((timestamp - state[at + PREVIOUS_TIMESTAMP]) | 0) * 1000) / clockRate;
+    const d = arrivalMs - state[at + PREVIOUS_ARRIVAL_MS] - mediaMs;
+    const magnitude = d < 0 ? -d : d;
+    if (magnitude < MAX_TRANSIT_STEP_MS) {
+      jitterMs += (magnitude - jitterMs) / 16;
+      state[at + JITTER_MS] = jitterMs;
     }
-    this.hasPrevious = true;
-    this.previousArrivalMs = arrivalMs;
-    this.previousTimestamp = timestamp;
-    this.previousClockRate = clockRate;
-    return this.jitterMs;
+  }
+  state[at + HAS_PREVIOUS] = 1;
+  state[at + PREVIOUS_ARRIVAL_MS] = arrivalMs;
+  state[at + PREVIOUS_TIMESTAMP] = timestamp;
+  state[at + PREVIOUS_CLOCK_RATE] = clockRate;
+  return jitterMs;
+}
+
+/** A new RTP stream (SSRC change) starts its own transit baseline; the running estimate carries over. */
+export function restartJitter(state: Float64Array, at: number): void {
+  state[at + HAS_PREVIOUS] = 0;
+}
+
+/** The estimator on its own state (the leg keeps the same numbers in its pooled row). */
+export class JitterEstimator {
+  private readonly state = new Float64Array(JITTER_FIELDS);
+
+  get jitterMs(): number {
+    return this.state[JITTER_MS];
   }
 
-  /** A new RTP stream (SSRC change) starts its own transit baseline; the running estimate carries over. */
+  update(arrivalMs: number, timestamp: number, clockRate: number): number {
+    return updateJitter(this.state, 0, arrivalMs, timestamp, clockRate);
+  }
+
   restart(): void {
-    this.hasPrevious = false;
+    restartJitter(this.state, 0);
   }
 }

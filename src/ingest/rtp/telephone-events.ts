@@ -50,7 +50,12 @@ export class TelephoneEventTracker {
   /** Events closed without an end packet (by timeout or by the next event). */
   endsLost = 0;
 
-  private active = false;
+  private isActive = false;
+
+  /** An event is open: its end packets have not come yet, and `expire` may close it. */
+  get active(): boolean {
+    return this.isActive;
+  }
   private timestamp = 0;
   private code = 0;
   private duration = 0;
@@ -86,7 +91,7 @@ export class TelephoneEventTracker {
       this.endsLost++;
       this.close(clock);
     }
-    this.active = true;
+    this.isActive = true;
     this.timestamp = timestamp;
     this.code = code;
     this.duration = duration;
@@ -112,7 +117,7 @@ export class TelephoneEventTracker {
   }
 
   private close(clock: EventClock): void {
-    this.active = false;
+    this.isActive = false;
     this.closedValid = true;
     this.closedTimestamp = this.timestamp;
     this.closedCode = this.code;

@@ -10,6 +10,8 @@ export interface SessionMedia {
   /** Packets a decoder or the sink threw on (counted as internal_error drops), and the last exception. */
   readonly failures: number;
   readonly lastFailure: unknown;
+  /** Arrival time of the last packet of either leg (NaN before the first). */
+  readonly lastArrivalMs: number;
   pushPacket(leg: 0 | 1, data: Uint8Array, offset: number, length: number, arrivalMs: number): number;
   flush(nowMs: number): void;
   end(): void;
@@ -35,9 +37,8 @@ export class IngestSession {
   readonly pairPort: number;
   /** STREP L bit of the first packet ('A'/'B'), null for port pairs. */
   strepLeg: StrepLegLetter | null = null;
-  /** Monotonic clock (performance.now()) at creation and at the last accepted packet. */
+  /** Monotonic clock (performance.now()) at creation. */
   readonly createdMs: number;
-  lastSeenMs: number;
   /** Wall-clock creation time, epoch milliseconds. */
   readonly startedAt: number;
   readonly latch = new LegLatch();
@@ -55,9 +56,17 @@ export class IngestSession {
     this.media = media;
     this.pairPort = pairPort;
     this.createdMs = nowMs;
-    this.lastSeenMs = nowMs;
     this.startedAt = Date.now();
     this.announced = announced;
+  }
+
+  /**
+   * Monotonic clock at the last packet its media took, or at creation before any: what idle ends are counted from.
+   * Read from the media rather than written per packet (see leg-state-pool.ts).
+   */
+  get lastSeenMs(): number {
+    const last = this.media.lastArrivalMs;
+    return Number.isNaN(last) ? this.createdMs : Math.max(last, this.createdMs);
   }
 
   get stream(): string {

@@ -357,7 +357,6 @@ export class IngestServer {
     } else if (!session.latch.accept(leg, address, port)) {
       this.counters.drops[DROP.unknown_source]++;
     } else {
-      session.lastSeenMs = now;
       // The media counts its own drops (duplicate, late, codec...) in media.drops; they are summed from there.
       session.media.pushPacket(leg, msg, offset, length, now);
     }
