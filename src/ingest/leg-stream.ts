@@ -412,20 +412,15 @@ export class LegStream implements EventClock, LegStateHolder {
   }
 
   /**
-   * The audio PT of the leg's last audio packet (-1: none yet) and its stage-clock stage, beside audioDecoder: a
-   * stream keeps one PT, and its ptFields row and the decoders list would be more cold cache lines per packet.
+   * The audio PT of the leg's last audio packet (-1: none yet), beside audioDecoder and its stage-clock stage
+   * (ROW_AUDIO_STAGE): a stream keeps one PT, and its ptFields row and the decoders list would be more cold cache
+   * lines per packet.
    */
   private get audioPt(): number {
     return this.rowState[this.rowBase + ROW_AUDIO_PT];
   }
   private set audioPt(value: number) {
     this.rowState[this.rowBase + ROW_AUDIO_PT] = value;
-  }
-  private get audioStage(): number {
-    return this.rowState[this.rowBase + ROW_AUDIO_STAGE];
-  }
-  private set audioStage(value: number) {
-    this.rowState[this.rowBase + ROW_AUDIO_STAGE] = value;
   }
   /** The PT whose name `stats.codec` holds (-1: none yet): the name is looked up again only when the PT changes. */
   private get codecPt(): number {
@@ -734,7 +729,7 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     this.audioPt = pt;
     this.audioDecoder = this.decoders[decoderSlot - 1];
-    this.audioStage = this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD];
+    this.rowState[this.rowBase + ROW_AUDIO_STAGE] = this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD];
     return true;
   }
 
