@@ -146,6 +146,23 @@ const SLOT_FIELDS = 7;
  */
 const PLAYING = new Float64Array(1 << SLOT_SHIFT);
 
+/** Writes a packet's slot-row fields (all but SLOT_STATE) at target[row...]: a slot row of the ring, or PLAYING. */
+function describePacket(
+  target: Float64Array,
+  row: number,
+  header: RtpHeaderView,
+  kind: number,
+  arrivalMs: number,
+  heldBytes: number,
+): void {
+  target[row + SLOT_KIND] = kind;
+  target[row + SLOT_PAYLOAD_TYPE] = header.payloadType;
+  target[row + SLOT_MARKER] = header.marker ? 1 : 0;
+  target[row + SLOT_TIMESTAMP] = header.timestamp;
+  target[row + SLOT_ARRIVAL_MS] = arrivalMs;
+  target[row + SLOT_LENGTH] = heldBytes;
+}
+
 /**
  * A leg's pooled row (see leg-state-pool.ts): every field a packet reads or writes on its way through, so that
  * with thousands of calls a packet fetches a few adjacent cache lines of one page instead of a dozen scattered
@@ -630,25 +647,14 @@ export class LegStream implements EventClock, LegStateHolder {
       sequence === state[at + ROW_NEXT_PLAY_SEQUENCE]
     ) {
       // In order with nothing held: play straight from the datagram, no copy into the ring, and no slot row.
-      const packet = PLAYING;
-      packet[SLOT_KIND] = kind;
-      packet[SLOT_PAYLOAD_TYPE] = pt;
-      packet[SLOT_MARKER] = header.marker ? 1 : 0;
-      packet[SLOT_TIMESTAMP] = header.timestamp;
-      packet[SLOT_ARRIVAL_MS] = arrivalMs;
-      packet[SLOT_LENGTH] = result === DROP.none ? length : 0;
+      describePacket(PLAYING, 0, header, kind, arrivalMs, result === DROP.none ? length : 0);
       state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence + 1;
       if (kind === PT_KIND_AUDIO) this.playAudio(data, header.payloadOffset);
       else this.play(data, header.payloadOffset);
     } else {
       const slots = this.slots;
       const row = slot << SLOT_SHIFT;
-      slots[row + SLOT_KIND] = kind;
-      slots[row + SLOT_PAYLOAD_TYPE] = pt;
-      slots[row + SLOT_MARKER] = header.marker ? 1 : 0;
-      slots[row + SLOT_TIMESTAMP] = header.timestamp;
-      slots[row + SLOT_ARRIVAL_MS] = arrivalMs;
-      slots[row + SLOT_LENGTH] = result === DROP.none ? length : 0;
+      describePacket(slots, row, header, kind, arrivalMs, result === DROP.none ? length : 0);
       if (result === DROP.none) {
         if (length > this.slotStride) this.growSlots(length);
         const base = slot * this.slotStride;
@@ -905,8 +911,8 @@ export class LegStream implements EventClock, LegStateHolder {
   }
 
   /**
-   * Moves the timeline to the playing packet's timestamp: fills a gap before it, re-anchors on a jump, and returns how many
-   * leading samples of the packet overlap audio already written (to be skipped).
+   * Moves the timeline to the playing packet's timestamp: fills a gap before it, re-anchors on a jump, and returns
+   * how many leading samples of the packet overlap audio already written (to be skipped).
    */
   private advanceTo(clockRate: number, decoder: PayloadDecoder | null): number {
     const state = this.rowState;
