@@ -11,6 +11,9 @@
  * order their state was allocated). The queue is drained every DRAIN_EVERY datagrams, about what one I/O pass
  * reads on a busy socket, and the sessions are swept once per round, as the 20 ms sweep timer does at real time.
  *
+ * Each call count is also measured with the server's read-ahead of call state off (IngestServerOptions.readAhead),
+ * in the same rounds: what reading a batch's call state ahead saves with many calls, and costs with few.
+ *
  * Run: npx tsx bench/ingest-calls.bench.ts [--seconds 2]   (JSON: bench/results/ingest-calls.json)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -71,14 +74,15 @@ function shuffled(n: number): Int32Array {
 
 interface Measurement {
   calls: number;
+  readAhead: boolean;
   packets: number;
   nsPerPacket: number;
   cpuNsPerPacket: number;
 }
 
-async function measure(calls: number): Promise<Measurement> {
+async function measure(calls: number, readAhead: boolean): Promise<Measurement> {
   const server = new IngestServer(
-    { host: '127.0.0.1', strepPort: 0, maxSessions: MANY_CALLS + 1, idleMs: 3_600_000 },
+    { host: '127.0.0.1', strepPort: 0, maxSessions: MANY_CALLS + 1, idleMs: 3_600_000, readAhead },
     { open: () => new CountingSink(), closed: () => {} },
   );
   const streams = 2 * calls;
@@ -120,6 +124,7 @@ async function measure(calls: number): Promise<Measurement> {
   await server.stop();
   return {
     calls,
+    readAhead,
     packets,
     nsPerPacket: (elapsedMs * 1e6) / packets,
     cpuNsPerPacket: ((cpu.user + cpu.system) * 1e3) / packets,
@@ -131,20 +136,37 @@ function median(values: number[]): number {
 }
 
 const loadBefore = loadavg()[0];
+/** Per round: few and many calls, each with read-ahead and without. */
 const runs: Measurement[][] = [];
-for (let r = 0; r < ROUNDS; r++) runs.push([await measure(FEW_CALLS), await measure(MANY_CALLS)]);
-const few = median(runs.map(([f]) => f.cpuNsPerPacket));
-const many = median(runs.map(([, m]) => m.cpuNsPerPacket));
+for (let r = 0; r < ROUNDS; r++) {
+  runs.push([
+    await measure(FEW_CALLS, true),
+    await measure(FEW_CALLS, false),
+    await measure(MANY_CALLS, true),
+    await measure(MANY_CALLS, false),
+  ]);
+}
+const medianOf = (column: number): number => median(runs.map((run) => run[column].cpuNsPerPacket));
+const [few, fewPlain, many, manyPlain] = [0, 1, 2, 3].map(medianOf);
 console.table(
-  runs.map(([f, m], i) => ({
+  runs.map((run, i) => ({
     round: i + 1,
-    [`${FEW_CALLS} calls ns/pkt (CPU)`]: f.cpuNsPerPacket.toFixed(0),
-    [`${MANY_CALLS} calls ns/pkt (CPU)`]: m.cpuNsPerPacket.toFixed(0),
+    ...Object.fromEntries(
+      run.map((m) => [
+        `${m.calls} calls${m.readAhead ? '' : ', no read-ahead'} ns/pkt (CPU)`,
+        m.cpuNsPerPacket.toFixed(0),
+      ]),
+    ),
   })),
 );
 console.log(
   `CPU per packet, median of ${ROUNDS}: ${few.toFixed(0)} ns with ${FEW_CALLS} calls (the baseline), ` +
     `${many.toFixed(0)} ns with ${MANY_CALLS} calls: ${(many / few).toFixed(2)}x, call state +${(many - few).toFixed(0)} ns`,
+);
+console.log(
+  `read-ahead of call state: ${MANY_CALLS} calls ${many.toFixed(0)} ns against ${manyPlain.toFixed(0)} without ` +
+    `(${(many / manyPlain).toFixed(2)}x); ${FEW_CALLS} calls ${few.toFixed(0)} against ${fewPlain.toFixed(0)} ` +
+    `(${(few / fewPlain).toFixed(2)}x)`,
 );
 const json = {
   bench: 'ingest-calls',
@@ -156,6 +178,12 @@ const json = {
   manyCalls: { calls: MANY_CALLS, cpuNsPerPacket: many },
   ratioManyOverFew: many / few,
   callStateNsPerPacket: many - few,
+  withoutReadAhead: {
+    fewCalls: { calls: FEW_CALLS, cpuNsPerPacket: fewPlain },
+    manyCalls: { calls: MANY_CALLS, cpuNsPerPacket: manyPlain },
+    ratioManyWithOverWithout: many / manyPlain,
+    ratioFewWithOverWithout: few / fewPlain,
+  },
   frames: CountingSink.frames,
   runs,
 };

@@ -157,6 +157,11 @@ export class CallMedia {
     }
   }
 
+  /** The leg whose state a packet of `leg` reads, for reading it ahead (see SessionMedia.legState). */
+  legState(leg: Leg): LegStream {
+    return leg === 1 ? this.tx : this.rx;
+  }
+
   /**
    * Plays out, on both legs, gaps whose reorder deadline has passed by `nowMs`; closes stale digit events; moves a
    * quiet leg on with silence unless the call's media is paused.

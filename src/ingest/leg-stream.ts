@@ -197,6 +197,10 @@ const ROW_JITTER = 22;
 /** The sequence number each reorder slot holds (-1: none), as 32-bit words: REORDER_SLOTS of them. */
 const ROW_SEQUENCE_RING = LEG_ROW_DOUBLES - REORDER_SLOTS / 2;
 if (ROW_JITTER + JITTER_FIELDS > ROW_SEQUENCE_RING) throw new Error('a leg row is too short for its fields');
+/** The row's numbers before the sequence ring that are in use: what readAhead reads, line by line. */
+const ROW_FIELDS_END = ROW_JITTER + JITTER_FIELDS;
+/** Doubles per 64-byte cache line. */
+const LINE_DOUBLES = 8;
 /** The per-PT fields of a leg, a 4-byte row per PT for the same reason: one line per packet, not three arrays. */
 const PT_SHIFT = 2;
 const PT_KIND_FIELD = 0;
@@ -527,6 +531,23 @@ export class LegStream implements EventClock, LegStateHolder {
     return this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD] === PT_KIND_UNSUPPORTED
       ? UNSUPPORTED_NAMES[pt]
       : (this.ptTable.codec[pt] ?? '');
+  }
+
+  /**
+   * Reads, ahead of this leg's next packet, one number from each cache line of its state that the packet's handling
+   * starts with: its row (the fields and the sequence ring, at either end whatever the row's alignment), its frame
+   * assembler and its decoder. Returns their sum, which the caller keeps so that no read is dropped as unused. See
+   * src/ingest/udp/call-state-read-ahead.ts for why.
+   */
+  readAhead(): number {
+    const state = this.rowState;
+    const at = this.rowBase;
+    const ring = 2 * (at + ROW_SEQUENCE_RING);
+    let sum = state[at + ROW_FIELDS_END - 1] + this.rowWords[ring] + this.rowWords[ring + REORDER_SLOTS - 1];
+    for (let field = 0; field < ROW_FIELDS_END; field += LINE_DOUBLES) sum += state[at + field];
+    sum += this.frames.frameIndex;
+    const decoder = this.audioDecoder;
+    return decoder === null ? sum : sum + decoder.clockRate;
   }
 
   /** Index of the next frame this leg will emit. */

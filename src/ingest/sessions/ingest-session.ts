@@ -2,6 +2,12 @@ import type { CallIdentity, LegStats, MediaSink } from '../media-sink.ts';
 import type { StrepLegLetter } from '../strep.ts';
 import { LegLatch } from '../trust/leg-latch.ts';
 
+/** A leg's per-packet state, as the UDP layer reads it ahead of a batch of packets (see call-state-read-ahead.ts). */
+export interface LegStateReadAhead {
+  /** Reads one number per cache line a packet of the leg starts with; returns their sum (kept by the caller). */
+  readAhead(): number;
+}
+
 /** The part of CallMedia (src/ingest/call-media.ts) that the UDP layer drives and reads. */
 export interface SessionMedia {
   readonly stats: readonly [LegStats, LegStats];
@@ -15,6 +21,8 @@ export interface SessionMedia {
   pushPacket(leg: 0 | 1, data: Uint8Array, offset: number, length: number, arrivalMs: number): number;
   flush(nowMs: number): void;
   end(): void;
+  /** The state a packet of `leg` is handled with, to be read ahead of it. */
+  legState(leg: 0 | 1): LegStateReadAhead;
 }
 
 export type SessionEndReason = 'idle' | 'request' | 'shutdown';

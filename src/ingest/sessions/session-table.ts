@@ -106,9 +106,19 @@ export class SessionTable {
     return this.byStream.values();
   }
 
+  /** The live session of port pair `pairIndex`, or null; opens nothing. */
+  findPair(pairIndex: number): IngestSession | null {
+    return this.byPair[pairIndex] ?? null;
+  }
+
+  /** The live session of the call_leg_id in `view`, or null; opens nothing. */
+  findStrep(view: StrepHeaderView): IngestSession | null {
+    return this.byLegId.get(view.id0, view.id1, view.id2, view.id3) ?? null;
+  }
+
   /** Session of port pair `pairIndex` ((P - first) / 2), opened unannounced if absent; null + refusal if refused. */
   forPair(pairIndex: number, nowMs: number): IngestSession | null {
-    const existing = this.byPair[pairIndex];
+    const existing = this.findPair(pairIndex);
     if (existing !== null) return existing;
     if (this.pairClosedUntil[pairIndex] > nowMs) {
       this.refusal = DROP.closed;
@@ -128,8 +138,8 @@ export class SessionTable {
 
   /** Session of the call_leg_id in `view`, opened unannounced if absent; null + refusal if refused. */
   forStrep(view: StrepHeaderView, nowMs: number): IngestSession | null {
-    const existing = this.byLegId.get(view.id0, view.id1, view.id2, view.id3);
-    if (existing !== undefined) return existing;
+    const existing = this.findStrep(view);
+    if (existing !== null) return existing;
     const closedUntil = this.strepClosedUntil.get(view.id0, view.id1, view.id2, view.id3);
     if (closedUntil !== undefined && closedUntil > nowMs) {
       this.refusal = DROP.closed;

@@ -28,6 +28,15 @@ export class LegLatch {
     return (leg === 0 ? this.rxPort : this.txPort) === port && latched === address;
   }
 
+  /**
+   * Reads, ahead of a packet of `leg`, what accept() will compare its source with: the latched address string
+   * (a datagram's address is a string of its own, compared by content). Returns a number for the caller to keep.
+   */
+  readAhead(leg: Leg): number {
+    const latched = leg === 0 ? this.rxAddress : this.txAddress;
+    return latched === null ? 0 : latched.length;
+  }
+
   /** Source of a leg as `address:port` (IPv6 in brackets), or null before its first packet. */
   describe(leg: Leg): string | null {
     const address = leg === 0 ? this.rxAddress : this.txAddress;

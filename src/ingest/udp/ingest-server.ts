@@ -24,6 +24,7 @@ import {
 } from '../sessions/session-table.ts';
 import { parseStrepHeader, StrepHeaderView } from '../strep.ts';
 import { SourceGuard } from '../trust/source-guard.ts';
+import { CallStateReadAhead } from './call-state-read-ahead.ts';
 import { checkRtpShape, DEFAULT_MAX_DATAGRAM_BYTES, PASS } from './datagram-checks.ts';
 
 /**
@@ -63,6 +64,11 @@ export interface IngestServerOptions {
   closedGraceMs?: number;
   strepRecvBufferBytes?: number;
   pairRecvBufferBytes?: number;
+  /**
+   * Read the call state of each batch of queued datagrams before handling them (default true; see
+   * call-state-read-ahead.ts). Off only to measure what it saves.
+   */
+  readAhead?: boolean;
 }
 
 export interface IngestCounters {
@@ -72,10 +78,12 @@ export interface IngestCounters {
   drops: Float64Array;
   /** Datagrams whose handling threw (a fault in forkguard, never in the sender): logged and counted. */
   errors: number;
+  /** Datagrams whose call state was read ahead of their handling: those of calls live when their batch began. */
+  readAhead: number;
 }
 
 export class IngestServer {
-  readonly counters: IngestCounters = { received: 0, drops: newDropCounts(), errors: 0 };
+  readonly counters: IngestCounters = { received: 0, drops: newDropCounts(), errors: 0, readAhead: 0 };
   private readonly options: IngestServerOptions;
   private readonly table: SessionTable;
   private readonly guard: SourceGuard;
@@ -96,6 +104,13 @@ export class IngestServer {
   private readonly queuedArrivalMs = new Float64Array(DATAGRAM_QUEUE_LENGTH);
   private queued = 0;
   private drainScheduled = false;
+  /** The last clock reading for the queue, and the queue entry it was taken at (-1: none since the last drain). */
+  private clockMs = 0;
+  private clockReadAt = -1;
+  /** Null when options.readAhead is false. */
+  private readonly readAhead: CallStateReadAhead | null;
+  /** The read-ahead's own parse of a queued STREP datagram (strepView is the handling's). */
+  private readonly readAheadView = new StrepHeaderView();
 
   constructor(options: IngestServerOptions, handlers: SessionHandlers) {
     this.options = options;
@@ -109,6 +124,7 @@ export class IngestServer {
       throw new RangeError(`strepPort must be a UDP port (0-65535), got ${options.strepPort}`);
     }
     this.maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
+    this.readAhead = options.readAhead === false ? null : new CallStateReadAhead(DATAGRAM_QUEUE_LENGTH);
     this.guard = new SourceGuard({
       allowCidrs: options.allowCidrs,
       maxPacketsPerSecond: options.maxPacketsPerSecondPerSource,
@@ -141,7 +157,9 @@ export class IngestServer {
         const socket = createSocket({ type, recvBufferSize: pairBuffer });
         const pairIndex = (port - range.first) >> 1;
         const leg = (port & 1) as Leg;
-        socket.on('message', (msg, rinfo) => this.enqueue(pairIndex, leg, msg, rinfo.address, rinfo.port));
+        socket.on('message', (msg, rinfo) =>
+          this.enqueue(pairIndex, leg, msg, rinfo.address, rinfo.port, Number.NaN),
+        );
         this.pairSockets.push(socket);
         binds.push(this.bind(socket, port));
       }
@@ -151,7 +169,9 @@ export class IngestServer {
         type,
         recvBufferSize: this.options.strepRecvBufferBytes ?? STREP_RECV_BUFFER_BYTES,
       });
-      socket.on('message', (msg, rinfo) => this.enqueue(FROM_STREP, 0, msg, rinfo.address, rinfo.port));
+      socket.on('message', (msg, rinfo) =>
+        this.enqueue(FROM_STREP, 0, msg, rinfo.address, rinfo.port, Number.NaN),
+      );
       this.strepSocket = socket;
       binds.push(this.bind(socket, this.options.strepPort));
     }
@@ -237,13 +257,42 @@ export class IngestServer {
   /**
    * Takes one datagram as the STREP socket's handler does, for driving the server without sockets (a benchmark, a
    * capture fed in process): it waits in the queue until drain(), which runs by itself once the queue is full.
+   * `arrivalMs` (on the performance.now() clock) is the time it arrived, now when absent.
    */
-  receiveStrep(datagram: Buffer, address: string, port: number): void {
-    this.enqueue(FROM_STREP, 0, datagram, address, port);
+  receiveStrep(datagram: Buffer, address: string, port: number, arrivalMs = Number.NaN): void {
+    this.enqueue(FROM_STREP, 0, datagram, address, port, arrivalMs);
   }
 
-  /** The socket callback: queues the datagram with its source and arrival time (see DATAGRAM_QUEUE_LENGTH). */
-  private enqueue(pair: number, leg: Leg, msg: Buffer, address: string, port: number): void {
+  /**
+   * Takes one datagram as the socket of local port `port` of the pair range does (rx on the even port, tx on the
+   * odd one), for driving the server without sockets like receiveStrep. Throws when `port` is outside the range.
+   */
+  receivePair(
+    port: number,
+    datagram: Buffer,
+    address: string,
+    sourcePort: number,
+    arrivalMs = Number.NaN,
+  ): void {
+    const range = this.options.rtpPorts;
+    if (range === undefined || !Number.isInteger(port) || port < range.first || port > range.last) {
+      throw new RangeError(`port ${port} is not in the configured RTP port range`);
+    }
+    this.enqueue((port - range.first) >> 1, (port & 1) as Leg, datagram, address, sourcePort, arrivalMs);
+  }
+
+  /**
+   * The socket callback: queues the datagram with its source and arrival time (see DATAGRAM_QUEUE_LENGTH), the
+   * clock's unless `arrivalMs` is a number.
+   */
+  private enqueue(
+    pair: number,
+    leg: Leg,
+    msg: Buffer,
+    address: string,
+    port: number,
+    arrivalMs: number,
+  ): void {
     this.counters.received++;
     const i = this.queued;
     this.queuedData[i] = msg;
@@ -251,10 +300,19 @@ export class IngestServer {
     this.queuedPort[i] = port;
     this.queuedPair[i] = pair;
     this.queuedLeg[i] = leg;
-    // The clock is read for every 16th queue entry, and the entries between take its reading: they were read by
-    // the same I/O pass within a few hundred microseconds (a recv each), far inside the 20 ms frame the arrival
-    // time is used at, and the read costs as much as the rest of queuing.
-    this.queuedArrivalMs[i] = (i & 15) === 0 ? performance.now() : this.queuedArrivalMs[i - 1];
+    // The clock is read for the queue's first entry and every 16th after it, and the entries between take its
+    // reading: they were read by the same I/O pass within a few hundred microseconds (a recv each), far inside the
+    // 20 ms frame the arrival time is used at, and the read costs as much as the rest of queuing. An arrival time
+    // a caller gives (a capture fed in process) is taken as it is.
+    if (!Number.isNaN(arrivalMs)) {
+      this.queuedArrivalMs[i] = arrivalMs;
+    } else {
+      if (this.clockReadAt < 0 || i - this.clockReadAt >= 16) {
+        this.clockMs = performance.now();
+        this.clockReadAt = i;
+      }
+      this.queuedArrivalMs[i] = this.clockMs;
+    }
     this.queued = i + 1;
     if (i + 1 === DATAGRAM_QUEUE_LENGTH) {
       this.drain();
@@ -277,6 +335,9 @@ export class IngestServer {
     const count = this.queued;
     // Emptied first: a handler that reaches drain again (a session ending) finds nothing to repeat.
     this.queued = 0;
+    this.clockReadAt = -1;
+    // One datagram alone has nothing to overlap its state's memory reads with.
+    if (count > 1 && this.readAhead !== null) this.readCallStateAhead(this.readAhead, count);
     const data = this.queuedData;
     const addresses = this.queuedAddress;
     for (let i = 0; i < count; i++) {
@@ -299,6 +360,22 @@ export class IngestServer {
         STAGES.leaveDatagram(outer);
       }
     }
+  }
+
+  /** Finds the live session of each queued datagram (opening none) and reads their state (see CallStateReadAhead). */
+  private readCallStateAhead(ahead: CallStateReadAhead, count: number): void {
+    const view = this.readAheadView;
+    for (let i = 0; i < count; i++) {
+      const pair = this.queuedPair[i];
+      if (pair !== FROM_STREP) {
+        ahead.add(i, this.table.findPair(pair), this.queuedLeg[i] as Leg);
+        continue;
+      }
+      const msg = this.queuedData[i] as Buffer;
+      parseStrepHeader(msg, 0, msg.length, view);
+      ahead.add(i, view.ok ? this.table.findStrep(view) : null, view.direction);
+    }
+    this.counters.readAhead += ahead.run(count);
   }
 
   private onPairDatagram(

@@ -5,7 +5,6 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { muLawToLinear } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
-import { writeStrepHeader } from '../../../src/ingest/strep.ts';
 import {
   DATAGRAM_QUEUE_LENGTH,
   IngestServer,
@@ -18,6 +17,7 @@ import {
   RecordingHandlers,
   type RecordingSink,
   sendAll,
+  strepWrap,
   waitFor,
 } from './udp-test-kit.ts';
 
@@ -54,13 +54,6 @@ async function sender(address = '127.0.0.1'): Promise<Socket> {
 
 function stream(count: number, ssrc: number, fill: number, firstSeq = 1000): Buffer[] {
   return Array.from({ length: count }, (_, i) => pcmuPacket(firstSeq + i, ssrc, fill));
-}
-
-function strepWrap(callLegId: string, direction: 0 | 1, rtp: Buffer): Buffer {
-  const out = Buffer.alloc(24 + rtp.length);
-  writeStrepHeader(out, 0, { direction, leg: 'A', callLegId });
-  rtp.copy(out, 24);
-  return out;
 }
 
 describe('IngestServer on loopback UDP', () => {

@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { CallIdentity, DigitEvent, Leg, MediaSink } from '../../../src/ingest/media-sink.ts';
 import type { IngestSession, SessionEndReason } from '../../../src/ingest/sessions/ingest-session.ts';
 import type { SessionHandlers } from '../../../src/ingest/sessions/session-table.ts';
+import { writeStrepHeader } from '../../../src/ingest/strep.ts';
 
 /** A PCMU RTP packet (PT 0, 20 ms) whose 160 payload bytes are all `fill`. */
 export function pcmuPacket(seq: number, ssrc: number, fill: number, marker = false): Buffer {
@@ -13,6 +14,14 @@ export function pcmuPacket(seq: number, ssrc: number, fill: number, marker = fal
   b.writeUInt32BE((seq * 160) >>> 0, 4);
   b.writeUInt32BE(ssrc >>> 0, 8);
   return b;
+}
+
+/** `rtp` behind a STREP header (leg A) of `callLegId` and `direction`. */
+export function strepWrap(callLegId: string, direction: 0 | 1, rtp: Buffer): Buffer {
+  const out = Buffer.alloc(24 + rtp.length);
+  writeStrepHeader(out, 0, { direction, leg: 'A', callLegId });
+  rtp.copy(out, 24);
+  return out;
 }
 
 export class RecordingSink implements MediaSink {
