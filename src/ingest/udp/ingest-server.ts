@@ -445,12 +445,12 @@ export class IngestServer {
 
   /**
    * Plays out what is due on every session and ends the idle ones: what the sweep timer runs every sweepIntervalMs
-   * once the server has started, and what a caller driving it without sockets runs itself.
+   * once the server has started, and what a caller driving it without sockets runs itself (at `now`, on the clock
+   * its arrival times are on).
    */
-  sweep(): void {
+  sweep(now: number = performance.now()): void {
     // Datagrams still queued are media the legs have: a leg must not be taken as quiet while they wait.
     this.drain();
-    const now = performance.now();
     const outer = STAGES.enter(STAGE.sweep, now);
     STAGES.sweeping = true;
     STAGES.count(WORK.sessions_swept, this.table.size);

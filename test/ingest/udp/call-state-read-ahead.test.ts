@@ -100,6 +100,7 @@ describe('reading call state ahead of a batch of datagrams', () => {
         // Ends on request from inside the batch (the sink of call 0 ends call 1 at its frame 15): call 1's
         // datagrams later in the same batch meet an ended session.
         server.drain();
+        server.sweep(20 * round + 10);
       }
       await server.stop();
       return {
