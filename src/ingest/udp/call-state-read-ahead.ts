@@ -8,23 +8,23 @@
  * dozen memory round trips one after another, and a packet's handling is too long for the CPU to overlap them
  * with the next packet's.
  *
- * Read one link at a time across the whole batch instead, every load of a pass is independent of the others in
- * it, and the CPU keeps many of them in flight at once: the batch's chains arrive in about as many round trips as
- * one chain has links, and the handling that follows finds them in cache. JavaScript has no prefetch instruction;
- * a plain load whose value is summed into `checksum` does the same.
+ * Read in passes across the whole batch instead, the loads of a pass are independent of each other, and the CPU
+ * keeps many of them in flight at once: the batch's chains arrive in about as many round trips as one chain has
+ * links, and the handling that follows finds them in cache. Three passes: the sessions (by the same lookup the
+ * handling makes, in IngestServer), then each session's media, leg and latched address, then the leg's state.
+ * One pass per link measured no better with many calls and cost more with few: every pass has its own cost per
+ * datagram. JavaScript has no prefetch instruction; a plain load whose value is summed into `checksum` does the
+ * same.
  *
  * It only reads: whatever happens to a session between this and its datagram's turn (ended by a sink, replaced by
  * an announcement), the handling looks everything up again as before.
  */
 import type { Leg } from '../media-sink.ts';
-import type { IngestSession, LegStateReadAhead, SessionMedia } from '../sessions/ingest-session.ts';
-import type { LegLatch } from '../trust/leg-latch.ts';
+import type { IngestSession, LegStateReadAhead } from '../sessions/ingest-session.ts';
 
 export class CallStateReadAhead {
-  /** Per queue entry, one link of its chain per pass: filled by add(), emptied as run() moves on. */
+  /** Per queue entry, the link of its chain a pass starts from: filled by add(), emptied as run() moves on. */
   private readonly sessions: (IngestSession | null)[];
-  private readonly media: (SessionMedia | null)[];
-  private readonly latches: (LegLatch | null)[];
   private readonly legStates: (LegStateReadAhead | null)[];
   private readonly legs: Uint8Array;
   /** Sum of every number read: kept in a field, so the compiler cannot drop the reads as unused. */
@@ -32,8 +32,6 @@ export class CallStateReadAhead {
 
   constructor(capacity: number) {
     this.sessions = new Array<IngestSession | null>(capacity).fill(null);
-    this.media = new Array<SessionMedia | null>(capacity).fill(null);
-    this.latches = new Array<LegLatch | null>(capacity).fill(null);
     this.legStates = new Array<LegStateReadAhead | null>(capacity).fill(null);
     this.legs = new Uint8Array(capacity);
   }
@@ -44,25 +42,17 @@ export class CallStateReadAhead {
     this.legs[i] = leg;
   }
 
-  /** Reads the state of entries 0..count-1, one link per pass; returns how many legs' state it reached. */
+  /** Reads the state of entries 0..count-1; returns how many legs' state it reached. */
   run(count: number): number {
-    const { sessions, media, latches, legStates, legs } = this;
-    for (let i = 0; i < count; i++) {
-      const session = sessions[i];
-      sessions[i] = null;
-      if (session === null) continue;
-      media[i] = session.media;
-      latches[i] = session.latch;
-    }
+    const { sessions, legStates, legs } = this;
     let sum = 0;
     for (let i = 0; i < count; i++) {
-      const callMedia = media[i];
-      if (callMedia === null) continue;
-      media[i] = null;
+      const session = sessions[i];
+      if (session === null) continue;
+      sessions[i] = null;
       const leg = legs[i] as Leg;
-      legStates[i] = callMedia.legState(leg);
-      sum += (latches[i] as LegLatch).readAhead(leg);
-      latches[i] = null;
+      legStates[i] = session.media.legState(leg);
+      sum += session.latch.readAhead(leg);
     }
     let reached = 0;
     for (let i = 0; i < count; i++) {
