@@ -16,40 +16,32 @@
  * datagram. JavaScript has no prefetch instruction; a plain load whose value is summed into `checksum` does the
  * same.
  *
- * It only reads: whatever happens to a session between this and its datagram's turn (ended by a sink, replaced by
- * an announcement), the handling looks everything up again as before.
+ * It only reads. The sessions the first pass finds are also what the handling starts from (IngestServer), unless one
+ * has ended by its datagram's turn (a sink can end a call): then the datagram's session is looked up again.
  */
 import type { Leg } from '../media-sink.ts';
 import type { IngestSession, LegStateReadAhead } from '../sessions/ingest-session.ts';
 
 export class CallStateReadAhead {
-  /** Per queue entry, the link of its chain a pass starts from: filled by add(), emptied as run() moves on. */
-  private readonly sessions: (IngestSession | null)[];
+  /** Per batch entry, the leg state found by the first pass for the second. */
   private readonly legStates: (LegStateReadAhead | null)[];
-  private readonly legs: Uint8Array;
   /** Sum of every number read: kept in a field, so the compiler cannot drop the reads as unused. */
   checksum = 0;
 
   constructor(capacity: number) {
-    this.sessions = new Array<IngestSession | null>(capacity).fill(null);
     this.legStates = new Array<LegStateReadAhead | null>(capacity).fill(null);
-    this.legs = new Uint8Array(capacity);
   }
 
-  /** Queue entry `i` is a datagram of `leg` of `session` (null: none found, nothing to read for it). */
-  add(i: number, session: IngestSession | null, leg: Leg): void {
-    this.sessions[i] = session;
-    this.legs[i] = leg;
-  }
-
-  /** Reads the state of entries 0..count-1; returns how many legs' state it reached. */
-  run(count: number): number {
-    const { sessions, legStates, legs } = this;
+  /**
+   * Reads the state of the datagrams of `sessions[0..count)` (null: no live session found, nothing to read), each of
+   * leg `legs[i]`; returns how many legs' state it reached. `sessions` is the caller's and is left as it is.
+   */
+  run(sessions: readonly (IngestSession | null)[], legs: Uint8Array, count: number): number {
+    const legStates = this.legStates;
     let sum = 0;
     for (let i = 0; i < count; i++) {
       const session = sessions[i];
       if (session === null) continue;
-      sessions[i] = null;
       const leg = legs[i] as Leg;
       legStates[i] = session.media.legState(leg);
       sum += session.latch.readAhead(leg);

@@ -111,6 +111,12 @@ export class IngestServer {
   private readonly readAhead: CallStateReadAhead | null;
   /** The read-ahead's own parse of a queued STREP datagram (strepView is the handling's). */
   private readonly readAheadView = new StrepHeaderView();
+  /**
+   * Per queue entry, the live session of the datagram as the read-ahead found it (null: none, or no read-ahead),
+   * which a STREP datagram's handling then takes instead of looking it up again, and the leg the datagram is of.
+   */
+  private readonly queuedSession: (IngestSession | null)[] = new Array(DATAGRAM_QUEUE_LENGTH).fill(null);
+  private readonly queuedSessionLeg = new Uint8Array(DATAGRAM_QUEUE_LENGTH);
 
   constructor(options: IngestServerOptions, handlers: SessionHandlers) {
     this.options = options;
@@ -340,16 +346,19 @@ export class IngestServer {
     if (count > 1 && this.readAhead !== null) this.readCallStateAhead(this.readAhead, count);
     const data = this.queuedData;
     const addresses = this.queuedAddress;
+    const sessions = this.queuedSession;
     for (let i = 0; i < count; i++) {
       const msg = data[i] as Buffer;
       const address = addresses[i] as string;
+      const found = sessions[i];
       data[i] = null;
       addresses[i] = null;
+      sessions[i] = null;
       const outer = STAGES.enterDatagram();
       try {
         const pair = this.queuedPair[i];
         if (pair === FROM_STREP) {
-          this.onStrepDatagram(msg, address, this.queuedPort[i], this.queuedArrivalMs[i]);
+          this.onStrepDatagram(msg, address, this.queuedPort[i], this.queuedArrivalMs[i], found);
         } else {
           const leg = this.queuedLeg[i] as Leg;
           this.onPairDatagram(pair, leg, msg, address, this.queuedPort[i], this.queuedArrivalMs[i]);
@@ -365,17 +374,22 @@ export class IngestServer {
   /** Finds the live session of each queued datagram (opening none) and reads their state (see CallStateReadAhead). */
   private readCallStateAhead(ahead: CallStateReadAhead, count: number): void {
     const view = this.readAheadView;
+    const sessions = this.queuedSession;
+    const legs = this.queuedSessionLeg;
     for (let i = 0; i < count; i++) {
       const pair = this.queuedPair[i];
       if (pair !== FROM_STREP) {
-        ahead.add(i, this.table.findPair(pair), this.queuedLeg[i] as Leg);
+        sessions[i] = this.table.findPair(pair);
+        legs[i] = this.queuedLeg[i];
         continue;
       }
       const msg = this.queuedData[i] as Buffer;
+      // The same parse as the handling's, so the same call_leg_id and the same session.
       parseStrepHeader(msg, 0, msg.length, view);
-      ahead.add(i, view.ok ? this.table.findStrep(view) : null, view.direction);
+      sessions[i] = view.ok ? this.table.findStrep(view) : null;
+      legs[i] = view.direction;
     }
-    this.counters.readAhead += ahead.run(count);
+    this.counters.readAhead += ahead.run(sessions, legs, count);
   }
 
   private onPairDatagram(
@@ -392,7 +406,14 @@ export class IngestServer {
     this.deliver(verdict, session, leg, msg, 0, length, address, port, now);
   }
 
-  private onStrepDatagram(msg: Buffer, address: string, port: number, now: number): void {
+  /** `found`: the datagram's session as the read-ahead found it, or null (see queuedSession). */
+  private onStrepDatagram(
+    msg: Buffer,
+    address: string,
+    port: number,
+    now: number,
+    found: IngestSession | null,
+  ): void {
     const length = msg.length;
     const view = this.strepView;
     let verdict: number = DROP.oversized;
@@ -402,7 +423,12 @@ export class IngestServer {
         ? this.admit(msg, view.headerLength, length - view.headerLength, address, now)
         : parsed;
     }
-    const session = verdict === PASS ? this.table.forStrep(view, now) : null;
+    let session: IngestSession | null = null;
+    if (verdict === PASS) {
+      // What the read-ahead found is still this call_leg_id's session unless it has ended since: a session leaves
+      // the table only by ending, and an announcement that replaces it ends it first.
+      session = found !== null && found.endReason === null ? found : this.table.forStrep(view, now);
+    }
     const offset = view.headerLength;
     this.deliver(verdict, session, view.direction, msg, offset, length - offset, address, port, now);
   }
