@@ -41,7 +41,11 @@ export class CallStateReadAhead {
     let sum = 0;
     for (let i = 0; i < count; i++) {
       const session = sessions[i];
-      if (session === null) continue;
+      if (session === null) {
+        // Whatever an earlier run left here (it stopped on a fault) is not this entry's.
+        legStates[i] = null;
+        continue;
+      }
       const leg = legs[i] as Leg;
       legStates[i] = session.media.legState(leg);
       sum += session.latch.readAhead(leg);

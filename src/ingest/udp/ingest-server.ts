@@ -76,7 +76,7 @@ export interface IngestCounters {
   received: number;
   /** Per DROP index: drops decided here, plus the media drops of sessions that have ended. */
   drops: Float64Array;
-  /** Datagrams whose handling threw (a fault in forkguard, never in the sender): logged and counted. */
+  /** Datagrams whose handling threw, and batches whose read-ahead did (a fault in forkguard, never in the sender). */
   errors: number;
   /** Datagrams whose call state was read ahead of their handling: those of calls live when their batch began. */
   readAhead: number;
@@ -343,7 +343,14 @@ export class IngestServer {
     this.queued = 0;
     this.clockReadAt = -1;
     // One datagram alone has nothing to overlap its state's memory reads with.
-    if (count > 1 && this.readAhead !== null) this.readCallStateAhead(this.readAhead, count);
+    if (count > 1 && this.readAhead !== null) {
+      try {
+        this.readCallStateAhead(this.readAhead, count);
+      } catch (error) {
+        // Only an optimisation: the batch is handled all the same (a session it did not reach is looked up).
+        this.fault(error);
+      }
+    }
     const data = this.queuedData;
     const addresses = this.queuedAddress;
     const sessions = this.queuedSession;

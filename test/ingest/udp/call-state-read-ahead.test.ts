@@ -67,6 +67,32 @@ describe('reading call state ahead of a batch of datagrams', () => {
     );
   });
 
+  it('handles the whole batch when its read-ahead fails, counting the fault', () => {
+    const server = newServer({}, new RecordingHandlers());
+    const id = randomUUID();
+    const send = (seq: number): void => {
+      for (const direction of [0, 1] as const) {
+        server.receiveStrep(
+          strepWrap(id, direction, pcmuPacket(seq, direction + 1, 0x21)),
+          '10.0.0.1',
+          7000,
+          seq,
+        );
+      }
+      server.drain();
+    };
+    send(1);
+    const session = server.session(`strep:${id}`);
+    if (session === undefined) throw new Error('no session');
+    session.media.legState = () => {
+      throw new Error('read-ahead fault');
+    };
+    send(2);
+    expect(server.counters.errors).toBe(1);
+    expect(server.counters.readAhead).toBe(0);
+    expect(session.media.stats.map((s) => s.packets)).toEqual([2, 2]);
+  });
+
   it('leaves every call its media, drops and end, also when calls end and start inside a batch', async () => {
     const run = async (readAhead: boolean) => {
       const handlers = new EndingHandlers();
