@@ -15,6 +15,8 @@
  * The real-time phase's datagram rate is sent once more by a tenth of the calls, each stream at 10x real time:
  * what a receiver's CPU per datagram grows by from the few calls to the many is what holding more calls' state
  * costs it (each call's state has left the CPU caches by the time its next datagram comes).
+ * Then forkguard alone, with its read-ahead of call state (IngestServerOptions.readAhead) on and off in alternating
+ * rounds, at READ_AHEAD_CALLS real-time calls: what the read-ahead saves per datagram on real UDP.
  * Last, a capacity ramp: real-time STREP calls rise until a receiver takes less than 99 % of what is offered
  * (a failed step is tried once more), for bare and forkguard in turn. It says how many live calls one ingest core
  * takes, which the flat-out phases do not: there every stream runs many times faster than real time, so what a
@@ -189,7 +191,7 @@ class CountingSink implements MediaSink {
   end(): void {}
 }
 
-async function forkguardReceiver(scenario: Scenario): Promise<Receiver> {
+async function forkguardReceiver(scenario: Scenario, readAhead = true): Promise<Receiver> {
   CountingSink.frames = 0;
   let sessions = 0;
   const server = new IngestServer(
@@ -201,6 +203,7 @@ async function forkguardReceiver(scenario: Scenario): Promise<Receiver> {
       strepRecvBufferBytes: 4 * 1024 * 1024,
       pairRecvBufferBytes: 4 * 1024 * 1024,
       maxSessions: 4096,
+      readAhead,
     },
     {
       open: (_identity: CallIdentity) => {
@@ -534,11 +537,53 @@ STREP capacity at real-time pacing: most calls taken with >= ${100 * SUSTAINED} 
   };
 }
 
+/** Real-time STREP calls of the read-ahead phase: many, and below what one receiver core takes on a slow host. */
+const READ_AHEAD_CALLS = 1500;
+const READ_AHEAD_ROUNDS = 5;
+
+/** forkguard with its read-ahead on and off, alternating round by round: CPU per datagram and loss of each. */
+async function runReadAhead(): Promise<Record<string, unknown>> {
+  const phase: Phase = {
+    scenario: 'strep',
+    pps: READ_AHEAD_CALLS * 100,
+    calls: READ_AHEAD_CALLS,
+    label: `read-ahead ${READ_AHEAD_CALLS}`,
+  };
+  const rounds: Measurement[][] = [];
+  for (let round = 0; round < READ_AHEAD_ROUNDS; round++) {
+    rounds.push([
+      await measure(phase, 'forkguard, read-ahead off', await forkguardReceiver('strep', false)),
+      await measure(phase, 'forkguard', await forkguardReceiver('strep', true)),
+    ]);
+  }
+  // Paired per round, as the other phases: on over the off round just before it.
+  const perRound = rounds.map(([off, on]) => on.cpuMicrosPerPacket / off.cpuMicrosPerPacket);
+  const ratio = median(perRound);
+  console.log(
+    `\nSTREP, ${READ_AHEAD_CALLS} calls at real-time pacing: forkguard's read-ahead of call state on and off`,
+  );
+  console.table(
+    rounds.map(([off, on], i) => ({
+      round: i + 1,
+      'off cpu µs/pkt': off.cpuMicrosPerPacket.toFixed(2),
+      'off loss': `${(100 * off.lossFraction).toFixed(2)}%`,
+      'on cpu µs/pkt': on.cpuMicrosPerPacket.toFixed(2),
+      'on loss': `${(100 * on.lossFraction).toFixed(2)}%`,
+      'on vs off': perRound[i].toFixed(3),
+    })),
+  );
+  console.log(
+    `  cpu per datagram, read-ahead on over off, median of ${READ_AHEAD_ROUNDS} rounds: ${ratio.toFixed(3)}`,
+  );
+  return { calls: READ_AHEAD_CALLS, rounds, ratios: { cpuPerPacketOnOverOff: ratio, perRound } };
+}
+
 // Other work on the machine starves the receiver and shows up as loss in every column: say how busy it was.
 const loadBefore = loadavg()[0];
 const measured: Record<string, unknown>[] = [];
 for (const phase of phases) measured.push(report(phase, await runPhase(phase)));
 const callState = reportCallState(measured[REAL_TIME_PHASE], measured[FEW_CALLS_PHASE]);
+const readAheadResult = await runReadAhead();
 const capacityResult = await runCapacity();
 const loadAfter = loadavg()[0];
 console.log(`\nload average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}`);
@@ -556,6 +601,7 @@ const json = {
   target: 'forkguard received/s >= 0.9 x bare when the sender runs flat out',
   phases: measured,
   callState,
+  readAhead: readAheadResult,
   capacity: capacityResult,
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
