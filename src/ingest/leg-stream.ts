@@ -435,18 +435,13 @@ export class LegStream implements EventClock, LegStateHolder {
   /**
    * The audio PT of the leg's last audio packet (-1: none yet), beside audioDecoder and its stage-clock stage
    * (ROW_AUDIO_STAGE): a stream keeps one PT, and its ptFields row and the decoders list would be more cold cache
-   * lines per packet.
+   * lines per packet. Only written through this setter: the packet path reads the row directly, as it does codecPt
+   * and lostSinceAudio.
    */
-  private get audioPt(): number {
-    return this.rowState[this.rowBase + ROW_AUDIO_PT];
-  }
   private set audioPt(value: number) {
     this.rowState[this.rowBase + ROW_AUDIO_PT] = value;
   }
   /** The PT whose name `stats.codec` holds (-1: none yet): the name is looked up again only when the PT changes. */
-  private get codecPt(): number {
-    return this.rowState[this.rowBase + ROW_CODEC_PT];
-  }
   private set codecPt(value: number) {
     this.rowState[this.rowBase + ROW_CODEC_PT] = value;
   }
@@ -475,9 +470,6 @@ export class LegStream implements EventClock, LegStateHolder {
   }
   private set anchorSample(value: number) {
     this.rowState[this.rowBase + ROW_ANCHOR_SAMPLE] = value;
-  }
-  private get lostSinceAudio(): boolean {
-    return this.rowState[this.rowBase + ROW_LOST_SINCE_AUDIO] !== 0;
   }
   private set lostSinceAudio(value: boolean) {
     this.rowState[this.rowBase + ROW_LOST_SINCE_AUDIO] = value ? 1 : 0;
