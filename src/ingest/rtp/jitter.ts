@@ -4,7 +4,7 @@
  * with different clock rates compare directly.
  *
  * The estimator's state is JITTER_FIELDS numbers at state[at...]: a leg keeps them in its pooled row (see
- * leg-state-pool.ts), JitterEstimator in an array of its own.
+ * leg-state-pool.ts).
  */
 
 /** Transit changes larger than this are a timestamp or clock reset, not jitter. */
@@ -46,21 +46,4 @@ export function updateJitter(
 /** A new RTP stream (SSRC change) starts its own transit baseline; the running estimate carries over. */
 export function restartJitter(state: Float64Array, at: number): void {
   state[at + HAS_PREVIOUS] = 0;
-}
-
-/** The estimator on its own state (the leg keeps the same numbers in its pooled row). */
-export class JitterEstimator {
-  private readonly state = new Float64Array(JITTER_FIELDS);
-
-  get jitterMs(): number {
-    return this.state[JITTER_MS];
-  }
-
-  update(arrivalMs: number, timestamp: number, clockRate: number): number {
-    return updateJitter(this.state, 0, arrivalMs, timestamp, clockRate);
-  }
-
-  restart(): void {
-    restartJitter(this.state, 0);
-  }
 }
