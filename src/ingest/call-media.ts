@@ -32,6 +32,7 @@ import { type DecoderFactory, LegStream } from './leg-stream.ts';
 import type { Leg, LegStats, MediaSink } from './media-sink.ts';
 import { type PayloadTypeMap, withPayloadTypes } from './payload-types.ts';
 import { parseRtpHeader, RtpHeaderView } from './rtp/rtp-header.ts';
+import { type FlushSchedule, flushEntry } from './sessions/flush-schedule.ts';
 
 /** Both legs without packets this long: stop filling silence until media comes back (see above). */
 export const MEDIA_PAUSE_MS = 1000;
@@ -54,6 +55,11 @@ export interface CallMediaOptions {
    * STAGED_ORIGIN). Off by default, for callers that reuse a buffer.
    */
   retainedDatagrams?: boolean;
+  /**
+   * The owner's sweep schedule and this call's slot in it: the legs write there when they next need flush()
+   * (see FlushSchedule). Without it the owner calls flush() when it likes.
+   */
+  flushSlot?: { schedule: FlushSchedule; slot: number };
 }
 
 /**
@@ -123,8 +129,13 @@ export class CallMedia {
       onUnsupportedCodec: options.onUnsupportedCodec,
       createDecoder: options.createDecoder,
     };
-    const rx = new LegStream(0, sink, legOptions);
-    const tx = new LegStream(1, sink, legOptions);
+    const slot = options.flushSlot;
+    const optionsOf = (leg: Leg) =>
+      slot === undefined
+        ? legOptions
+        : { ...legOptions, flushEntry: flushEntry(slot.schedule, slot.slot, leg) };
+    const rx = new LegStream(0, sink, optionsOf(0));
+    const tx = new LegStream(1, sink, optionsOf(1));
     this.legs = [rx, tx];
     this.rx = rx;
     this.tx = tx;

@@ -53,6 +53,7 @@ import { FrameAssembler } from './rtp/frame-assembler.ts';
 import { JITTER_FIELDS, JITTER_MS, restartJitter, updateJitter } from './rtp/jitter.ts';
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
+import { type FlushEntry, type FlushSchedule, UNSWEPT_ENTRY } from './sessions/flush-schedule.ts';
 import { HELD_STAGE_BYTES } from './wasm-memory.ts';
 
 export const DEFAULT_REORDER_MS = 40;
@@ -259,6 +260,8 @@ export interface LegStreamOptions {
   /** Called when a codec is added to unsupportedCodecs (once per codec per set). */
   onUnsupportedCodec?: (codec: string) => void;
   createDecoder?: DecoderFactory;
+  /** Where this leg tells its owner's sweep when it next needs a flush (see FlushSchedule); nowhere read by default. */
+  flushEntry?: FlushEntry;
 }
 
 /**
@@ -305,6 +308,14 @@ export class LegStream implements EventClock, LegStateHolder {
   private readonly frames: FrameAssembler;
   /** The decoder of the current audio PT (see audioPt). */
   private audioDecoder: PayloadDecoder | null = null;
+  /** Where nextFlushMs() goes after every packet and flush: schedule.due[scheduleIndex]. */
+  private readonly schedule: FlushSchedule;
+  private readonly scheduleIndex: number;
+  /**
+   * The shortest a leg can be without packets before a flush has work for it (an idle fill: see idleDelayMs, which
+   * is never shorter) or its session can be idle (the schedule's horizon).
+   */
+  private readonly quietMs: number;
   readonly drops: Float64Array;
   readonly unsupportedCodecs: Set<string>;
   private readonly onUnsupportedCodec: ((codec: string) => void) | null;
@@ -501,6 +512,10 @@ export class LegStream implements EventClock, LegStateHolder {
       throw new Error(`reorderMs: must be between 0 and ${MAX_REORDER_MS} ms, got ${reorderMs}`);
     }
     this.reorderMs = reorderMs;
+    const entry = options.flushEntry ?? UNSWEPT_ENTRY;
+    this.schedule = entry.schedule;
+    this.scheduleIndex = entry.index;
+    this.quietMs = Math.min(IDLE_FILL_MS, reorderMs + IDLE_FILL_MARGIN_MS, entry.schedule.horizonMs);
     this.drops = options.drops ?? newDropCounts();
     this.unsupportedCodecs = options.unsupportedCodecs ?? new Set();
     this.onUnsupportedCodec = options.onUnsupportedCodec ?? null;
@@ -688,6 +703,8 @@ export class LegStream implements EventClock, LegStateHolder {
       state[at + ROW_PENDING] = pending + 1;
       this.flush(arrivalMs);
     }
+    // The returns above (duplicate, late) change nothing a flush would do: the time written last still holds.
+    this.schedule.due[this.scheduleIndex] = this.nextFlushMs();
     return result;
   }
 
@@ -708,6 +725,23 @@ export class LegStream implements EventClock, LegStateHolder {
       const delayMs = this.idleDelayMs;
       if (nowMs - this.lastArrivalMs >= delayMs) this.fillIdle(nowMs, delayMs);
     }
+    this.schedule.due[this.scheduleIndex] = this.nextFlushMs();
+  }
+
+  /**
+   * The earliest time at which flush() could have work for this leg, or its session be idle because of it (see
+   * FlushSchedule): none before the stream starts; every sweep while a telephone event is open or packets are held
+   * (their deadlines are the tracker's and the ring's); the end of the start-up hold; else once the leg has been
+   * quiet for quietMs. Only packets and flushes change these, and each writes the time again.
+   */
+  private nextFlushMs(): number {
+    const state = this.rowState;
+    const at = this.rowBase;
+    if (state[at + ROW_STREAM_STARTED] === 0) return Number.POSITIVE_INFINITY;
+    if (state[at + ROW_EVENT_OPEN] !== 0) return Number.NEGATIVE_INFINITY;
+    const quiet = state[at + ROW_LAST_ARRIVAL_MS] + this.quietMs;
+    if (state[at + ROW_PLAYING] === 0) return Math.min(state[at + ROW_HOLD_UNTIL_MS], quiet);
+    return state[at + ROW_PENDING] > 0 ? Number.NEGATIVE_INFINITY : quiet;
   }
 
   /** How long this leg must be without packets before it is idle, and how far behind the clock it is then filled. */

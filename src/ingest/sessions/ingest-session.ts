@@ -1,6 +1,7 @@
 import type { CallIdentity, LegStats, MediaSink } from '../media-sink.ts';
 import type { StrepLegLetter } from '../strep.ts';
 import { LegLatch } from '../trust/leg-latch.ts';
+import type { FlushSchedule } from './flush-schedule.ts';
 
 /** A leg's per-packet state, as the UDP layer reads it ahead of a batch of packets (see call-state-read-ahead.ts). */
 export interface LegStateReadAhead {
@@ -29,11 +30,13 @@ export type SessionEndReason = 'idle' | 'request' | 'shutdown';
 
 /**
  * Builds the media pipeline of a new session around the sink its owner opened; it calls `onUnsupportedCodec` the
- * first time the call carries each codec forkguard does not decode.
+ * first time the call carries each codec forkguard does not decode, and keeps the session's slot of the sweep's
+ * schedule up to date (see FlushSchedule).
  */
 export type SessionMediaFactory = (
   sink: MediaSink,
   onUnsupportedCodec: (codec: string) => void,
+  flushSlot: { schedule: FlushSchedule; slot: number },
 ) => SessionMedia;
 
 /** One call as the UDP layer sees it: who it is, where its packets come from, and its media pipeline. */
@@ -50,6 +53,8 @@ export class IngestSession {
   /** Wall-clock creation time, epoch milliseconds. */
   readonly startedAt: number;
   readonly latch = new LegLatch();
+  /** The session's slot in its table's FlushSchedule. */
+  readonly flushSlot: number;
   announced: boolean;
   endReason: SessionEndReason | null = null;
 
@@ -59,6 +64,7 @@ export class IngestSession {
     pairPort: number,
     nowMs: number,
     announced: boolean,
+    flushSlot = -1,
   ) {
     this.identity = identity;
     this.media = media;
@@ -66,6 +72,7 @@ export class IngestSession {
     this.createdMs = nowMs;
     this.startedAt = Date.now();
     this.announced = announced;
+    this.flushSlot = flushSlot;
   }
 
   /**

@@ -1,15 +1,21 @@
 /**
  * All live sessions of one ingest server: found per packet by port pair or by STREP call_leg_id, created on the
  * first packet or by announcement, ended on idle, on request or at shutdown. One periodic sweep (driven by the
- * server) flushes every session's reorder buffer and ends the idle ones, so no timer exists per session or
- * packet.
+ * server) flushes the sessions whose reorder buffers or quiet legs have work and ends the idle ones, so no timer
+ * exists per session or packet (see flush-schedule.ts for how it skips the others).
  */
 
 import { logger } from '../../service/logger.ts';
 import { DROP, newDropCounts } from '../drop-reasons.ts';
 import type { CallIdentity, MediaSink } from '../media-sink.ts';
 import { callLegIdWords, formatCallLegId, type StrepHeaderView } from '../strep.ts';
-import { IngestSession, type SessionEndReason, type SessionMediaFactory } from './ingest-session.ts';
+import { FlushSchedule } from './flush-schedule.ts';
+import {
+  IngestSession,
+  type SessionEndReason,
+  type SessionMedia,
+  type SessionMediaFactory,
+} from './ingest-session.ts';
 import { LegIdMap } from './leg-id-map.ts';
 
 export interface SessionHandlers {
@@ -69,6 +75,9 @@ export class SessionTable {
   private readonly pairClosedUntil: Float64Array;
   private readonly byLegId = new LegIdMap<IngestSession>();
   private readonly strepClosedUntil = new LegIdMap<number>();
+  /** When each session next needs the sweep; the session of each of its slots (null: free). */
+  private readonly schedule: FlushSchedule;
+  private readonly bySlot: (IngestSession | null)[] = [];
   /** Drops counted by the media of sessions that have ended, per DROP index. */
   readonly endedMediaDrops = newDropCounts();
   /** Why the last forPair/forStrep returned null (a DROP index). */
@@ -81,6 +90,7 @@ export class SessionTable {
     this.maxSessions = options.maxSessions ?? 4096;
     this.closedGraceMs = options.closedGraceMs ?? 2000;
     if (!(this.idleMs > 0)) throw new RangeError(`idleMs must be positive, got ${this.idleMs}`);
+    this.schedule = new FlushSchedule(this.idleMs);
     if (!Number.isInteger(this.maxSessions) || this.maxSessions < 1) {
       throw new RangeError(`maxSessions must be a positive integer, got ${this.maxSessions}`);
     }
@@ -210,10 +220,21 @@ export class SessionTable {
     for (const session of [...this.byStream.values()]) this.finish(session, reason, nowMs);
   }
 
-  /** Plays out due frames of every session and ends those idle for idleMs. */
-  sweep(nowMs: number): void {
+  /**
+   * Plays out due frames and ends the sessions idle for idleMs, visiting only the sessions the schedule says may
+   * have either (see FlushSchedule). Returns how many it visited.
+   */
+  sweep(nowMs: number): number {
     this.pruneClosed(nowMs);
-    for (const session of this.byStream.values()) {
+    const schedule = this.schedule;
+    // Sessions opened by a handler during the sweep wait for the next one.
+    const slots = schedule.slotCount;
+    let visited = 0;
+    for (let slot = 0; slot < slots; slot++) {
+      if (!schedule.isDue(slot, nowMs)) continue;
+      const session = this.bySlot[slot];
+      if (session === null) continue;
+      visited++;
       if (nowMs - session.lastSeenMs >= this.idleMs) {
         this.finish(session, 'idle', nowMs);
         continue;
@@ -224,6 +245,7 @@ export class SessionTable {
         logger.error({ err: error, stream: session.stream }, 'media flush failed');
       }
     }
+    return visited;
   }
 
   private adoptOrEnd(
@@ -267,13 +289,17 @@ export class SessionTable {
     const onUnsupportedCodec = (codec: string): void => {
       if (session !== null) this.reportUnsupportedCodec(session, codec);
     };
-    session = new IngestSession(
-      identity,
-      this.createMedia(sink, onUnsupportedCodec),
-      pairPort,
-      nowMs,
-      announced,
-    );
+    // Until its first packet, the session needs the sweep only to end it once idle.
+    const slot = this.schedule.take(nowMs + this.idleMs);
+    let media: SessionMedia;
+    try {
+      media = this.createMedia(sink, onUnsupportedCodec, { schedule: this.schedule, slot });
+    } catch (error) {
+      this.schedule.release(slot);
+      throw error;
+    }
+    session = new IngestSession(identity, media, pairPort, nowMs, announced, slot);
+    this.bySlot[slot] = session;
     this.byStream.set(identity.stream, session);
     return session;
   }
@@ -297,6 +323,8 @@ export class SessionTable {
     if (session.endReason !== null) return;
     session.endReason = reason;
     this.byStream.delete(session.stream);
+    this.bySlot[session.flushSlot] = null;
+    this.schedule.release(session.flushSlot);
     const grace = reason === 'request' && graceAfterRequest ? nowMs + this.closedGraceMs : 0;
     if (session.pairPort >= 0) {
       const pairIndex = (session.pairPort - this.firstPort) / 2;

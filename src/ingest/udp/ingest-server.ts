@@ -13,7 +13,7 @@ import { logger } from '../../service/logger.ts';
 import { STAGE, STAGES, WORK } from '../../telemetry/stage-clock.ts';
 import { CallMedia } from '../call-media.ts';
 import { DROP, newDropCounts } from '../drop-reasons.ts';
-import type { Leg, MediaSink } from '../media-sink.ts';
+import type { Leg } from '../media-sink.ts';
 import type { PayloadTypeMap } from '../payload-types.ts';
 import type { IngestSession, SessionEndReason } from '../sessions/ingest-session.ts';
 import {
@@ -143,8 +143,8 @@ export class IngestServer {
     };
     this.table = new SessionTable({
       handlers,
-      createMedia: (sink: MediaSink, onUnsupportedCodec: (codec: string) => void) =>
-        new CallMedia(sink, { ...mediaOptions, onUnsupportedCodec }),
+      createMedia: (sink, onUnsupportedCodec, flushSlot) =>
+        new CallMedia(sink, { ...mediaOptions, onUnsupportedCodec, flushSlot }),
       pairs: options.rtpPorts,
       idleMs: options.idleMs,
       maxSessions: options.maxSessions,
@@ -486,9 +486,8 @@ export class IngestServer {
     this.drain();
     const outer = STAGES.enter(STAGE.sweep, now);
     STAGES.sweeping = true;
-    STAGES.count(WORK.sessions_swept, this.table.size);
     try {
-      this.table.sweep(now);
+      STAGES.count(WORK.sessions_swept, this.table.sweep(now));
       this.foldEndedMediaDrops();
     } catch (error) {
       logger.error({ err: error }, 'ingest sweep failed');
