@@ -16,17 +16,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { RtpPacket } from 'werift-rtp';
+import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
 import { CallMedia } from '../src/ingest/call-media.ts';
 import type { PayloadDecoder } from '../src/ingest/codecs/decoder.ts';
 import type { DecoderFactory } from '../src/ingest/leg-stream.ts';
 import type { DigitEvent, Leg, MediaSink } from '../src/ingest/media-sink.ts';
 import { parseRtpHeader, RtpHeaderView } from '../src/ingest/rtp/rtp-header.ts';
-
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 3;

@@ -9,8 +9,6 @@
  *   npx tsx src/bench-harness/call-footprint.ts [--calls 200] [--seconds 10]
  */
 import { pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Leg } from '../ingest/media-sink.ts';
 import { buildRtpPacket, REPLAY_PAYLOAD_TYPES } from '../recordings/rtp-packetizer.ts';
 import { loadServiceConfig } from '../service/config/load-config.ts';
@@ -18,9 +16,7 @@ import { logger } from '../service/logger.ts';
 import { MediaPipeline } from '../service/media-pipeline.ts';
 import { loadScorer } from '../service/service-startup.ts';
 import { AlertCollector } from './alert-collector.ts';
-
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+import { collectGarbage } from './collect-garbage.ts';
 
 export interface CallFootprint {
   calls: number;
