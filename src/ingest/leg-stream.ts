@@ -704,7 +704,7 @@ export class LegStream implements EventClock, LegStateHolder {
       this.flush(arrivalMs);
     }
     // The returns above (duplicate, late) change nothing a flush would do: the time written last still holds.
-    this.schedule.due[this.scheduleIndex] = this.nextFlushMs();
+    this.schedule.due[this.scheduleIndex] = this.nextFlushMs(false);
     return result;
   }
 
@@ -725,21 +725,23 @@ export class LegStream implements EventClock, LegStateHolder {
       const delayMs = this.idleDelayMs;
       if (nowMs - this.lastArrivalMs >= delayMs) this.fillIdle(nowMs, delayMs);
     }
-    this.schedule.due[this.scheduleIndex] = this.nextFlushMs();
+    this.schedule.due[this.scheduleIndex] = this.nextFlushMs(paused);
   }
 
   /**
    * The earliest time at which flush() could have work for this leg, or its session be idle because of it (see
    * FlushSchedule): none before the stream starts; every sweep while a telephone event is open or packets are held
    * (their deadlines are the tracker's and the ring's); the end of the start-up hold; else once the leg has been
-   * quiet for quietMs. Only packets and flushes change these, and each writes the time again.
+   * quiet for quietMs, or, while the call's media is `paused` (no idle fill until a packet comes, and a packet
+   * writes the time again), once the leg has been quiet for the schedule's horizon, when the session may be idle.
+   * Only packets and flushes change these, and each writes the time again.
    */
-  private nextFlushMs(): number {
+  private nextFlushMs(paused: boolean): number {
     const state = this.rowState;
     const at = this.rowBase;
     if (state[at + ROW_STREAM_STARTED] === 0) return Number.POSITIVE_INFINITY;
     if (state[at + ROW_EVENT_OPEN] !== 0) return Number.NEGATIVE_INFINITY;
-    const quiet = state[at + ROW_LAST_ARRIVAL_MS] + this.quietMs;
+    const quiet = state[at + ROW_LAST_ARRIVAL_MS] + (paused ? this.schedule.horizonMs : this.quietMs);
     if (state[at + ROW_PLAYING] === 0) return Math.min(state[at + ROW_HOLD_UNTIL_MS], quiet);
     return state[at + ROW_PENDING] > 0 ? Number.NEGATIVE_INFINITY : quiet;
   }

@@ -186,6 +186,40 @@ describe('the sweep on its schedule', () => {
     expect(scheduled.visited).toBeLessThan(0.5 * ids.length * ROUNDS);
   });
 
+  it('leaves a call whose media has paused alone until it may be idle', async () => {
+    const handlers = new TimedHandlers();
+    const server = new IngestServer({ host: '127.0.0.1', strepPort: 0, idleMs: 3000 }, handlers);
+    servers.push(server);
+    const id = '00000000-0000-4000-8000-000000000500';
+    const swept0 = STAGES.work[WORK.sessions_swept] as number;
+    let visitsWhileQuiet = 0;
+    let endedAt = -1;
+    for (let round = 0; round < 250 && endedAt < 0; round++) {
+      if (round < 10) {
+        for (const leg of [0, 1] as const) {
+          server.receiveStrep(
+            strepWrap(id, leg, pcmuPacket(round, leg + 1, 0x11)),
+            '10.0.0.1',
+            7000,
+            20 * round,
+          );
+        }
+      }
+      const before = STAGES.work[WORK.sessions_swept] as number;
+      handlers.nowMs = 20 * round + 10;
+      server.sweep(20 * round + 10);
+      if (round >= 10) visitsWhileQuiet += (STAGES.work[WORK.sessions_swept] as number) - before;
+      if (server.session(`strep:${id}`) === undefined) endedAt = 20 * round + 10;
+    }
+    // Silence fills the quiet legs every sweep until the media pauses (a second after the last packet, at 180 ms);
+    // then the sweep comes back only once the call may be idle, and ends it (3,000 ms after 180 ms).
+    expect(endedAt).toBe(3190);
+    expect(handlers.calls.get(`strep:${id}`)?.closed).toBe('idle');
+    expect(visitsWhileQuiet).toBeGreaterThan(40);
+    expect(visitsWhileQuiet).toBeLessThan(60);
+    expect((STAGES.work[WORK.sessions_swept] as number) - swept0).toBeLessThan(70);
+  });
+
   it('ends a session that never carried a packet once it has been idle for idleMs', async () => {
     const handlers = new TimedHandlers();
     const server = new IngestServer({ host: '127.0.0.1', strepPort: 0, idleMs: IDLE_MS }, handlers);
