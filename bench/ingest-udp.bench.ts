@@ -31,7 +31,6 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RtpPacket } from 'werift-rtp';
-import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { DROP_REASONS } from '../src/ingest/drop-reasons.ts';
 import type { CallIdentity, DigitEvent, Leg, MediaSink } from '../src/ingest/media-sink.ts';
@@ -268,9 +267,6 @@ interface Phase {
 }
 
 async function measure(phase: Phase, name: string, receiver: Receiver): Promise<Measurement> {
-  // What the receiver before left behind (a stopped forkguard's thousands of calls) is collected now, not inside
-  // this receiver's measurement, whichever receiver comes next.
-  collectGarbage();
   const streams = phase.scenario === 'strep' ? 2 * (phase.calls ?? STREP_CALLS) : 2 * PAIRS;
   const seconds = (WARMUP_MS + MEASURE_MS + 300) / 1000;
   const args = [phase.scenario, HOST, receiver.ports, String(streams), String(seconds), String(phase.pps)];
