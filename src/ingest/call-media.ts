@@ -32,7 +32,7 @@ import { type DecoderFactory, LegStream } from './leg-stream.ts';
 import type { Leg, LegStats, MediaSink } from './media-sink.ts';
 import { type PayloadTypeMap, withPayloadTypes } from './payload-types.ts';
 import { parseRtpHeader, RtpHeaderView } from './rtp/rtp-header.ts';
-import { type FlushSchedule, flushEntry } from './sessions/flush-schedule.ts';
+import { type FlushSlot, flushEntry } from './sessions/flush-schedule.ts';
 
 /** Both legs without packets this long: stop filling silence until media comes back (see above). */
 export const MEDIA_PAUSE_MS = 1000;
@@ -59,7 +59,7 @@ export interface CallMediaOptions {
    * The owner's sweep schedule and this call's slot in it: the legs write there when they next need flush()
    * (see FlushSchedule). Without it the owner calls flush() when it likes.
    */
-  flushSlot?: { schedule: FlushSchedule; slot: number };
+  flushSlot?: FlushSlot;
 }
 
 /**

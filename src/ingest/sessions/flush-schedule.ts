@@ -72,6 +72,12 @@ export class FlushSchedule {
   }
 }
 
+/** A session's place in its owner's schedule, as the owner hands it to the session's media. */
+export interface FlushSlot {
+  schedule: FlushSchedule;
+  slot: number;
+}
+
 /** Where a leg writes when its owner sweeps it (see FlushSchedule): the schedule and the index in `due`. */
 export interface FlushEntry {
   schedule: FlushSchedule;

@@ -1,7 +1,7 @@
 import type { CallIdentity, LegStats, MediaSink } from '../media-sink.ts';
 import type { StrepLegLetter } from '../strep.ts';
 import { LegLatch } from '../trust/leg-latch.ts';
-import type { FlushSchedule } from './flush-schedule.ts';
+import type { FlushSlot } from './flush-schedule.ts';
 
 /** A leg's per-packet state, as the UDP layer reads it ahead of a batch of packets (see call-state-read-ahead.ts). */
 export interface LegStateReadAhead {
@@ -36,7 +36,7 @@ export type SessionEndReason = 'idle' | 'request' | 'shutdown';
 export type SessionMediaFactory = (
   sink: MediaSink,
   onUnsupportedCodec: (codec: string) => void,
-  flushSlot: { schedule: FlushSchedule; slot: number },
+  flushSlot: FlushSlot,
 ) => SessionMedia;
 
 /** One call as the UDP layer sees it: who it is, where its packets come from, and its media pipeline. */

@@ -3,7 +3,7 @@ import type { CallIdentity, DigitEvent, Leg, MediaSink } from '../../../src/inge
 import { FlushSchedule } from '../../../src/ingest/sessions/flush-schedule.ts';
 import type { IngestSession, SessionEndReason } from '../../../src/ingest/sessions/ingest-session.ts';
 import type { SessionHandlers } from '../../../src/ingest/sessions/session-table.ts';
-import { IngestServer } from '../../../src/ingest/udp/ingest-server.ts';
+import { IngestServer, type IngestServerOptions } from '../../../src/ingest/udp/ingest-server.ts';
 import { STAGES, WORK } from '../../../src/telemetry/stage-clock.ts';
 import { pcmuPacket, strepWrap } from '../udp/udp-test-kit.ts';
 
@@ -81,6 +81,13 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop();
 });
 
+/** A STREP server driven without sockets, stopped after the test. */
+function newServer(handlers: TimedHandlers, options: Partial<IngestServerOptions>): IngestServer {
+  const server = new IngestServer({ host: '127.0.0.1', strepPort: 0, ...options }, handlers);
+  servers.push(server);
+  return server;
+}
+
 const IDLE_MS = 300;
 const ROUNDS = 60;
 const ids = Array.from({ length: 7 }, (_, k) => `00000000-0000-4000-8000-00000000010${k}`);
@@ -126,11 +133,7 @@ function sendRound(server: IngestServer, round: number, phase: number): void {
 async function run(flushAll: boolean, phase: number) {
   const handlers = new TimedHandlers();
   // A reorder wait that is not a multiple of the packet interval: held packets' deadlines fall on sweeps.
-  const server = new IngestServer(
-    { host: '127.0.0.1', strepPort: 0, idleMs: IDLE_MS, reorderMs: 30 },
-    handlers,
-  );
-  servers.push(server);
+  const server = newServer(handlers, { idleMs: IDLE_MS, reorderMs: 30 });
   const swept0 = STAGES.work[WORK.sessions_swept] as number;
   for (let round = 0; round < ROUNDS; round++) {
     handlers.nowMs = 20 * round;
@@ -188,8 +191,7 @@ describe('the sweep on its schedule', () => {
 
   it('leaves a call whose media has paused alone until it may be idle', async () => {
     const handlers = new TimedHandlers();
-    const server = new IngestServer({ host: '127.0.0.1', strepPort: 0, idleMs: 3000 }, handlers);
-    servers.push(server);
+    const server = newServer(handlers, { idleMs: 3000 });
     const id = '00000000-0000-4000-8000-000000000500';
     const swept0 = STAGES.work[WORK.sessions_swept] as number;
     let visitsWhileQuiet = 0;
@@ -222,8 +224,7 @@ describe('the sweep on its schedule', () => {
 
   it('ends a session that never carried a packet once it has been idle for idleMs', async () => {
     const handlers = new TimedHandlers();
-    const server = new IngestServer({ host: '127.0.0.1', strepPort: 0, idleMs: IDLE_MS }, handlers);
-    servers.push(server);
+    const server = newServer(handlers, { idleMs: IDLE_MS });
     const opened = performance.now();
     const session = server.announce({
       callControlId: 'v3:announced',
@@ -239,8 +240,7 @@ describe('the sweep on its schedule', () => {
 
   it('ends a session on time when idleMs is shorter than a leg waits before its silence', async () => {
     const handlers = new TimedHandlers();
-    const server = new IngestServer({ host: '127.0.0.1', strepPort: 0, idleMs: 25 }, handlers);
-    servers.push(server);
+    const server = newServer(handlers, { idleMs: 25 });
     const id = '00000000-0000-4000-8000-000000000400';
     for (let round = 0; round < 5; round++) {
       server.receiveStrep(strepWrap(id, 0, pcmuPacket(round, 5, 0x11)), '10.0.0.1', 7000, 20 * round);
@@ -257,8 +257,7 @@ describe('the sweep on its schedule', () => {
 
   it('ends a session whose packets are all of a codec it cannot decode once they stop', async () => {
     const handlers = new TimedHandlers();
-    const server = new IngestServer({ host: '127.0.0.1', strepPort: 0, idleMs: IDLE_MS }, handlers);
-    servers.push(server);
+    const server = newServer(handlers, { idleMs: IDLE_MS });
     const id = '00000000-0000-4000-8000-000000000300';
     for (let round = 0; round < 10; round++) {
       const g729 = pcmuPacket(round, 5, 0x11);
