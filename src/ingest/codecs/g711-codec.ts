@@ -4,9 +4,12 @@ import {
   DECODE_OUT_OFFSET,
   DECODE_OUT_SAMPLES,
   DECODE_WORK,
+  DECODE_WORK_OFFSET,
+  HELD_STAGE_OFFSET,
   HOST_LITTLE_ENDIAN,
   PCMA_PAIRS_OFFSET,
   PCMU_PAIRS_OFFSET,
+  STAGE_OFFSET,
   WASM_MEMORY,
 } from '../wasm-memory.ts';
 import { CONCEAL_MAX_FRAME, RepeatFadeConcealer } from './conceal.ts';
@@ -209,8 +212,10 @@ export class G711Decoder implements PayloadDecoder {
     dstWords: Int32Array,
   ): void {
     const wide = n - (n % WASM_SIMD_STEP_BYTES);
-    const from = stage.byteOffset + offset;
-    this.decodeSimd(from, from + wide, dst.byteOffset);
+    // Addresses from the layout, not from the views: V8 compiles `byteOffset` of a view on WebAssembly memory as a
+    // generic property load (a builtin call each), and this ran two per packet.
+    const from = (stage === DATAGRAM_STAGE ? STAGE_OFFSET : HELD_STAGE_OFFSET) + offset;
+    this.decodeSimd(from, from + wide, dst === DECODE_WORK ? DECODE_WORK_OFFSET : DECODE_OUT_OFFSET);
     if (wide < n) {
       decodePairs(this.pairs, stage, wide >> 1, offset + wide, n >> 1, dstWords, dstWords);
       if ((n & 1) !== 0) dst[n - 1] = this.table[stage[offset + n - 1]];
