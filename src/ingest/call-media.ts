@@ -32,7 +32,7 @@ import { type DecoderFactory, LegStream } from './leg-stream.ts';
 import type { Leg, LegStats, MediaSink } from './media-sink.ts';
 import { type PayloadTypeMap, withPayloadTypes } from './payload-types.ts';
 import { parseRtpHeader, RtpHeaderView } from './rtp/rtp-header.ts';
-import { type FlushSlot, flushEntry } from './sessions/flush-schedule.ts';
+import type { FlushSlot } from './sessions/flush-schedule.ts';
 
 /** Both legs without packets this long: stop filling silence until media comes back (see above). */
 export const MEDIA_PAUSE_MS = 1000;
@@ -128,14 +128,10 @@ export class CallMedia {
       unsupportedCodecs: this.unsupportedCodecs,
       onUnsupportedCodec: options.onUnsupportedCodec,
       createDecoder: options.createDecoder,
+      flushSlot: options.flushSlot,
     };
-    const slot = options.flushSlot;
-    const optionsOf = (leg: Leg) =>
-      slot === undefined
-        ? legOptions
-        : { ...legOptions, flushEntry: flushEntry(slot.schedule, slot.slot, leg) };
-    const rx = new LegStream(0, sink, optionsOf(0));
-    const tx = new LegStream(1, sink, optionsOf(1));
+    const rx = new LegStream(0, sink, legOptions);
+    const tx = new LegStream(1, sink, legOptions);
     this.legs = [rx, tx];
     this.rx = rx;
     this.tx = tx;

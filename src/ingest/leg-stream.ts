@@ -53,7 +53,7 @@ import { FrameAssembler } from './rtp/frame-assembler.ts';
 import { JITTER_FIELDS, JITTER_MS, restartJitter, updateJitter } from './rtp/jitter.ts';
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
-import { type FlushEntry, type FlushSchedule, UNSWEPT_ENTRY } from './sessions/flush-schedule.ts';
+import { dueIndex, type FlushSchedule, type FlushSlot, UNSWEPT_SLOT } from './sessions/flush-schedule.ts';
 import { HELD_STAGE_BYTES } from './wasm-memory.ts';
 
 export const DEFAULT_REORDER_MS = 40;
@@ -260,8 +260,11 @@ export interface LegStreamOptions {
   /** Called when a codec is added to unsupportedCodecs (once per codec per set). */
   onUnsupportedCodec?: (codec: string) => void;
   createDecoder?: DecoderFactory;
-  /** Where this leg tells its owner's sweep when it next needs a flush (see FlushSchedule); nowhere read by default. */
-  flushEntry?: FlushEntry;
+  /**
+   * The call's slot in its owner's sweep schedule, where this leg tells when it next needs a flush (see
+   * FlushSchedule); a slot nothing reads by default.
+   */
+  flushSlot?: FlushSlot;
 }
 
 /**
@@ -512,10 +515,10 @@ export class LegStream implements EventClock, LegStateHolder {
       throw new Error(`reorderMs: must be between 0 and ${MAX_REORDER_MS} ms, got ${reorderMs}`);
     }
     this.reorderMs = reorderMs;
-    const entry = options.flushEntry ?? UNSWEPT_ENTRY;
-    this.schedule = entry.schedule;
-    this.scheduleIndex = entry.index;
-    this.quietMs = Math.min(IDLE_FILL_MS, reorderMs + IDLE_FILL_MARGIN_MS, entry.schedule.horizonMs);
+    const { schedule, slot } = options.flushSlot ?? UNSWEPT_SLOT;
+    this.schedule = schedule;
+    this.scheduleIndex = dueIndex(slot, leg);
+    this.quietMs = Math.min(IDLE_FILL_MS, reorderMs + IDLE_FILL_MARGIN_MS, schedule.horizonMs);
     this.drops = options.drops ?? newDropCounts();
     this.unsupportedCodecs = options.unsupportedCodecs ?? new Set();
     this.onUnsupportedCodec = options.onUnsupportedCodec ?? null;

@@ -47,22 +47,22 @@ export class FlushSchedule {
       if ((this.top + 1) * SLOT_TIMES > this.due.length) this.grow();
       slot = this.top++;
     }
-    this.due[slot * SLOT_TIMES] = dueMs;
-    this.due[slot * SLOT_TIMES + 1] = dueMs;
+    this.due[dueIndex(slot, 0)] = dueMs;
+    this.due[dueIndex(slot, 1)] = dueMs;
     return slot;
   }
 
   /** Frees a session's slot for the next; its legs' later writes (none are expected) land on a free slot. */
   release(slot: number): void {
-    this.due[slot * SLOT_TIMES] = Number.POSITIVE_INFINITY;
-    this.due[slot * SLOT_TIMES + 1] = Number.POSITIVE_INFINITY;
+    this.due[dueIndex(slot, 0)] = Number.POSITIVE_INFINITY;
+    this.due[dueIndex(slot, 1)] = Number.POSITIVE_INFINITY;
     this.freeSlots.push(slot);
   }
 
   /** Whether the session in `slot` needs the sweep at `nowMs`. */
   isDue(slot: number, nowMs: number): boolean {
     const due = this.due;
-    return due[slot * SLOT_TIMES] <= nowMs || due[slot * SLOT_TIMES + 1] <= nowMs;
+    return due[dueIndex(slot, 0)] <= nowMs || due[dueIndex(slot, 1)] <= nowMs;
   }
 
   private grow(): void {
@@ -72,21 +72,15 @@ export class FlushSchedule {
   }
 }
 
-/** A session's place in its owner's schedule, as the owner hands it to the session's media. */
+/** A session's place in its owner's schedule, as the owner hands it to the session's media and on to its legs. */
 export interface FlushSlot {
   schedule: FlushSchedule;
   slot: number;
 }
 
-/** Where a leg writes when its owner sweeps it (see FlushSchedule): the schedule and the index in `due`. */
-export interface FlushEntry {
-  schedule: FlushSchedule;
-  index: number;
-}
-
-/** The entry of a leg of `slot`. */
-export function flushEntry(schedule: FlushSchedule, slot: number, leg: 0 | 1): FlushEntry {
-  return { schedule, index: slot * SLOT_TIMES + leg };
+/** The index in `due` where leg `leg` of `slot` writes. */
+export function dueIndex(slot: number, leg: 0 | 1): number {
+  return slot * SLOT_TIMES + leg;
 }
 
 /**
@@ -94,4 +88,4 @@ export function flushEntry(schedule: FlushSchedule, slot: number, leg: 0 | 1): F
  * nothing reads.
  */
 const UNSWEPT = new FlushSchedule();
-export const UNSWEPT_ENTRY: FlushEntry = flushEntry(UNSWEPT, UNSWEPT.take(Number.POSITIVE_INFINITY), 0);
+export const UNSWEPT_SLOT: FlushSlot = { schedule: UNSWEPT, slot: UNSWEPT.take(Number.POSITIVE_INFINITY) };

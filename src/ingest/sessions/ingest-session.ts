@@ -64,7 +64,7 @@ export class IngestSession {
     pairPort: number,
     nowMs: number,
     announced: boolean,
-    flushSlot = -1,
+    flushSlot: number,
   ) {
     this.identity = identity;
     this.media = media;
