@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { festivalSay } from './festival-pipe.ts';
 import type { Prng } from './prng.ts';
 
 const run = promisify(execFile);
@@ -55,7 +56,7 @@ export function randomVoice(rng: Prng): Voice {
   };
 }
 
-export const REQUIRED_TOOLS = ['espeak-ng', 'flite', 'text2wave', 'sox'] as const;
+export const REQUIRED_TOOLS = ['espeak-ng', 'flite', 'festival', 'sox'] as const;
 
 /** Fails with one clear line when a tool the corpus needs is missing. */
 export async function checkTtsTools(): Promise<void> {
@@ -163,15 +164,7 @@ async function synthesise(text: string, voice: Voice, wavPath: string): Promise<
       const script = `${wavPath}.txt`;
       await writeFile(script, text);
       try {
-        await run('text2wave', [
-          '-eval',
-          `(${voice.name})`,
-          '-eval',
-          `(Parameter.set 'Duration_Stretch ${(1 / voice.rate).toFixed(3)})`,
-          '-o',
-          wavPath,
-          script,
-        ]);
+        await festivalSay(voice.name, 1 / voice.rate, script, wavPath);
       } finally {
         await rm(script, { force: true });
       }
