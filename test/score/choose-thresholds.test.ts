@@ -5,15 +5,19 @@ import { chooseThresholds, type ScoredCall } from '../../src/score/training/choo
 
 const CLASSES = ['legit', 'robocall', 'pumping', 'fax_modem'] as const;
 
-/** A call of `label` whose windows (1 s apart, from t = 1 s) carry these robocall probabilities. */
-function call(label: string, robocall: number[], onsetS = 0, replay?: ReplayStatus[]): ScoredCall {
-  const probs = new Float32Array(robocall.length * CLASSES.length);
-  robocall.forEach((p, w) => {
-    probs[w * CLASSES.length] = 1 - p;
-    probs[w * CLASSES.length + 1] = p;
+/** A call of `label` whose windows (1 s apart, from t = 1 s) carry these probabilities of class `cls`. */
+function scored(label: string, cls: number, p: number[], onsetS = 0, replay?: ReplayStatus[]): ScoredCall {
+  const probs = new Float32Array(p.length * CLASSES.length);
+  p.forEach((x, w) => {
+    probs[w * CLASSES.length] = 1 - x;
+    probs[w * CLASSES.length + cls] = x;
   });
-  return { label, onsetS, windowTimes: robocall.map((_, w) => w + 1), probs, replay };
+  return { label, onsetS, windowTimes: p.map((_, w) => w + 1), probs, replay };
 }
+
+const call = (label: string, robocall: number[], onsetS = 0, replay?: ReplayStatus[]) =>
+  scored(label, CLASSES.indexOf('robocall'), robocall, onsetS, replay);
+const pumpingCall = (label: string, pumping: number[]) => scored(label, CLASSES.indexOf('pumping'), pumping);
 
 const quiet = (n: number) => Array.from({ length: n }, () => 0.02);
 
@@ -107,6 +111,55 @@ describe('threshold and persistence choice', () => {
       ttdMedianS: 0.5,
     }).robocall;
     expect(choice).toMatchObject({ recall: 1, legit_false_alarm_margin: 0, ttd_median_s: 2 });
+  });
+
+  it('takes the room to spare over speed for a class whose time-to-detect aim is long (pumping)', () => {
+    // Pumping calls are likely (0.96) from their second window on. One legit call in 100 holds 0.96 for its first
+    // three windows (nobody has spoken yet): persistence 4 spares it, but only just.
+    const calls = [
+      ...Array.from({ length: 20 }, () => pumpingCall('pumping', [0.1, ...Array(14).fill(0.96)])),
+      pumpingCall('legit', [0.96, 0.96, 0.96, ...quiet(10)]),
+      ...Array.from({ length: 99 }, () => pumpingCall('legit', quiet(12))),
+    ];
+    const targets = { recall: 0.95, legitBudget: 0.01, ttdMedianS: 3 };
+    // Aiming at 3 s, the budget is spent on that legit call to detect at 2 s.
+    const fast = chooseThresholds(CLASSES, calls, targets).pumping;
+    expect(fast).toMatchObject({ recall: 1, persistence: 1, legit_false_alarm: 0.01, ttd_median_s: 2 });
+    // Aiming at 15 s, the choice spares it with a window of margin: five in a row, detected at 6 s.
+    const patient = chooseThresholds(CLASSES, calls, {
+      ...targets,
+      ttdMedianSByClass: { pumping: 15 },
+    }).pumping;
+    expect(patient).toMatchObject({
+      recall: 1,
+      persistence: 5,
+      legit_false_alarm: 0,
+      legit_false_alarm_margin: 0,
+      ttd_median_s: 6,
+    });
+    // The aim is per class: robocall keeps the common one.
+    expect(
+      chooseThresholds(CLASSES, calls, { ...targets, ttdMedianSByClass: { robocall: 15 } }).pumping,
+    ).toEqual(fast);
+  });
+
+  it('keeps a grid step of room on the fraud side too: a setting the fraud calls only just reach is not taken', () => {
+    // Pumping calls hold 0.96. A threshold of 0.95 with four windows spares the legit call (0.92 for three
+    // windows) with margin and detects at 5 s, but one step stricter (0.97) would miss every call; 0.9 with
+    // five windows detects at 6 s with room on both sides.
+    const calls = [
+      ...Array.from({ length: 20 }, () => pumpingCall('pumping', [0.1, ...Array(14).fill(0.96)])),
+      pumpingCall('legit', [0.92, 0.92, 0.92, ...quiet(10)]),
+      ...Array.from({ length: 99 }, () => pumpingCall('legit', quiet(12))),
+    ];
+    const choice = chooseThresholds(CLASSES, calls, {
+      recall: 0.95,
+      legitBudget: 0.005,
+      ttdMedianS: 3,
+      ttdMedianSByClass: { pumping: 15 },
+    }).pumping;
+    expect(choice).toMatchObject({ recall: 1, legit_false_alarm_margin: 0, persistence: 5, ttd_median_s: 6 });
+    expect(choice.threshold).toBeLessThanOrEqual(0.9);
   });
 
   it('counts the replay rule as a robocall detection, as the evaluation does', () => {

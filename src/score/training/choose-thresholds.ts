@@ -42,13 +42,25 @@ export interface ChooserTargets {
   legitBudget: number;
   /** Median seconds from onset to the first right alert. */
   ttdMedianS: number;
+  /** Classes whose median time to detect may be longer than ttdMedianS, with their own aim. */
+  ttdMedianSByClass?: Readonly<Record<string, number>>;
 }
 
 /**
  * The service's targets: recall >= 0.95, legit calls with any alert <= 1 % (three model classes share it, so
- * about a third each), median time to the first right alert <= 3 s.
+ * about a third each), median time to the first right alert <= 3 s; for pumping 15 s.
+ *
+ * Pumping's harm is the minutes it bills, on calls that last minutes, so detecting it at 15 s instead of 3 s
+ * costs little. Its evidence, a quiet open line, is also how some legit calls begin (nobody speaks for the first
+ * seconds); an aim of 3 s would make the chooser take the fastest setting that still clears the validation calls,
+ * which sits right at the edge of exactly those calls. With 15 s it prefers the setting with room to spare.
  */
-export const DEFAULT_TARGETS: ChooserTargets = { recall: 0.95, legitBudget: 0.004, ttdMedianS: 3 };
+export const DEFAULT_TARGETS: ChooserTargets = {
+  recall: 0.95,
+  legitBudget: 0.004,
+  ttdMedianS: 3,
+  ttdMedianSByClass: { pumping: 15 },
+};
 
 /** Calibrated probabilities crowd towards 1 for confident windows: the grid is finer there. */
 export const THRESHOLDS: readonly number[] = [
@@ -60,7 +72,8 @@ export const THRESHOLDS: readonly number[] = [
   0.998,
   0.999,
 ];
-export const PERSISTENCE: readonly number[] = [1, 2, 3, 4, 5, 6];
+/** Windows of evidence in a row; the long runs are for classes whose aim leaves time to wait (pumping). */
+export const PERSISTENCE: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10];
 
 interface Outcome {
   recall: number;
@@ -88,8 +101,9 @@ interface FirstAlerts {
  *
  * Settings whose legit false alarms, counted with a margin of one grid step, stay within the budget are
  * preferred (when none does, the one with the fewest wins). Among them, in order: recall up to the target (other
- * classes' calls wrongly claimed count against it twice), then the median time to detect down to its target,
- * then more recall, fewer legit alarms, a shorter median time, and no instant tier over one.
+ * classes' calls wrongly claimed count against it twice), then the median time to detect down to the class's aim,
+ * then more recall, fewer legit alarms, fewer legit calls one grid step looser would alert, more recall one grid
+ * step stricter (fraud calls that only just reach a setting), a shorter median time, and no instant tier over one.
  */
 export function chooseThresholds(
   classes: readonly string[],
@@ -99,6 +113,7 @@ export function chooseThresholds(
   const out: Record<string, ClassChoice> = {};
   for (const cls of classes) {
     if (cls === 'legit') continue;
+    const ttdAim = targets.ttdMedianSByClass?.[cls] ?? targets.ttdMedianS;
     const first = THRESHOLDS.map((threshold) =>
       PERSISTENCE.map((persistence) => firstAlerts(classes, calls, cls, threshold, persistence)),
     );
@@ -119,12 +134,24 @@ export function chooseThresholds(
             ii < 0 ? o.legitRate : ii > ti + 1 ? grid(ti, pi, ii - 1).legitRate : grid(ti, 0, -1).legitRate,
           ];
           const margin = Math.max(o.legitRate, ...looser);
+          // The same on the other side: recall one grid step stricter, so a setting whose fraud calls only just
+          // reach it (and unseen ones may not) is not preferred over one with room to spare.
+          const stricter = [
+            // The instant tier, if any, moves up with the threshold so that it stays above it.
+            ti + 1 < THRESHOLDS.length
+              ? grid(ti + 1, pi, ii < 0 || ii + 1 >= THRESHOLDS.length ? -1 : ii + 1).recall
+              : o.recall,
+            pi + 1 < PERSISTENCE.length ? grid(ti, pi + 1, ii).recall : o.recall,
+            ii >= 0 && ii + 1 < THRESHOLDS.length ? grid(ti, pi, ii + 1).recall : o.recall,
+          ];
+          const recallMargin = Math.min(o.recall, ...stricter);
           const key = [
             margin <= targets.legitBudget + 1e-12 ? 0 : -margin,
             Math.min(o.recall, targets.recall) - 2 * o.otherRate,
-            -Math.max(o.median, targets.ttdMedianS),
+            -Math.max(o.median, ttdAim),
             o.recall - 2 * o.otherRate - 10 * o.legitRate,
             -margin,
+            recallMargin,
             -o.median,
             ii < 0 ? 1 : 0,
           ];

@@ -11,7 +11,7 @@ import { MemoryReplayIndex } from '../../dsp/fingerprint/memory-replay-index.ts'
 import { analyzeRecording, type CallAnalysis } from '../call-analysis.ts';
 import { MODEL_CLASSES, type ModelManifest } from '../model-manifest.ts';
 import { OnnxScorer } from '../onnx-scorer.ts';
-import { chooseThresholds, type ScoredCall } from './choose-thresholds.ts';
+import { chooseThresholds, DEFAULT_TARGETS, type ScoredCall } from './choose-thresholds.ts';
 import { SPLIT_NAMES, type Split, splitOf } from './corpus-split.ts';
 import { confusionSvg, evaluateCalls, type JudgedCall } from './evaluation.ts';
 import { findLabelledCalls, type LabelledCall } from './labelled-calls.ts';
@@ -154,6 +154,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const choices = chooseThresholds(
       MODEL_CLASSES,
       scored.filter((_, i) => splits[i] === 1),
+      DEFAULT_TARGETS,
     );
     for (const [cls, choice] of Object.entries(choices)) {
       manifest.thresholds[cls] = choice.threshold;
@@ -191,6 +192,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       seed: options.seed,
       windows: rows,
       feature_seconds_per_cpu_second: Math.round(audioS / cpuS),
+      threshold_targets: DEFAULT_TARGETS,
       threshold_choice: choices,
       ...training,
       curve: undefined,
@@ -307,6 +309,14 @@ function reportMarkdown(
     `![confusion matrix](${stem}.confusion.svg)`,
     '',
     '## Policy settings chosen on validation',
+    '',
+    `Aims: recall ${DEFAULT_TARGETS.recall}; a median time to detect of ${DEFAULT_TARGETS.ttdMedianS} s${Object.entries(
+      DEFAULT_TARGETS.ttdMedianSByClass ?? {},
+    )
+      .map(([c, s]) => `, ${s} s for ${c}`)
+      .join(
+        '',
+      )}; legit calls a class alone would alert, or one grid step looser would: at most ${pct(DEFAULT_TARGETS.legitBudget)}.`,
     '',
     '| class | threshold | persistence (windows) | instant threshold (one window) |',
     '|---|---|---|---|',
