@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../src/dsp/feature-names.ts';
 import { chooseScenario, planCall } from '../../src/recordings/corpus/generate-corpus.ts';
 import { callSeed, Prng } from '../../src/recordings/corpus/prng.ts';
+import { silentStart } from '../../src/recordings/corpus/scenarios/legit.ts';
 import { TtsCache } from '../../src/recordings/corpus/tts.ts';
 import { writeCallPlan } from '../../src/recordings/corpus/write-call.ts';
 import { findRecordedCalls } from '../../src/recordings/recorded-call.ts';
@@ -86,4 +87,32 @@ describe('the committed default model', () => {
       ['fax_modem', 'fax_modem'],
     ]);
   }, 120_000);
+
+  it('raises no alert on unseen legit calls that stay quiet for their first 2-12 s, and still catches pumping', async () => {
+    // A quiet open line is pumping's evidence too; these calls answer it only after a wait.
+    const out = join(dir, 'quiet-starts');
+    const tts = new TtsCache(join(dir, '.tts-cache'));
+    let quiet = 0;
+    let pumping = 0;
+    for (let i = 0; (quiet < 6 || pumping < 2) && i < 1000; i++) {
+      const { label, scenario } = chooseScenario(new Prng(callSeed(UNSEEN_SEED, i)));
+      if (scenario === silentStart && quiet < 6) quiet++;
+      else if (label === 'pumping' && pumping < 2) pumping++;
+      else continue;
+      await writeCallPlan(out, i, await planCall(i, UNSEEN_SEED, tts, 4));
+    }
+    expect([quiet, pumping]).toEqual([6, 2]);
+    const results: { call: string; verdict?: string; alerts?: string[] }[] = [];
+    for await (const r of analyzeCalls(await findRecordedCalls([out]), {
+      manifestPath: await defaultManifestPath(),
+      crossCallReplay: false,
+      includeEvents: false,
+    })) {
+      results.push({ call: r.call, verdict: r.verdict, alerts: r.alerts?.map((a) => `${a.kind}@${a.at_s}`) });
+    }
+    const byLabel = (l: string) => results.filter((r) => r.call.startsWith(`${l}/`));
+    expect(byLabel('legit')).toHaveLength(6);
+    for (const r of byLabel('legit')) expect(r, r.call).toMatchObject({ verdict: 'legit', alerts: [] });
+    expect(byLabel('pumping').map((r) => r.verdict)).toEqual(['pumping', 'pumping']);
+  }, 300_000);
 });

@@ -112,6 +112,16 @@ export function cadence(on: Float32Array, offS: number, totalS: number): Float32
   return out;
 }
 
+/**
+ * Ringback as the called party's exchange plays it: North American 440 + 480 Hz, 2 s on 4 s off, or European
+ * 425 Hz, 1 s on 4 s off.
+ */
+export function ringback(durationS: number, amplitude: number, european = false): Float32Array {
+  return european
+    ? cadence(tones([425], 1, [amplitude]), 4, durationS)
+    : cadence(tones([440, 480], 2, [amplitude, amplitude]), 4, durationS);
+}
+
 /** White noise with the given RMS. */
 export function whiteNoise(rng: Prng, durationS: number, rms: number): Float32Array {
   const out = new Float32Array(seconds(durationS));

@@ -1,4 +1,5 @@
-import { keyDigits, music } from '../signals.ts';
+import { RX } from '../../../ingest/media-sink.ts';
+import { dbm0ToAmplitude, keyDigits, music, ringback } from '../signals.ts';
 import { BACKCHANNELS, CLOSINGS, IVR_PROMPTS, LONG_STORY } from '../texts.ts';
 import { Timeline } from '../timeline.ts';
 import { randomVoice } from '../tts.ts';
@@ -78,6 +79,33 @@ const shortCall: Scenario = async (ctx) => {
   return done(tl, end, 'legit/short_call');
 };
 
+/**
+ * The line is open and nobody speaks for a while: the callee is still bringing the phone up, an agent finishes
+ * a note, sometimes after one unanswered "Hello?"; or the fork started while the far end was still ringing, so
+ * the call opens with ringback (early media) until someone answers. Then an ordinary conversation. A quiet open
+ * line or ringback is also pumping's evidence: without these calls the model learns that any call that does not
+ * start talking at once is pumping.
+ */
+export const silentStart: Scenario = async (ctx) => {
+  const { rng } = ctx;
+  const { agent, caller } = assignParties(rng, twoVoices(ctx));
+  const tl = new Timeline();
+  let answerer = caller;
+  let t = rng.uniform(0.2, 1);
+  if (rng.chance(0.3)) {
+    // Ringback comes from the far end's exchange, so whoever answers is on rx.
+    answerer = agent.leg === RX ? agent : caller;
+    const level = dbm0ToAmplitude(rng.uniform(-20, -8));
+    t = tl.place(RX, 0, ringback(rng.uniform(4, 20), level, rng.chance(0.4))) + rng.uniform(0.2, 1);
+  } else {
+    if (rng.chance(0.4)) t = await greet(ctx, tl, caller, t);
+    t += rng.uniform(2, 12);
+  }
+  const first = await greet(ctx, tl, answerer, t);
+  const end = await converse(ctx, tl, agent, caller, first + 0.4, first + rng.uniform(12, 30));
+  return done(tl, end, 'legit/silent_start');
+};
+
 function done(tl: Timeline, endS: number, scenario: string): ScenarioCall {
   const legs = tl.finish(endS + 0.5);
   return { label: 'legit', scenario, onsetS: 0, legs };
@@ -89,6 +117,7 @@ export const LEGIT_SCENARIOS: ReadonlyArray<[Scenario, number]> = [
   [holdMusic, 1.5],
   [monologue, 1.5],
   [shortCall, 1],
+  [silentStart, 1.5],
 ];
 
 export type { ScenarioContext };

@@ -5,6 +5,7 @@ import {
   concat,
   dbm0ToAmplitude,
   music,
+  ringback,
   seconds,
   shapedNoise,
   tones,
@@ -61,7 +62,7 @@ async function pumping(
       const pick = rng.int(0, 2);
       let audio: Float32Array;
       if (pick === 0)
-        audio = cadence(tones([440, 480], 2, [level, level]), 4, span); // ringback forever
+        audio = ringback(span, level, rng.chance(0.4)); // ringback forever
       else if (pick === 1) {
         const announcement = await ctx.tts.speak(ANNOUNCEMENTS[0], randomVoice(rng));
         audio = cadence(
