@@ -9,7 +9,7 @@ import { silentStart } from '../../src/recordings/corpus/scenarios/legit.ts';
 import { TtsCache } from '../../src/recordings/corpus/tts.ts';
 import { writeCallPlan } from '../../src/recordings/corpus/write-call.ts';
 import { findRecordedCalls } from '../../src/recordings/recorded-call.ts';
-import { analyzeCalls } from '../../src/score/analyze-calls.ts';
+import { type AnalyzeResult, analyzeCalls } from '../../src/score/analyze-calls.ts';
 import {
   assertFeaturesMatch,
   defaultManifestPath,
@@ -28,6 +28,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Every call under `folder`, through the live pipeline with the default model, as `forkguard analyze` runs. */
+async function analyzeFolder(folder: string): Promise<AnalyzeResult[]> {
+  const results: AnalyzeResult[] = [];
+  for await (const r of analyzeCalls(await findRecordedCalls([folder]), {
+    manifestPath: await defaultManifestPath(),
+    crossCallReplay: false,
+    includeEvents: false,
+  })) {
+    results.push(r);
+  }
+  return results;
+}
 
 describe('the committed default model', () => {
   it('has a manifest that matches the running feature extractor exactly (names, order, count)', async () => {
@@ -66,22 +79,15 @@ describe('the committed default model', () => {
 
   it('calls an unseen fax call fax_modem and an unseen card call card_entry', async () => {
     const tts = new TtsCache(join(dir, '.tts-cache'));
+    const out = join(dir, 'fax-and-card');
     const wanted = new Set(['fax_modem', 'card_entry']);
     for (let i = 0; wanted.size > 0 && i < 300; i++) {
       const { label } = chooseScenario(new Prng(callSeed(UNSEEN_SEED, i)));
       if (!wanted.has(label)) continue;
       wanted.delete(label);
-      await writeCallPlan(dir, i, await planCall(i, UNSEEN_SEED, tts, 4));
+      await writeCallPlan(out, i, await planCall(i, UNSEEN_SEED, tts, 4));
     }
-    const calls = await findRecordedCalls([dir]);
-    const results = [];
-    for await (const r of analyzeCalls(calls, {
-      manifestPath: await defaultManifestPath(),
-      crossCallReplay: false,
-      includeEvents: false,
-    })) {
-      results.push(r);
-    }
+    const results = await analyzeFolder(out);
     expect(results.map((r) => [r.call.split('/')[0], r.verdict])).toEqual([
       ['card_entry', 'card_entry'],
       ['fax_modem', 'fax_modem'],
@@ -102,14 +108,11 @@ describe('the committed default model', () => {
       await writeCallPlan(out, i, await planCall(i, UNSEEN_SEED, tts, 4));
     }
     expect([quiet, pumping]).toEqual([6, 2]);
-    const results: { call: string; verdict?: string; alerts?: string[] }[] = [];
-    for await (const r of analyzeCalls(await findRecordedCalls([out]), {
-      manifestPath: await defaultManifestPath(),
-      crossCallReplay: false,
-      includeEvents: false,
-    })) {
-      results.push({ call: r.call, verdict: r.verdict, alerts: r.alerts?.map((a) => `${a.kind}@${a.at_s}`) });
-    }
+    const results = (await analyzeFolder(out)).map((r) => ({
+      call: r.call,
+      verdict: r.verdict,
+      alerts: r.alerts?.map((a) => `${a.kind}@${a.at_s}`),
+    }));
     const byLabel = (l: string) => results.filter((r) => r.call.startsWith(`${l}/`));
     expect(byLabel('legit')).toHaveLength(6);
     for (const r of byLabel('legit')) expect(r, r.call).toMatchObject({ verdict: 'legit', alerts: [] });

@@ -73,18 +73,18 @@ class FestivalProcess {
     this.child.stdin.on('error', () => {
       // The exit handler reports it; a write after exit must not throw out of the process.
     });
-    this.idle();
+    this.keepNodeAlive(false);
   }
 
   say(voice: string, stretch: number, textFile: string, wavFile: string, id: string): Promise<void> {
-    this.busy();
+    this.keepNodeAlive(true);
     this.stderr = '';
     return new Promise<void>((resolve, reject) => {
       this.pending = { id, resolve, reject };
       this.child.stdin.write(
         `(fg_request "${id}" '${voice} ${stretch.toFixed(3)} ${schemeString(textFile)} ${schemeString(wavFile)})\n`,
       );
-    }).finally(() => this.idle());
+    }).finally(() => this.keepNodeAlive(false));
   }
 
   close(): void {
@@ -104,14 +104,11 @@ class FestivalProcess {
   }
 
   /** A waiting process must not keep Node running; a working one must, until its phrase is written. */
-  private idle(): void {
-    this.child.unref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as Unref).unref();
-  }
-
-  private busy(): void {
-    this.child.ref();
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as Unref).ref();
+  private keepNodeAlive(working: boolean): void {
+    for (const handle of [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as Unref[]) {
+      if (working) handle.ref();
+      else handle.unref();
+    }
   }
 }
 
