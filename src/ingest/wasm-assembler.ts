@@ -42,6 +42,7 @@ export const TYPE = {
 /** SIMD instruction numbers (after the 0xfd prefix). */
 export const SIMD = {
   v128Load: 0x00,
+  v128Load8x8U: 0x02,
   v128Load32Splat: 0x09,
   v128Store: 0x0b,
   v128Const: 0x0c,
@@ -52,6 +53,7 @@ export const SIMD = {
   v128Load32Zero: 0x5c,
   v128Load64Zero: 0x5d,
   v128And: 0x4e,
+  v128Or: 0x50,
   v128Xor: 0x51,
   f64x2Gt: 0x4a,
   f32x4DemoteF64x2Zero: 0x5e,
@@ -67,9 +69,12 @@ export const SIMD = {
   i16x8ExtendLowU: 0x89,
   i16x8ExtendHighU: 0x8a,
   i16x8Shl: 0x8b,
+  i16x8ShrS: 0x8c,
+  i16x8ShrU: 0x8d,
   i16x8Add: 0x8e,
   i16x8Sub: 0x91,
   i16x8Mul: 0x95,
+  i16x8MinU: 0x97,
   i32x4ExtendLowI16x8S: 0xa7,
   f64x2Sqrt: 0xef,
   f64x2Add: 0xf0,
