@@ -11,10 +11,8 @@
  * order their state was allocated). The queue is drained every DRAIN_EVERY datagrams, about what one I/O pass
  * reads on a busy socket, and the sessions are swept once per round, as the 20 ms sweep timer does at real time.
  *
- * Each call count is measured as the server runs by default (read-ahead of call state from READ_AHEAD_MIN_SESSIONS
- * live calls on), with the read-ahead off (IngestServerOptions.readAhead) and with it on whatever the call count
- * (readAheadMinSessions 0), in the same rounds: what reading a batch's call state ahead saves with many calls, and
- * would cost with few.
+ * Each call count is also measured with the server's read-ahead of call state off (IngestServerOptions.readAhead),
+ * in the same rounds: what reading a batch's call state ahead saves with many calls, and costs with few.
  *
  * Run: npx tsx bench/ingest-calls.bench.ts [--seconds 2]   (JSON: bench/results/ingest-calls.json)
  */
@@ -22,7 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
 import type { Leg, MediaSink } from '../src/ingest/media-sink.ts';
-import { IngestServer, READ_AHEAD_MIN_SESSIONS } from '../src/ingest/udp/ingest-server.ts';
+import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 2;
@@ -77,28 +75,18 @@ function shuffled(n: number): Int32Array {
 
 interface Measurement {
   calls: number;
-  readAhead: ReadAhead;
+  readAhead: boolean;
   packets: number;
   nsPerPacket: number;
   cpuNsPerPacket: number;
 }
 
-/** How the server reads call state ahead: as by default, never, or for any number of calls. */
-type ReadAhead = 'default' | 'off' | 'always';
-
-async function measure(calls: number, readAhead: ReadAhead): Promise<Measurement> {
+async function measure(calls: number, readAhead: boolean): Promise<Measurement> {
   // The calls of the measurement before are garbage now: collected here, not inside this one's timing (the first
   // measurement of each round used to pay for the 3,000 calls of the last one).
   collectGarbage();
   const server = new IngestServer(
-    {
-      host: '127.0.0.1',
-      strepPort: 0,
-      maxSessions: MANY_CALLS + 1,
-      idleMs: 3_600_000,
-      readAhead: readAhead !== 'off',
-      ...(readAhead === 'always' ? { readAheadMinSessions: 0 } : {}),
-    },
+    { host: '127.0.0.1', strepPort: 0, maxSessions: MANY_CALLS + 1, idleMs: 3_600_000, readAhead },
     { open: () => new CountingSink(), closed: () => {} },
   );
   const streams = 2 * calls;
@@ -152,29 +140,26 @@ function median(values: number[]): number {
 }
 
 const loadBefore = loadavg()[0];
-/** Per round: few calls as by default, without read-ahead and with it; many calls as by default and without. */
+/** Per round: few and many calls, each with read-ahead and without. */
 const runs: Measurement[][] = [];
 for (let r = 0; r < ROUNDS; r++) {
   runs.push([
-    await measure(FEW_CALLS, 'default'),
-    await measure(FEW_CALLS, 'off'),
-    await measure(FEW_CALLS, 'always'),
-    await measure(MANY_CALLS, 'default'),
-    await measure(MANY_CALLS, 'off'),
+    await measure(FEW_CALLS, true),
+    await measure(FEW_CALLS, false),
+    await measure(MANY_CALLS, true),
+    await measure(MANY_CALLS, false),
   ]);
 }
-const LABELS: Record<ReadAhead, string> = {
-  default: '',
-  off: ', no read-ahead',
-  always: ', read-ahead forced',
-};
 const medianOf = (column: number): number => median(runs.map((run) => run[column].cpuNsPerPacket));
-const [few, fewPlain, fewForced, many, manyPlain] = [0, 1, 2, 3, 4].map(medianOf);
+const [few, fewPlain, many, manyPlain] = [0, 1, 2, 3].map(medianOf);
 console.table(
   runs.map((run, i) => ({
     round: i + 1,
     ...Object.fromEntries(
-      run.map((m) => [`${m.calls} calls${LABELS[m.readAhead]} ns/pkt (CPU)`, m.cpuNsPerPacket.toFixed(0)]),
+      run.map((m) => [
+        `${m.calls} calls${m.readAhead ? '' : ', no read-ahead'} ns/pkt (CPU)`,
+        m.cpuNsPerPacket.toFixed(0),
+      ]),
     ),
   })),
 );
@@ -183,10 +168,9 @@ console.log(
     `${many.toFixed(0)} ns with ${MANY_CALLS} calls: ${(many / few).toFixed(2)}x, call state +${(many - few).toFixed(0)} ns`,
 );
 console.log(
-  `read-ahead of call state (from ${READ_AHEAD_MIN_SESSIONS} live calls by default): ${MANY_CALLS} calls ` +
-    `${many.toFixed(0)} ns against ${manyPlain.toFixed(0)} without (${(many / manyPlain).toFixed(2)}x); ` +
-    `${FEW_CALLS} calls ${fewForced.toFixed(0)} ns when forced against ${fewPlain.toFixed(0)} without ` +
-    `(${(fewForced / fewPlain).toFixed(2)}x)`,
+  `read-ahead of call state: ${MANY_CALLS} calls ${many.toFixed(0)} ns against ${manyPlain.toFixed(0)} without ` +
+    `(${(many / manyPlain).toFixed(2)}x); ${FEW_CALLS} calls ${few.toFixed(0)} against ${fewPlain.toFixed(0)} ` +
+    `(${(few / fewPlain).toFixed(2)}x)`,
 );
 const json = {
   bench: 'ingest-calls',
@@ -194,7 +178,6 @@ const json = {
   secondsPerMeasure: SECONDS,
   rounds: ROUNDS,
   loadAverage: { before: loadBefore, after: loadavg()[0] },
-  readAheadMinSessions: READ_AHEAD_MIN_SESSIONS,
   baseline: { calls: FEW_CALLS, cpuNsPerPacket: few },
   manyCalls: { calls: MANY_CALLS, cpuNsPerPacket: many },
   ratioManyOverFew: many / few,
@@ -203,12 +186,7 @@ const json = {
     fewCalls: { calls: FEW_CALLS, cpuNsPerPacket: fewPlain },
     manyCalls: { calls: MANY_CALLS, cpuNsPerPacket: manyPlain },
     ratioManyWithOverWithout: many / manyPlain,
-    ratioFewDefaultOverWithout: few / fewPlain,
-  },
-  readAheadForcedFewCalls: {
-    calls: FEW_CALLS,
-    cpuNsPerPacket: fewForced,
-    ratioOverWithout: fewForced / fewPlain,
+    ratioFewWithOverWithout: few / fewPlain,
   },
   frames: CountingSink.frames,
   runs,

@@ -69,18 +69,7 @@ export interface IngestServerOptions {
    * call-state-read-ahead.ts). Off only to measure what it saves.
    */
   readAhead?: boolean;
-  /** Live sessions from which on the read-ahead runs (default READ_AHEAD_MIN_SESSIONS; see there). */
-  readAheadMinSessions?: number;
 }
-
-/**
- * The read-ahead pays only once the live calls' state no longer fits the CPU caches: with few calls every link of a
- * datagram's chain is already in cache, and the read-ahead's own pass (a second STREP parse, a session lookup, the
- * reads) is pure cost. In process on the development host (bench/ingest-calls.bench.ts, shuffled arrival) it cost
- * 30-50 ns per datagram at 100 and 300 calls, about broke even at 1,000 and saved about 80 ns at 3,000; on real UDP
- * at 1,500 calls it saved about 5 % of the CPU per datagram. A host with larger caches moves the break-even up.
- */
-export const READ_AHEAD_MIN_SESSIONS = 1000;
 
 export interface IngestCounters {
   /** Datagrams read from the sockets, accepted or not. */
@@ -120,7 +109,6 @@ export class IngestServer {
   private clockReadAt = -1;
   /** Null when options.readAhead is false. */
   private readonly readAhead: CallStateReadAhead | null;
-  private readonly readAheadMinSessions: number;
   /** The read-ahead's own parse of a queued STREP datagram (strepView is the handling's). */
   private readonly readAheadView = new StrepHeaderView();
   /**
@@ -143,11 +131,6 @@ export class IngestServer {
     }
     this.maxDatagramBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
     this.readAhead = options.readAhead === false ? null : new CallStateReadAhead(DATAGRAM_QUEUE_LENGTH);
-    const minSessions = options.readAheadMinSessions ?? READ_AHEAD_MIN_SESSIONS;
-    if (!(Number.isInteger(minSessions) && minSessions >= 0)) {
-      throw new RangeError(`readAheadMinSessions must be a whole number >= 0, got ${minSessions}`);
-    }
-    this.readAheadMinSessions = minSessions;
     this.guard = new SourceGuard({
       allowCidrs: options.allowCidrs,
       maxPacketsPerSecond: options.maxPacketsPerSecondPerSource,
@@ -359,9 +342,8 @@ export class IngestServer {
     // Emptied first: a handler that reaches drain again (a session ending) finds nothing to repeat.
     this.queued = 0;
     this.clockReadAt = -1;
-    // One datagram alone has nothing to overlap its state's memory reads with, nor has a batch of few calls' state
-    // anything to wait for (see READ_AHEAD_MIN_SESSIONS).
-    if (count > 1 && this.readAhead !== null && this.table.size >= this.readAheadMinSessions) {
+    // One datagram alone has nothing to overlap its state's memory reads with.
+    if (count > 1 && this.readAhead !== null) {
       try {
         this.readCallStateAhead(this.readAhead, count);
       } catch (error) {

@@ -16,14 +16,7 @@ afterEach(async () => {
 
 function newServer(options: Partial<IngestServerOptions>, handlers: RecordingHandlers): IngestServer {
   const server = new IngestServer(
-    // From the first live call on, unless a test says otherwise: these tests hold a handful of calls.
-    {
-      host: '127.0.0.1',
-      strepPort: 0,
-      rtpPorts: { first: FIRST, last: LAST },
-      readAheadMinSessions: 0,
-      ...options,
-    },
+    { host: '127.0.0.1', strepPort: 0, rtpPorts: { first: FIRST, last: LAST }, ...options },
     handlers,
   );
   servers.push(server);
@@ -71,42 +64,6 @@ describe('reading call state ahead of a batch of datagrams', () => {
     expect(server.counters.readAhead).toBe(28);
     expect(() => server.receivePair(LAST + 1, pcmuPacket(1, 1, 0), '10.0.0.2', 1)).toThrow(
       /not in the configured/,
-    );
-  });
-
-  it('reads ahead only while at least readAheadMinSessions calls are live', () => {
-    const server = newServer({ readAheadMinSessions: 4 }, new RecordingHandlers());
-    const ids = Array.from({ length: 4 }, () => randomUUID());
-    const batch = (calls: number, seq: number): void => {
-      for (const id of ids.slice(0, calls)) {
-        for (const direction of [0, 1] as const) {
-          server.receiveStrep(
-            strepWrap(id, direction, pcmuPacket(seq, direction + 1, 0x21)),
-            '10.0.0.1',
-            7000,
-          );
-        }
-      }
-      server.drain();
-    };
-    batch(3, 1);
-    batch(3, 2);
-    // Three live calls, below the threshold: handled without reading ahead.
-    expect(server.activeSessions).toBe(3);
-    expect(server.counters.readAhead).toBe(0);
-    batch(4, 3);
-    expect(server.activeSessions).toBe(4);
-    expect(server.counters.readAhead).toBe(0);
-    // Four live calls when the batch begins: every datagram's state is read ahead.
-    batch(4, 4);
-    expect(server.counters.readAhead).toBe(8);
-    // Every datagram reached its call, read ahead or not: four per leg, two for the call that came last.
-    for (const session of server.sessions()) {
-      const sent = session.stream === `strep:${ids[3]}` ? 2 : 4;
-      expect(session.media.stats.map((s) => s.packets)).toEqual([sent, sent]);
-    }
-    expect(() => newServer({ readAheadMinSessions: -1 }, new RecordingHandlers())).toThrow(
-      /readAheadMinSessions must be a whole number/,
     );
   });
 
