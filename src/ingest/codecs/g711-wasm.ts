@@ -115,7 +115,8 @@ function simdDecodeBody(law: LawFormula): number[] {
       code.push(OP.i32Const, 8, ...simd(SIMD.i16x8Shl), ...simd(SIMD.i16x8Add));
     }
     // * scale[e] (swizzle index: e in the low byte, 16 in the high byte), - subtract
-    code.push(OP.localGet, S_SCALE_TABLE, OP.localGet, S_EXP, OP.localGet, S_INDEX_HIGH, ...simd(SIMD.v128Or));
+    code.push(OP.localGet, S_SCALE_TABLE);
+    code.push(OP.localGet, S_EXP, OP.localGet, S_INDEX_HIGH, ...simd(SIMD.v128Or));
     code.push(...simd(SIMD.i8x16Swizzle), ...simd(SIMD.i16x8Mul));
     if (law.subtract !== 0) code.push(OP.localGet, S_SUBTRACT, ...simd(SIMD.i16x8Sub));
     code.push(OP.localSet, S_MAGNITUDE);
