@@ -22,8 +22,8 @@ export const TONE_VALUES = {
   bell: 'Bell 103 answer tone, 2225 Hz',
   v21: 'V.21 FSK signalling (fax T.30 preamble), 1650/1850 Hz',
   sit: 'special information tone, 913.8/1370.6/1776.7 Hz sequence',
-  busy: 'busy tone (call progress), 480+620 Hz cadenced',
-  ringback: 'ringback tone (call progress), 440+480 Hz cadenced',
-  dialtone: 'dial tone (call progress), 350+440 Hz continuous',
+  busy: 'busy tone (call progress), 480+620 Hz, or 425, 400+450 or 400 Hz, 0.35-0.75 s on and off',
+  ringback: 'ringback tone (call progress), 440+480 Hz, or 425, 400+450 (double ring) or 400 Hz, cadenced',
+  dialtone: 'dial tone (call progress), 350+440 Hz continuous, or 425, 400+450 or 400 Hz held past 3 s',
 } as const;
 export type ToneValue = keyof typeof TONE_VALUES;

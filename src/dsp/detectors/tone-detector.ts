@@ -39,6 +39,15 @@ import { GOERTZEL_INPUT } from './wasm-goertzel.ts';
  *   reported when it ends.
  * - busy (480+620 Hz): two bursts of 0.35-0.75 s separated by 0.35-0.75 s (nominal 0.5/0.5 s), reported
  *   at the end of the second; durS from the first burst's start. Further bursts of that cadence are absorbed.
+ * - The ITU-T E.180 family most of the world outside North America uses, 425 Hz (CEPT), 400+450 Hz (the UK and
+ *   others) or 400 Hz (UK busy, Japan, India): one frequency for every call-progress tone of a country, so the
+ *   cadence alone tells them apart. A burst of
+ *   RINGBACK_MIN_S-RINGBACK_MAX_S is ringback (425 Hz 1 s on / 4 s off), and so is the double ring (two bursts of
+ *   DOUBLE_RING_MIN_S-DOUBLE_RING_MAX_S at most DOUBLE_RING_GAP_MAX_S apart, UK 0.4 / 0.2 / 0.4 s, reported at the
+ *   end of the second); busy is the busy cadence above (CEPT 0.5 / 0.5 s, UK 0.375 / 0.375 s); a tone held past
+ *   RINGBACK_MAX_S is dial tone, reported then. At the filters' 50 Hz resolution 425 Hz and 400+450 Hz fill the
+ *   400 and 450 Hz bins alike, while 440 Hz (North American tones, the musical A) leaves the 400 Hz bin nearly
+ *   empty.
  * Times are frame-accurate: startS = frameIndex * 0.02 of the first frame that carried the tone.
  */
 
@@ -59,6 +68,9 @@ const F_2225 = 16;
 /** 1600, 1700, 1800 Hz: the rest of the V.21 band's 50 Hz grid that rides in the bank's last four-filter pass. */
 const F_V21_GRID_FIRST = 17;
 const F_V21_GRID_LAST = 19;
+const F_400 = 20;
+const F_450 = 21;
+const F_500 = 22;
 // biome-ignore format: one row per tone family
 const FILTER_HZ = [
   350, 440, 480, 620,
@@ -68,6 +80,8 @@ const FILTER_HZ = [
   1650, 1750, 1850,
   2100, 2225,
   1600, 1700, 1800,
+  // ITU call progress: the two exact bins 425 Hz falls between, and the one above them.
+  400, 450, 500,
 ];
 const FILTERS = FILTER_HZ.length;
 /**
@@ -108,6 +122,11 @@ const SIT_MAX_FRAMES = frames(0.45);
 const SIT_MAX_GAP_FRAMES = 3;
 const RINGBACK_MIN_S = 0.8;
 const RINGBACK_MAX_S = 3.0;
+const RINGBACK_MAX_FRAMES = frames(RINGBACK_MAX_S);
+const DOUBLE_RING_MIN_FRAMES = frames(0.3);
+const DOUBLE_RING_MAX_FRAMES = frames(0.55);
+const DOUBLE_RING_GAP_MIN_FRAMES = frames(0.1);
+const DOUBLE_RING_GAP_MAX_FRAMES = frames(0.3);
 const BUSY_MIN_FRAMES = frames(0.35);
 const BUSY_MAX_FRAMES = frames(0.75);
 const BUSY_END_FRAMES = frames(1.5);
@@ -119,6 +138,8 @@ const CP_NONE = -1;
 const CP_DIAL = 0;
 const CP_RING = 1;
 const CP_BUSY = 2;
+/** A tone of the ITU family (425 Hz, 400+450 Hz): dial, ringback or busy by its cadence. */
+const CP_ITU = 3;
 
 /**
  * The frame's samples as floats and the filters, shared by every detector: process() fills FRAME_COPY before
@@ -183,6 +204,9 @@ export class ToneDetector {
   private busyFirstStart = -1;
   private busyFirstEnd = -1;
   private busyLastEnd = Number.NEGATIVE_INFINITY;
+  /** The last ITU burst of double-ring length, waiting for its second: frames, or -1. */
+  private doubleRingStart = -1;
+  private doubleRingEnd = -1;
 
   constructor(leg: Leg, listener: DetectorListener) {
     this.leg = leg;
@@ -299,6 +323,11 @@ export class ToneDetector {
     if (this.isPair(F_350, F_440, F_480, F_620, framePower)) return CP_DIAL;
     if (this.isPair(F_440, F_480, F_350, F_620, framePower)) return CP_RING;
     if (this.isPair(F_480, F_620, F_350, F_440, framePower)) return CP_BUSY;
+    if (this.isPair(F_400, F_450, F_350, F_500, framePower)) return CP_ITU;
+    // 400 Hz alone (the UK's busy tone, the 400 Hz ringing of Japan and India): one exact bin, both neighbours empty.
+    const p = this.power;
+    const other = framePower * DUAL_TONE_OTHER_SHARE;
+    if (p[F_400] >= framePower * SINGLE_TONE_SHARE && p[F_350] < other && p[F_450] < other) return CP_ITU;
     return CP_NONE;
   }
 
@@ -475,13 +504,20 @@ export class ToneDetector {
   private progressEnded(): void {
     const run = this.progress;
     const length = run.endedEnd - run.endedStart;
-    if (run.endedCode === CP_RING) {
-      const seconds = (length * FRAME_MS) / 1000;
-      if (seconds >= RINGBACK_MIN_S && seconds <= RINGBACK_MAX_S)
-        this.emit('ringback', run.endedStart, run.endedEnd);
-      return;
+    const code = run.endedCode;
+    if (code === CP_ITU) {
+      // Held past ringback length: reported as dial tone already.
+      if (run.reported) return;
+      if (this.doubleRingEnded(run.endedStart, run.endedEnd)) return;
     }
-    if (run.endedCode !== CP_BUSY) return;
+    if (code === CP_RING || code === CP_ITU) {
+      const seconds = (length * FRAME_MS) / 1000;
+      if (seconds >= RINGBACK_MIN_S && seconds <= RINGBACK_MAX_S) {
+        this.emit('ringback', run.endedStart, run.endedEnd);
+        return;
+      }
+    }
+    if (code !== CP_BUSY && code !== CP_ITU) return;
     if (length < BUSY_MIN_FRAMES || length > BUSY_MAX_FRAMES) {
       this.busyFirstStart = -1;
       return;
@@ -496,9 +532,33 @@ export class ToneDetector {
     this.busyFirstEnd = run.endedEnd;
   }
 
+  /**
+   * An ITU burst [start, end) as half of a double ring: true when it completed one (reported), else it may be the
+   * first half of the next.
+   */
+  private doubleRingEnded(start: number, end: number): boolean {
+    const length = end - start;
+    if (length < DOUBLE_RING_MIN_FRAMES || length > DOUBLE_RING_MAX_FRAMES) {
+      this.doubleRingStart = -1;
+      return false;
+    }
+    const gap = start - this.doubleRingEnd;
+    if (this.doubleRingStart >= 0 && gap >= DOUBLE_RING_GAP_MIN_FRAMES && gap <= DOUBLE_RING_GAP_MAX_FRAMES) {
+      this.emit('ringback', this.doubleRingStart, end);
+      this.doubleRingStart = -1;
+      return true;
+    }
+    this.doubleRingStart = start;
+    this.doubleRingEnd = end;
+    return false;
+  }
+
   private progressOngoing(): void {
     const run = this.progress;
-    if (run.code === CP_DIAL && !run.reported && run.frames() >= DIAL_CONFIRM_FRAMES) {
+    if (run.reported) return;
+    // North American dial tone has its own frequencies; an ITU tone is dial tone once it outlasts any ringback.
+    const dialFrames = run.code === CP_DIAL ? DIAL_CONFIRM_FRAMES : RINGBACK_MAX_FRAMES + 1;
+    if ((run.code === CP_DIAL || run.code === CP_ITU) && run.frames() >= dialFrames) {
       run.reported = true;
       this.emit('dialtone', run.startFrame, run.lastFrame + 1);
     }
@@ -517,6 +577,7 @@ export class ToneDetector {
     if (this.progress.close()) this.progressEnded();
     this.sitStart.fill(-1);
     this.busyFirstStart = -1;
+    this.doubleRingStart = -1;
   }
 
   private emit(tone: ToneValue, startFrame: number, endFrame: number): void {

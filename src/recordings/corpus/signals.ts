@@ -112,14 +112,27 @@ export function cadence(on: Float32Array, offS: number, totalS: number): Float32
   return out;
 }
 
+/** The ringing tones of ITU-T E.180 that the corpus plays, by the region whose exchanges use them. */
+export type RingbackRegion = 'north_american' | 'european' | 'uk';
+
 /**
- * Ringback as the called party's exchange plays it: North American 440 + 480 Hz, 2 s on 4 s off, or European
- * 425 Hz, 1 s on 4 s off.
+ * Ringback as the called party's exchange plays it: North American 440 + 480 Hz, 2 s on 4 s off; European (CEPT)
+ * 425 Hz, 1 s on 4 s off; or the UK's double ring, 400 + 450 Hz, 0.4 s on 0.2 s off 0.4 s on 2 s off.
  */
-export function ringback(durationS: number, amplitude: number, european = false): Float32Array {
-  return european
-    ? cadence(tones([425], 1, [amplitude]), 4, durationS)
-    : cadence(tones([440, 480], 2, [amplitude, amplitude]), 4, durationS);
+export function ringback(durationS: number, amplitude: number, region: RingbackRegion): Float32Array {
+  if (region === 'european') return cadence(tones([425], 1, [amplitude]), 4, durationS);
+  if (region === 'north_american') return cadence(tones([440, 480], 2, [amplitude, amplitude]), 4, durationS);
+  const ring = tones([400, 450], 0.4, [amplitude / 2, amplitude / 2]);
+  const double = new Float32Array(seconds(1));
+  double.set(ring, 0);
+  double.set(ring, seconds(0.6));
+  return cadence(double, 2, durationS);
+}
+
+/** A ringback region for a call: North American for half of them, European for a third, UK for the rest. */
+export function ringbackRegion(rng: Prng): RingbackRegion {
+  const pick = rng.uniform(0, 1);
+  return pick < 0.5 ? 'north_american' : pick < 0.83 ? 'european' : 'uk';
 }
 
 /** White noise with the given RMS. */

@@ -213,6 +213,49 @@ describe('ToneDetector: call-progress tones', () => {
   });
 });
 
+describe('ToneDetector: call-progress tones of the ITU family (425 Hz, 400+450 Hz, 400 Hz)', () => {
+  it('reports each European ringback burst (425 Hz, 1 s on / 4 s off)', () => {
+    const heard = hear(concat(silence(0.3), cadence(tone(425, -19), [1, 4, 1, 4, 1, 1])));
+    expect(names(heard)).toEqual(['ringback', 'ringback', 'ringback']);
+    expect(heard.tones.map((t) => Number(t.startS.toFixed(1)))).toEqual([0.3, 5.3, 10.3]);
+    expect(heard.tones[0].durS).toBeCloseTo(1, 1);
+  });
+
+  it('reports the UK double ring (400+450 Hz, 0.4 / 0.2 / 0.4 s on, 2 s off) once per ring', () => {
+    const ring = cadence(dual(400, 450, -22), [0.4, 0.2, 0.4, 2]);
+    const heard = hear(concat(silence(0.3), ring, ring, ring));
+    expect(names(heard)).toEqual(['ringback', 'ringback', 'ringback']);
+    expect(heard.tones.map((t) => Number(t.startS.toFixed(1)))).toEqual([0.3, 3.3, 6.3]);
+    expect(heard.tones[0].durS).toBeCloseTo(1, 1);
+  });
+
+  it('reports busy by its cadence: CEPT 425 Hz 0.5 / 0.5 s and UK 400 Hz 0.375 / 0.375 s', () => {
+    const cept = hear(concat(silence(0.3), cadence(tone(425, -19), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1])));
+    expect(names(cept)).toEqual(['busy']);
+    expect(cept.tones[0].startS).toBeCloseTo(0.3, 1);
+    const uk = hear(
+      concat(silence(0.3), cadence(tone(400, -19), [0.375, 0.375, 0.375, 0.375, 0.375, 0.375, 0.375, 1])),
+    );
+    expect(names(uk)).toEqual(['busy']);
+  });
+
+  it('reports 425 Hz held past any ringback as dial tone, once, when it has lasted 3 s', () => {
+    const heard = hear(concat(silence(0.3), tone(425, -13)(6), silence(0.3)));
+    expect(names(heard)).toEqual(['dialtone']);
+    expect(heard.tones[0].durS).toBeCloseTo(3, 1);
+  });
+
+  it('hears nothing in 425 Hz congestion (0.25 / 0.25 s), a 425 Hz blip or 500 Hz in the ringing cadence', () => {
+    expect(
+      names(
+        hear(concat(silence(0.3), cadence(tone(425, -19), [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 1]))),
+      ),
+    ).toEqual([]);
+    expect(names(hear(concat(silence(0.3), tone(425, -19)(0.5), silence(2))))).toEqual([]);
+    expect(names(hear(concat(silence(0.3), cadence(tone(500, -19), [1, 4, 1, 1]))))).toEqual([]);
+  });
+});
+
 describe('ToneDetector: quiet tones in noise', () => {
   for (const snr of [20, 10]) {
     it(`hears CED and CNG at -30 dBm0 with white noise ${snr} dB below`, () => {

@@ -1,5 +1,5 @@
 import { RX } from '../../../ingest/media-sink.ts';
-import { dbm0ToAmplitude, keyDigits, music, ringback } from '../signals.ts';
+import { dbm0ToAmplitude, keyDigits, music, ringback, ringbackRegion } from '../signals.ts';
 import { BACKCHANNELS, CLOSINGS, IVR_PROMPTS, LONG_STORY } from '../texts.ts';
 import { Timeline } from '../timeline.ts';
 import { randomVoice } from '../tts.ts';
@@ -96,7 +96,7 @@ export const silentStart: Scenario = async (ctx) => {
     // Ringback comes from the far end's exchange, so whoever answers is on rx.
     answerer = agent.leg === RX ? agent : caller;
     const level = dbm0ToAmplitude(rng.uniform(-20, -8));
-    t = tl.place(RX, 0, ringback(rng.uniform(4, 20), level, rng.chance(0.4))) + rng.uniform(0.2, 1);
+    t = tl.place(RX, 0, ringback(rng.uniform(4, 20), level, ringbackRegion(rng))) + rng.uniform(0.2, 1);
   } else {
     if (rng.chance(0.4)) t = await greet(ctx, tl, caller, t);
     t += rng.uniform(2, 12);

@@ -6,6 +6,7 @@ import {
   dbm0ToAmplitude,
   music,
   ringback,
+  ringbackRegion,
   seconds,
   shapedNoise,
   tones,
@@ -62,7 +63,7 @@ async function pumping(
       const pick = rng.int(0, 2);
       let audio: Float32Array;
       if (pick === 0)
-        audio = ringback(span, level, rng.chance(0.4)); // ringback forever
+        audio = ringback(span, level, ringbackRegion(rng)); // ringback forever
       else if (pick === 1) {
         const announcement = await ctx.tts.speak(ANNOUNCEMENTS[0], randomVoice(rng));
         audio = cadence(
