@@ -41,12 +41,11 @@ import { GOERTZEL_INPUT } from './wasm-goertzel.ts';
  *   at the end of the second; durS from the first burst's start. Further bursts of that cadence are absorbed.
  * - The ITU-T E.180 family most of the world outside North America uses, 425 Hz (CEPT), 400+450 Hz (the UK and
  *   others) or 400 Hz (UK busy, Japan, India): one frequency for every call-progress tone of a country, so the
- *   cadence alone tells them apart. A burst of
- *   RINGBACK_MIN_S-RINGBACK_MAX_S is ringback (425 Hz 1 s on / 4 s off), and so is the double ring (two bursts of
- *   DOUBLE_RING_MIN_S-DOUBLE_RING_MAX_S at most DOUBLE_RING_GAP_MAX_S apart, UK 0.4 / 0.2 / 0.4 s, reported at the
- *   end of the second); busy is the busy cadence above (CEPT 0.5 / 0.5 s, UK 0.375 / 0.375 s); a tone held past
- *   RINGBACK_MAX_S is dial tone, reported then. At the filters' 50 Hz resolution 425 Hz and 400+450 Hz fill the
- *   400 and 450 Hz bins alike, while 440 Hz (North American tones, the musical A) leaves the 400 Hz bin nearly
+ *   cadence alone tells them apart. A burst of RINGBACK_MIN_S-RINGBACK_MAX_S is ringback (425 Hz 1 s on / 4 s
+ *   off), and so is the double ring (two bursts of 0.3-0.55 s, 0.1-0.3 s apart: UK 0.4 / 0.2 / 0.4 s), reported
+ *   at the end of the second; busy is the busy cadence above (CEPT 0.5 / 0.5 s, UK 0.375 / 0.375 s); a tone held
+ *   past RINGBACK_MAX_S is dial tone, reported then. At the filters' 50 Hz resolution 425 Hz and 400+450 Hz fill
+ *   the 400 and 450 Hz bins alike, while 440 Hz (North American tones, the musical A) leaves the 400 Hz bin nearly
  *   empty.
  * Times are frame-accurate: startS = frameIndex * 0.02 of the first frame that carried the tone.
  */
@@ -138,7 +137,7 @@ const CP_NONE = -1;
 const CP_DIAL = 0;
 const CP_RING = 1;
 const CP_BUSY = 2;
-/** A tone of the ITU family (425 Hz, 400+450 Hz): dial, ringback or busy by its cadence. */
+/** A tone of the ITU family (425 Hz, 400+450 Hz, 400 Hz): dial, ringback or busy by its cadence. */
 const CP_ITU = 3;
 
 /**

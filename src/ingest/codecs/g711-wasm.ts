@@ -19,9 +19,10 @@ import { instantiateOnMemory, OP, SIMD, simd, TYPE } from '../wasm-assembler.ts'
  * A-law (G.711 table 1):  xor 0xd5, shift 4, add 8,    high 1, scale 2^max(e-1,0), subtract 0
  *
  * The codes are widened to 16-bit lanes as they are loaded (v128.load8x8_u, eight per load), so every shift is a
- * native 16-bit one: x64 has no 8-bit vector shifts, and the byte-lane form of this loop spent a third of its
- * instructions emulating them. scale[e] comes from i8x16.swizzle over an 8-entry byte table, indexed by e in each
- * lane's low byte and by 16 (out of range: 0) in its high byte. Every intermediate fits its lane: the product is at
+ * native 16-bit one (x64 has no 8-bit vector shifts: V8 emulates them) and A-law's segment bit needs no second
+ * table: 160 A-law codes decode about a tenth faster than in byte lanes, μ-law codes as fast. scale[e] comes from
+ * i8x16.swizzle over an 8-entry byte table, indexed by e in each lane's low byte and by 16 (out of range: 0) in
+ * its high byte. Every intermediate fits its lane: the product is at
  * most 32,256. Tests check every code in every lane against the single-sample tables
  * (test/ingest/codecs/g711-in-place.test.ts).
  */
