@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ToneDetector } from '../../src/dsp/detectors/tone-detector.ts';
+import { toInt16 } from '../../src/recordings/corpus/channel.ts';
 import { Prng } from '../../src/recordings/corpus/prng.ts';
 import {
   dbm0ToAmplitude,
@@ -11,10 +12,8 @@ import { feed, Recorder } from '../dsp/detectors/signals.ts';
 
 /** What the tone detector hears in `audio` (floats, full scale 1). */
 function heard(audio: Float32Array): string[] {
-  const pcm = new Int16Array(audio.length);
-  for (let i = 0; i < audio.length; i++) pcm[i] = Math.round(audio[i] * 32767);
   const recorder = new Recorder();
-  feed(new ToneDetector(0, recorder), pcm);
+  feed(new ToneDetector(0, recorder), toInt16(audio));
   return recorder.tones.map((t) => t.tone);
 }
 

@@ -287,6 +287,10 @@ function reportMarkdown(
   audioS: number,
   cpuS: number,
 ): string {
+  // Classes with their own time-to-detect aim: ", 15 s for pumping".
+  const classAims = Object.entries(DEFAULT_TARGETS.ttdMedianSByClass ?? {})
+    .map(([cls, s]) => `, ${s} s for ${cls}`)
+    .join('');
   const lines = [
     `# ${stem}: evaluation`,
     '',
@@ -310,13 +314,7 @@ function reportMarkdown(
     '',
     '## Policy settings chosen on validation',
     '',
-    `Aims: recall ${DEFAULT_TARGETS.recall}; a median time to detect of ${DEFAULT_TARGETS.ttdMedianS} s${Object.entries(
-      DEFAULT_TARGETS.ttdMedianSByClass ?? {},
-    )
-      .map(([c, s]) => `, ${s} s for ${c}`)
-      .join(
-        '',
-      )}; legit calls a class alone would alert, or one grid step looser would: at most ${pct(DEFAULT_TARGETS.legitBudget)}.`,
+    `Aims: recall ${DEFAULT_TARGETS.recall}; a median time to detect of ${DEFAULT_TARGETS.ttdMedianS} s${classAims}; legit calls a class alone would alert, or one grid step looser would: at most ${pct(DEFAULT_TARGETS.legitBudget)}.`,
     '',
     '| class | threshold | persistence (windows) | instant threshold (one window) |',
     '|---|---|---|---|',

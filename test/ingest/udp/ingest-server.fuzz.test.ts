@@ -4,6 +4,7 @@ import { FRAME_SAMPLES, type Leg, type MediaSink } from '../../../src/ingest/med
 import type { IngestSession } from '../../../src/ingest/sessions/ingest-session.ts';
 import { writeStrepHeader } from '../../../src/ingest/strep.ts';
 import { IngestServer } from '../../../src/ingest/udp/ingest-server.ts';
+import { Prng } from '../../../src/recordings/corpus/prng.ts';
 
 // Driven without sockets: no port of this file is bound.
 const FIRST = 31000;
@@ -32,22 +33,12 @@ class CheckingSink implements MediaSink {
   }
 }
 
-/** xorshift32: the same datagrams every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
-}
-
 describe('IngestServer under hostile and broken traffic', () => {
   it('never fails, keeps every leg contiguous and accounts for every datagram', async () => {
     for (let run = 1; run <= 40; run++) {
-      const rnd = random(run * 7919);
-      const pick = (n: number): number => Math.floor(rnd() * n);
+      // Seeded: the same datagrams every run.
+      const rng = new Prng(run * 7919);
+      const pick = (n: number): number => rng.int(0, n - 1);
       const sinks: CheckingSink[] = [];
       /** Datagrams accepted by sessions that have ended (their media's packets), counted as they end. */
       let acceptedByEnded = 0;
@@ -78,33 +69,33 @@ describe('IngestServer under hostile and broken traffic', () => {
         const leg = pick(2) as Leg;
         const rtp = Buffer.alloc(12 + pick(3) * 80 + pick(200));
         for (let i = 0; i < rtp.length; i++) rtp[i] = pick(256);
-        if (rnd() < 0.85) {
+        if (rng.chance(0.85)) {
           // Mostly RTP-shaped: version 2 (now and then with padding, extensions or CSRCs), a stream that steps on
           // with reordering, duplicates, restarts, timestamp jumps and a stray SSRC.
-          rtp[0] = 0x80 | (rnd() < 0.1 ? pick(64) : 0);
-          rtp[1] = PAYLOAD_TYPES[pick(PAYLOAD_TYPES.length)] | (rnd() < 0.1 ? 0x80 : 0);
-          const step = rnd() < 0.8 ? 1 : pick(9) - 4 + (rnd() < 0.02 ? 40000 : 0);
+          rtp[0] = 0x80 | (rng.chance(0.1) ? pick(64) : 0);
+          rtp[1] = rng.pick(PAYLOAD_TYPES) | (rng.chance(0.1) ? 0x80 : 0);
+          const step = rng.chance(0.8) ? 1 : pick(9) - 4 + (rng.chance(0.02) ? 40000 : 0);
           sequence[leg] = (sequence[leg] + step) & 0xffff;
-          timestamp[leg] = (timestamp[leg] + (rnd() < 0.9 ? 160 : pick(100000))) >>> 0;
+          timestamp[leg] = (timestamp[leg] + (rng.chance(0.9) ? 160 : pick(100000))) >>> 0;
           rtp.writeUInt16BE(sequence[leg], 2);
           rtp.writeUInt32BE(timestamp[leg], 4);
-          rtp.writeUInt32BE(rnd() < 0.97 ? leg + 1 : pick(5), 8);
+          rtp.writeUInt32BE(rng.chance(0.97) ? leg + 1 : pick(5), 8);
         }
-        now += rnd() < 0.9 ? pick(25) : pick(3000);
-        const address = rnd() < 0.95 ? '192.0.2.1' : '192.0.2.2';
-        if (rnd() < 0.5) {
+        now += rng.chance(0.9) ? pick(25) : pick(3000);
+        const address = rng.chance(0.95) ? '192.0.2.1' : '192.0.2.2';
+        if (rng.chance(0.5)) {
           const datagram = Buffer.alloc(24 + rtp.length);
           writeStrepHeader(datagram, 0, { direction: leg, callLegId: LEG_IDS[pick(3)] });
           rtp.copy(datagram, 24);
-          if (rnd() < 0.05) datagram[pick(24)] = pick(256);
-          const cut = rnd() < 0.03 ? datagram.subarray(0, pick(datagram.length)) : datagram;
+          if (rng.chance(0.05)) datagram[pick(24)] = pick(256);
+          const cut = rng.chance(0.03) ? datagram.subarray(0, pick(datagram.length)) : datagram;
           server.receiveStrep(cut, address, 7000, now);
         } else {
           server.receivePair(FIRST + 2 * pick(3) + leg, rtp, address, 7000 + leg, now);
         }
-        if (rnd() < 0.2) server.drain();
-        if (rnd() < 0.1) server.sweep(now);
-        if (rnd() < 0.01) for (const session of [...server.sessions()]) server.end(session.stream);
+        if (rng.chance(0.2)) server.drain();
+        if (rng.chance(0.1)) server.sweep(now);
+        if (rng.chance(0.01)) for (const session of [...server.sessions()]) server.end(session.stream);
       }
       server.sweep(now + 10_000);
       let acceptedByLive = 0;
