@@ -4,7 +4,7 @@
  *   werift     the same, parsing every packet with werift-rtp RtpPacket.deSerialize
  *   forkguard  IngestServer: trust, STREP demux, sessions, CallMedia (parse, reorder, PCMU decode) into a
  *              counting sink
- * A separate sender process (C, compiled on first run with the system `cc`; it runs on the other core) cycles
+ * A separate sender process (src/bench-harness/stream-sender.ts, C; it runs on the other core) cycles
  * over many call streams with correct sequence numbers and timestamps, either as fast as it can (saturation:
  * datagrams/s received is each receiver's capacity) or paced at 20 ms per stream like real calls (CPU time per
  * datagram and loss at a realistic load; the datagrams of each 20 ms round are spread over it). After the first
@@ -24,14 +24,12 @@
  *
  * Run: npx tsx bench/ingest-udp.bench.ts   (JSON: bench/results/ingest-udp.json)
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { RtpPacket } from 'werift-rtp';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
+import { startStreamSender } from '../src/bench-harness/stream-sender.ts';
 import { DROP_REASONS } from '../src/ingest/drop-reasons.ts';
 import type { CallIdentity, DigitEvent, Leg, MediaSink } from '../src/ingest/media-sink.ts';
 import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
@@ -55,86 +53,6 @@ const ROUNDS = 3;
  * rather than how the scheduler happened to share two cores between sender and receiver.
  */
 const PINNED = availableParallelism() >= 2 && pinProcess(process.pid, '0');
-
-/** The sender: C with sendmmsg, because an interpreted sender tops out far below what one receiver core takes. */
-const SENDER_C = String.raw`#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-
-static double now_s(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
-
-int main(int argc, char **argv) {
-  if (argc < 7) { fprintf(stderr, "usage: mode host port streams seconds pps\n"); return 2; }
-  int strep = strcmp(argv[1], "strep") == 0;
-  const char *host = argv[2];
-  int port = atoi(argv[3]), streams = atoi(argv[4]);
-  double seconds = atof(argv[5]), pps = atof(argv[6]);
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  int sndbuf = 4 << 20; setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-  int hdr = strep ? 24 : 0, len = hdr + 12 + 160;
-  unsigned char *bufs = calloc(streams, len);
-  struct sockaddr_in *dst = calloc(streams, sizeof *dst);
-  for (int i = 0; i < streams; i++) {
-    unsigned char *b = bufs + (size_t)i * len;
-    if (strep) {
-      b[0] = 0xc4 | (i & 1); b[1] = 24;
-      uint32_t id[4] = { htonl(0x5eed0000u), htonl((uint32_t)(i >> 1)), htonl(0x40000000u), htonl(0x80000000u) };
-      memcpy(b + 8, id, 16);
-    }
-    b[hdr] = 0x80; b[hdr + 1] = 0;
-    uint32_t ssrc = htonl((uint32_t)i + 1); memcpy(b + hdr + 8, &ssrc, 4);
-    memset(b + hdr + 12, (i * 37 + 5) & 0x7f, 160);
-    dst[i].sin_family = AF_INET; inet_pton(AF_INET, host, &dst[i].sin_addr);
-    dst[i].sin_port = htons((uint16_t)(strep ? port : port + i));
-  }
-  /* Round 0 leaves in stream order, the order a receiver first sees the calls in and sets up their state in; every
-     later round leaves in one fixed shuffled order, as the calls of a real fork arrive in the order of their phase in
-     the 20 ms cycle, which has nothing to do with the order they started in. Seeded: every run and receiver sees
-     the same order. */
-  int *order = malloc(sizeof(int) * (size_t)streams);
-  for (int i = 0; i < streams; i++) order[i] = i;
-  uint32_t rng = 0x9e3779b9u;
-  for (int i = streams - 1; i > 0; i--) {
-    rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5;
-    int j = (int)(rng % (uint32_t)(i + 1)), t = order[i]; order[i] = order[j]; order[j] = t;
-  }
-  enum { BATCH = 64 };
-  struct mmsghdr msgs[BATCH]; struct iovec iov[BATCH];
-  unsigned long long sent = 0, paced = 0;
-  /* Paced: each batch is due when its place in the stream says, so the datagrams of one 20 ms round are spread
-     over the round as the calls of a real fork arrive, instead of leaving in one burst. */
-  double start = now_s(), end = start + seconds, gap = pps > 0 ? 1.0 / pps : 0;
-  for (uint32_t k = 0; now_s() < end; k++) {
-    uint16_t seq = htons((uint16_t)k); uint32_t ts = htonl(k * 160u);
-    for (int i = 0; i < streams; i += BATCH) {
-      int n = streams - i < BATCH ? streams - i : BATCH;
-      if (gap > 0) {
-        double due = start + paced * gap, t = now_s();
-        if (due > t) { struct timespec nap = { (time_t)(due - t), (long)((due - t - (time_t)(due - t)) * 1e9) }; nanosleep(&nap, NULL); }
-        paced += n;
-      }
-      for (int j = 0; j < n; j++) {
-        int s = k == 0 ? i + j : order[i + j];
-        unsigned char *b = bufs + (size_t)s * len;
-        memcpy(b + hdr + 2, &seq, 2); memcpy(b + hdr + 4, &ts, 4);
-        iov[j].iov_base = b; iov[j].iov_len = len;
-        memset(&msgs[j], 0, sizeof msgs[j]);
-        msgs[j].msg_hdr.msg_iov = &iov[j]; msgs[j].msg_hdr.msg_iovlen = 1;
-        msgs[j].msg_hdr.msg_name = &dst[s]; msgs[j].msg_hdr.msg_namelen = sizeof dst[0];
-      }
-      int r = sendmmsg(fd, msgs, n, 0);
-      if (r > 0) sent += r;
-    }
-  }
-  printf("%llu\n", sent);
-  return 0;
-}
-`;
 
 interface Receiver {
   ports: string;
@@ -242,21 +160,6 @@ interface Measurement {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Compiles the sender once per source version into the temp folder. */
-function senderBinary(): string {
-  const hash = createHash('sha256').update(SENDER_C).digest('hex').slice(0, 12);
-  const binary = join(tmpdir(), `forkguard-udp-sender-${hash}`);
-  if (existsSync(binary)) return binary;
-  const source = `${binary}.c`;
-  writeFileSync(source, SENDER_C);
-  try {
-    execFileSync('cc', ['-O2', '-o', binary, source], { stdio: 'inherit' });
-  } catch {
-    throw new Error('bench/ingest-udp needs a C compiler (`cc`) for its packet sender: apt-get install gcc');
-  }
-  return binary;
-}
-
 interface Phase {
   scenario: Scenario;
   /** Offered datagrams per second in total; 0 = as fast as the sender can. */
@@ -270,13 +173,7 @@ async function measure(phase: Phase, name: string, receiver: Receiver): Promise<
   const streams = phase.scenario === 'strep' ? 2 * (phase.calls ?? STREP_CALLS) : 2 * PAIRS;
   const seconds = (WARMUP_MS + MEASURE_MS + 300) / 1000;
   const args = [phase.scenario, HOST, receiver.ports, String(streams), String(seconds), String(phase.pps)];
-  const child = spawn(senderBinary(), args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  if (PINNED && child.pid !== undefined) pinProcess(child.pid, '1');
-  let output = '';
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const sender = startStreamSender(args, PINNED ? '1' : null);
   await sleep(WARMUP_MS);
   const count0 = receiver.count();
   const cpu0 = process.cpuUsage();
@@ -285,9 +182,8 @@ async function measure(phase: Phase, name: string, receiver: Receiver): Promise<
   const count1 = receiver.count();
   const cpu1 = process.cpuUsage(cpu0);
   const elapsedS = (performance.now() - t0) / 1000;
-  await exited;
+  const sent = await sender.sent;
   await sleep(100);
-  const sent = Number(output.trim());
   const total = receiver.count();
   const extra = receiver.extra?.() ?? {};
   await receiver.close();
