@@ -107,6 +107,7 @@ export function startStreamSender(args: readonly string[], cpus: string | null):
   child.stdout?.on('data', (chunk) => {
     output += chunk;
   });
-  const sent = new Promise<number>((resolve) => child.on('exit', () => resolve(Number(output.trim()))));
+  // 'close', not 'exit': the count can still be in the pipe when the process has exited.
+  const sent = new Promise<number>((resolve) => child.on('close', () => resolve(Number(output.trim()))));
   return { child, sent };
 }
