@@ -11,7 +11,9 @@
  *              push: models a live receiver, where recv has just copied the datagram into a fresh buffer, so its
  *              bytes are in cache when ingest reads them (the header writes are timed too)
  * and `datagrams` is measured once more with CallMediaOptions.retainedDatagrams, as IngestServer runs CallMedia: the
- * three runs above copy each packet's samples for loss concealment, which the server's legs never do.
+ * three runs above copy each packet's samples for loss concealment, which the server's legs never do. And once
+ * more in a process that has first loaded every module of the service (`service`): the same code runs measurably
+ * slower there (see RtpPacket below).
  *
  * Every measure runs in a process of its own (this script with `--measure NAME`), REPEATS times, the measures
  * interleaved, and the median run is reported. Run one after another in one process, each measure inherited the
@@ -130,13 +132,18 @@ function timed(label: string, run: (budgetMs: number) => number): Measure {
 }
 
 /**
- * werift-rtp, loaded only by the process that measures it: the service never loads it, and loaded beside the
- * packet path it lowered the median of every full-path measure by 8-15 % (six runs of each with it, six without;
- * why was not found: it changes no prototype and invalidates no V8 protector), more than the changes they judge.
+ * werift-rtp, loaded only by the process that measures it. Loaded beside the packet path it lowered the median of
+ * every full-path measure by 8-15 % (six runs of each with it, six without), and so does any of several libraries
+ * the service loads (bullmq, ioredis, onnxruntime-node, pino: 8-18 % each, one at a time). Why was not found: none
+ * changes a prototype or invalidates a V8 protector, and the profiles differ in what the compiler inlined into
+ * the loop. The measures above are the packet path alone; `service` below is the same path in the company it
+ * keeps in a service process.
  */
 type WeriftRtpPacket = typeof import('werift-rtp').RtpPacket;
 const RtpPacket: WeriftRtpPacket | null =
   ONLY_MEASURE === 'werift' ? (await import('werift-rtp')).RtpPacket : null;
+// Every module `forkguard start` loads (importing it starts nothing).
+if (ONLY_MEASURE === 'service') await import('../src/service/service.ts');
 
 function weriftParse(budgetMs: number): number {
   if (RtpPacket === null) throw new Error('werift-rtp is loaded by the werift measure only');
@@ -325,6 +332,13 @@ const MEASURES = {
       'datagrams',
       true,
     ),
+  service: () =>
+    fullPathMeasure(
+      'CallMedia.pushPacket as IngestServer runs it, with every module of the service loaded',
+      undefined,
+      'datagrams',
+      true,
+    ),
 } as const;
 type MeasureName = keyof typeof MEASURES;
 const MEASURE_NAMES = Object.keys(MEASURES) as MeasureName[];
@@ -382,6 +396,7 @@ const heap = fullMedian.heap ?? { before: 0, after: 0, gcs: 0, packets: 0 };
 const datagrams = medianRun('datagrams').result;
 const hot = medianRun('hot').result;
 const server = medianRun('server').result;
+const service = medianRun('service').result;
 
 const TARGET = 5_000_000;
 function againstTarget(r: Measure) {
@@ -436,6 +451,11 @@ const result = {
     ...server,
     ...againstTarget(server),
   },
+  fullPathInService: {
+    name: 'the same as fullPathAsServer, in a process that has loaded every module of the service',
+    ...service,
+    ...againstTarget(service),
+  },
   streamWithoutCodec: {
     name: 'CallMedia.pushPacket with a pass-through decoder (the stream alone)',
     ...streamOnly,
@@ -460,6 +480,7 @@ const rows: [string, Measure][] = [
   ['full path, Buffer per datagram, cold', datagrams],
   ['full path, Buffer per datagram, hot', hot],
   ['full path, as IngestServer (retained)', server],
+  ['the same, service modules loaded', service],
 ];
 console.log(
   `${'measure'.padEnd(36)} ${'M pkt/s'.padStart(9)} ${'x base'.padStart(8)} ${'M/CPU-s'.padStart(9)} ${'x base'.padStart(8)}`,
@@ -480,6 +501,7 @@ for (const [name, m] of [
   ['Buffer per datagram, cold', datagrams],
   ['Buffer per datagram, hot', hot],
   ['Buffer per datagram, retained as in IngestServer', server],
+  ['the same with every module of the service loaded', service],
 ] as const) {
   console.log(
     `full path, ${name}: ${(m.packetsPerSecond / 1e6).toFixed(2)} M packets/s, target ${TARGET / 1e6} M/s: ${
