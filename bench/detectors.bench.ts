@@ -17,6 +17,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import FFT from 'fft.js';
+import { medianBy } from '../src/bench-harness/median.ts';
 import type { ToneValue } from '../src/dsp/detector-event.ts';
 import type { DetectorListener } from '../src/dsp/detectors/detector-listener.ts';
 import { DtmfDetector } from '../src/dsp/detectors/dtmf-detector.ts';
@@ -170,7 +171,7 @@ function runFftPerBlock(frames: Int16Array[], n: number): Rate {
 }
 
 function median(rs: Rate[]): Rate {
-  return [...rs].sort((a, b) => a.nsPerFrame - b.nsPerFrame)[rs.length >> 1];
+  return medianBy(rs, (r) => r.nsPerFrame);
 }
 
 type Runner = (frames: Int16Array[], n: number) => Rate;

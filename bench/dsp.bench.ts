@@ -13,6 +13,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import FFT from 'fft.js';
 import Meyda from 'meyda';
+import { medianBy } from '../src/bench-harness/median.ts';
 import { RealFft } from '../src/dsp/fft/real-fft.ts';
 import { WasmRealFft } from '../src/dsp/fft/wasm-real-fft.ts';
 import { FrameAnalyzer } from '../src/dsp/frame/frame-analyzer.ts';
@@ -145,7 +146,7 @@ function runWasmFft(n: number): Rate {
 }
 
 function median(rs: Rate[]): Rate {
-  return [...rs].sort((a, b) => a.nsPerFrame - b.nsPerFrame)[rs.length >> 1];
+  return medianBy(rs, (r) => r.nsPerFrame);
 }
 
 const analyzer = new FrameAnalyzer();

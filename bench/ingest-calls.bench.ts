@@ -19,6 +19,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
+import { median } from '../src/bench-harness/median.ts';
 import type { Leg, MediaSink } from '../src/ingest/media-sink.ts';
 import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
 
@@ -133,10 +134,6 @@ async function measure(calls: number, readAhead: boolean): Promise<Measurement> 
     nsPerPacket: (elapsedMs * 1e6) / packets,
     cpuNsPerPacket: ((cpu.user + cpu.system) * 1e3) / packets,
   };
-}
-
-function median(values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }
 
 const loadBefore = loadavg()[0];

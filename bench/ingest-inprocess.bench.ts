@@ -22,12 +22,12 @@
  *
  *   npx tsx bench/ingest-inprocess.bench.ts [--seconds 3] [--repeats 3]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
+import { runMeasureChild } from '../src/bench-harness/measure-child.ts';
+import { medianBy } from '../src/bench-harness/median.ts';
 import { CallMedia } from '../src/ingest/call-media.ts';
 import type { PayloadDecoder } from '../src/ingest/codecs/decoder.ts';
 import type { DecoderFactory } from '../src/ingest/leg-stream.ts';
@@ -356,23 +356,18 @@ if (ONLY_MEASURE !== null) {
     process.exit(2);
   }
   const name = ONLY_MEASURE as MeasureName;
+  // The heap is watched over the one-buffer full path, the figure the target is judged on.
   const heap = name === 'wire' ? { before: 0, after: 0, gcs: 0, packets: 0 } : null;
-  const result = name === 'wire' ? MEASURES.wire(heap ?? undefined) : MEASURES[name]();
+  const run: (heap?: HeapReport) => Measure = MEASURES[name];
+  const result = run(heap ?? undefined);
   const line: ChildResult = { measure: name, result, heap };
   console.log(JSON.stringify(line));
   process.exit(0);
 }
 
-/** Runs one measure in a child process (this script, the same loader and pinning) and returns what it printed. */
+/** Runs one measure in a child process of this script and returns what it printed. */
 function runChild(name: MeasureName): ChildResult {
-  const script = fileURLToPath(import.meta.url);
-  const out = execFileSync(
-    process.execPath,
-    [...process.execArgv, script, '--measure', name, '--seconds', String(SECONDS)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines = out.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]) as ChildResult;
+  return runMeasureChild<ChildResult>(import.meta.url, ['--measure', name, '--seconds', String(SECONDS)]);
 }
 
 const runs = Object.fromEntries(MEASURE_NAMES.map((name) => [name, [] as ChildResult[]])) as Record<
@@ -382,10 +377,9 @@ const runs = Object.fromEntries(MEASURE_NAMES.map((name) => [name, [] as ChildRe
 for (let repeat = 0; repeat < REPEATS; repeat++) {
   for (const name of MEASURE_NAMES) runs[name].push(runChild(name));
 }
-/** The run whose packets/s is the median of a measure's runs (the upper middle one of an even count). */
+/** The run whose packets/s is the median of a measure's runs. */
 function medianRun(name: MeasureName): ChildResult {
-  const sorted = [...runs[name]].sort((a, b) => a.result.packetsPerSecond - b.result.packetsPerSecond);
-  return sorted[Math.floor(sorted.length / 2)];
+  return medianBy(runs[name], (run) => run.result.packetsPerSecond);
 }
 const werift = medianRun('werift').result;
 const parse = medianRun('parse').result;

@@ -24,10 +24,12 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runMeasureChild } from '../src/bench-harness/measure-child.ts';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { startStreamSender } from '../src/bench-harness/stream-sender.ts';
 import type { MediaSink } from '../src/ingest/media-sink.ts';
 import type { IngestServer as IngestServerType } from '../src/ingest/udp/ingest-server.ts';
+import { quantile } from '../src/score/training/evaluation.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -130,7 +132,7 @@ async function measureOne(label: string, src: string | undefined): Promise<Measu
   const packets = receiver.received() - count0;
   const cpu = process.cpuUsage(cpu0);
   const elapsedS = (performance.now() - t0) / 1000;
-  await sender.sent;
+  await sender;
   await receiver.close();
   return {
     label,
@@ -146,27 +148,23 @@ if (args.measure !== undefined) {
   process.exit(0);
 }
 
-/** Runs one measurement in a fresh process of this script. */
+/** Runs one measurement in a fresh process of this script (the server's start-up log line left out). */
 function runChild(label: string, src: string | undefined): Measurement {
-  const childArgs = [
-    ...process.execArgv,
-    fileURLToPath(import.meta.url),
-    '--measure',
-    label,
-    '--calls',
-    String(CALLS),
-    '--pps',
-    String(PPS),
-    '--seconds',
-    String(SECONDS),
-    ...(src === undefined ? [] : ['--src', src]),
-  ];
-  const out = execFileSync(process.execPath, childArgs, {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const lines = out.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]) as Measurement;
+  return runMeasureChild<Measurement>(
+    import.meta.url,
+    [
+      '--measure',
+      label,
+      '--calls',
+      String(CALLS),
+      '--pps',
+      String(PPS),
+      '--seconds',
+      String(SECONDS),
+      ...(src === undefined ? [] : ['--src', src]),
+    ],
+    { LOG_LEVEL: 'warn' },
+  );
 }
 
 /** A worktree of `ref` beside this checkout's node_modules; removed by the returned function. */
@@ -184,10 +182,12 @@ function baseWorktree(ref: string): { src: string; remove: () => void } {
   };
 }
 
+/** The median, the mean of the two middle values of an even count: a ratio of pairs, not one measured round. */
 function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 const base = args.base === undefined ? null : baseWorktree(args.base);

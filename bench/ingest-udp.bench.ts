@@ -28,6 +28,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { RtpPacket } from 'werift-rtp';
+import { median, medianBy } from '../src/bench-harness/median.ts';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { startStreamSender } from '../src/bench-harness/stream-sender.ts';
 import { DROP_REASONS } from '../src/ingest/drop-reasons.ts';
@@ -182,7 +183,7 @@ async function measure(phase: Phase, name: string, receiver: Receiver): Promise<
   const count1 = receiver.count();
   const cpu1 = process.cpuUsage(cpu0);
   const elapsedS = (performance.now() - t0) / 1000;
-  const sent = await sender.sent;
+  const sent = await sender;
   await sleep(100);
   const total = receiver.count();
   const extra = receiver.extra?.() ?? {};
@@ -200,15 +201,9 @@ async function measure(phase: Phase, name: string, receiver: Receiver): Promise<
   };
 }
 
-/** The middle value (the upper one of an even count), as the rounds are reported. */
-function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-}
-
 /** The round whose received/s is the median of a receiver's rounds. */
 function medianRound(rounds: Measurement[]): Measurement {
-  const sorted = [...rounds].sort((a, b) => a.receivedPerSecond - b.receivedPerSecond);
-  return sorted[Math.floor(sorted.length / 2)];
+  return medianBy(rounds, (r) => r.receivedPerSecond);
 }
 
 /** Every receiver ROUNDS times, interleaved (bare, werift, forkguard, bare, ...): medians, and every round. */

@@ -4,7 +4,7 @@
  * plain to consecutive ports (`pairs`) or under a STREP header to one port (`strep`, two streams per call), either
  * as fast as it can (pps 0) or paced at `pps` datagrams per second in all. It prints how many it sent.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { compileC } from './native-sender.ts';
 import { pinProcess } from './process-stats.ts';
 
@@ -90,24 +90,18 @@ int main(int argc, char **argv) {
 
 let compiled: string | null = null;
 
-export interface StreamSender {
-  child: ChildProcess;
-  /** Datagrams sent, once the sender has exited (NaN when it printed no count). */
-  sent: Promise<number>;
-}
-
 /**
  * Starts the sender with `args` (mode host port streams seconds pps), pinned to `cpus` (taskset list) unless null.
+ * Resolves, once it has exited, to how many datagrams it sent (NaN when it printed no count).
  */
-export function startStreamSender(args: readonly string[], cpus: string | null): StreamSender {
+export function startStreamSender(args: readonly string[], cpus: string | null): Promise<number> {
   compiled ??= compileC(SENDER_C, 'forkguard-udp-sender');
   const child = spawn(compiled, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   if (cpus !== null && child.pid !== undefined) pinProcess(child.pid, cpus);
   let output = '';
-  child.stdout?.on('data', (chunk) => {
+  child.stdout.on('data', (chunk) => {
     output += chunk;
   });
   // 'close', not 'exit': the count can still be in the pipe when the process has exited.
-  const sent = new Promise<number>((resolve) => child.on('close', () => resolve(Number(output.trim()))));
-  return { child, sent };
+  return new Promise<number>((resolve) => child.on('close', () => resolve(Number(output.trim()))));
 }
