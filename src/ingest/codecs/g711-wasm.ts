@@ -22,9 +22,8 @@ import { instantiateOnMemory, OP, SIMD, simd, TYPE } from '../wasm-assembler.ts'
  * native 16-bit one (x64 has no 8-bit vector shifts: V8 emulates them) and A-law's segment bit needs no second
  * table: 160 A-law codes decode about a tenth faster than in byte lanes, μ-law codes as fast. scale[e] comes from
  * i8x16.swizzle over an 8-entry byte table, indexed by e in each lane's low byte and by 16 (out of range: 0) in
- * its high byte. Every intermediate fits its lane: the product is at
- * most 32,256. Tests check every code in every lane against the single-sample tables
- * (test/ingest/codecs/g711-in-place.test.ts).
+ * its high byte. Every intermediate fits its lane: the product is at most 32,256. Tests check every code in every
+ * lane against the single-sample tables (test/ingest/codecs/g711-in-place.test.ts).
  */
 
 interface LawFormula {
@@ -72,9 +71,9 @@ const S_ADD = 10;
 const S_INDEX_HIGH = 11;
 const S_SCALE_TABLE = 12;
 const S_SUBTRACT = 13;
-const S_ONE = 14;
+const S_HIGH = 14;
 /** v128 locals of a decode function (after its three i32 parameters). */
-const SIMD_DECODE_LOCALS = S_ONE + 1 - 3;
+const SIMD_DECODE_LOCALS = S_HIGH + 1 - 3;
 
 function bytesConst(bytes: readonly number[]): number[] {
   const lanes = new Array<number>(16).fill(0);
@@ -97,7 +96,7 @@ function simdDecodeBody(law: LawFormula): number[] {
   code.push(...splat16(16 << 8), OP.localSet, S_INDEX_HIGH);
   code.push(...bytesConst(law.scale), OP.localSet, S_SCALE_TABLE);
   if (law.subtract !== 0) code.push(...splat16(law.subtract), OP.localSet, S_SUBTRACT);
-  if (law.high !== 0) code.push(...splat16(law.high), OP.localSet, S_ONE);
+  if (law.high !== 0) code.push(...splat16(law.high), OP.localSet, S_HIGH);
   code.push(OP.block, TYPE.voidBlock, OP.loop, TYPE.voidBlock);
   code.push(OP.localGet, S_SRC, OP.localGet, S_END, OP.i32GeU, OP.brIf, 1);
   for (const half of [0, 1]) {
@@ -112,7 +111,7 @@ function simdDecodeBody(law: LawFormula): number[] {
     code.push(OP.i32Const, law.shift, ...simd(SIMD.i16x8Shl));
     code.push(OP.localGet, S_ADD, ...simd(SIMD.i16x8Add));
     if (law.high !== 0) {
-      code.push(OP.localGet, S_EXP, OP.localGet, S_ONE, ...simd(SIMD.i16x8MinU));
+      code.push(OP.localGet, S_EXP, OP.localGet, S_HIGH, ...simd(SIMD.i16x8MinU));
       code.push(OP.i32Const, 8, ...simd(SIMD.i16x8Shl), ...simd(SIMD.i16x8Add));
     }
     // * scale[e] (swizzle index: e in the low byte, 16 in the high byte), - subtract
