@@ -20,7 +20,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
 import { median } from '../src/bench-harness/median.ts';
-import type { Leg, MediaSink } from '../src/ingest/media-sink.ts';
+import {
+  FrameCountingSink,
+  shuffledOrder,
+  strepPcmuDatagram,
+  strepPcmuModel,
+} from '../src/bench-harness/strep-pcmu-stream.ts';
 import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
 
 const secondsArg = process.argv.indexOf('--seconds');
@@ -32,48 +37,6 @@ const ROUNDS = 5;
 const DRAIN_EVERY = 32;
 /** Rounds sent before timing: sessions open, code reaches its optimised tier. */
 const WARMUP_ROUNDS = 50;
-const STREP_BYTES = 24;
-const DATAGRAM_BYTES = STREP_BYTES + 12 + 160;
-
-class CountingSink implements MediaSink {
-  static frames = 0;
-  pushFrame(_leg: Leg, _frameIndex: number, pcm: Int16Array): void {
-    CountingSink.frames += pcm.length === 160 ? 1 : 0;
-  }
-  pushDigit(): void {}
-  end(): void {}
-}
-
-/** A STREP datagram carrying a 20 ms PCMU packet, with every field but the per-packet ones filled in. */
-function template(): Buffer {
-  const b = Buffer.alloc(DATAGRAM_BYTES);
-  b[0] = 0xc4; // STREP version 1, leg A, direction rx (bit 0 set per datagram)
-  b[1] = STREP_BYTES;
-  b.writeUInt32BE(0x5eed0000, 8);
-  b.writeUInt32BE(0x40000000, 16);
-  b.writeUInt32BE(0x80000000, 20);
-  b[STREP_BYTES] = 0x80;
-  for (let k = 0; k < 160; k++) b[STREP_BYTES + 12 + k] = (k * 37 + 5) & 0x7f;
-  return b;
-}
-
-/** A permutation of 0..n-1, the same every run (xorshift32 Fisher-Yates). */
-function shuffled(n: number): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let state = 0x9e3779b9;
-  for (let i = n - 1; i > 0; i--) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    const j = (state >>> 0) % (i + 1);
-    const t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
-  return order;
-}
-
 interface Measurement {
   calls: number;
   readAhead: boolean;
@@ -88,25 +51,16 @@ async function measure(calls: number, readAhead: boolean): Promise<Measurement> 
   collectGarbage();
   const server = new IngestServer(
     { host: '127.0.0.1', strepPort: 0, maxSessions: MANY_CALLS + 1, idleMs: 3_600_000, readAhead },
-    { open: () => new CountingSink(), closed: () => {} },
+    { open: () => new FrameCountingSink(), closed: () => {} },
   );
   const streams = 2 * calls;
-  const order = shuffled(streams);
-  const model = template();
+  const order = shuffledOrder(streams);
+  const model = strepPcmuModel(0x5eed0000);
   let round = 0;
   const sendRound = (): void => {
-    const sequence = round & 0xffff;
-    const timestamp = (round * 160) >>> 0;
     for (let i = 0; i < streams; i++) {
       const stream = round === 0 ? i : order[i];
-      const datagram = Buffer.allocUnsafe(DATAGRAM_BYTES);
-      model.copy(datagram);
-      datagram[0] = 0xc4 | (stream & 1);
-      datagram.writeUInt32BE(stream >>> 1, 12);
-      datagram.writeUInt16BE(sequence, STREP_BYTES + 2);
-      datagram.writeUInt32BE(timestamp, STREP_BYTES + 4);
-      datagram.writeUInt32BE(stream + 1, STREP_BYTES + 8);
-      server.receiveStrep(datagram, '127.0.0.1', 5000);
+      server.receiveStrep(strepPcmuDatagram(model, stream, round), '127.0.0.1', 5000);
       if ((i + 1) % DRAIN_EVERY === 0) server.drain();
     }
     server.drain();
@@ -185,7 +139,7 @@ const json = {
     ratioManyWithOverWithout: many / manyPlain,
     ratioFewWithOverWithout: few / fewPlain,
   },
-  frames: CountingSink.frames,
+  frames: FrameCountingSink.total,
   runs,
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

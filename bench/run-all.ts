@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 const BENCHES = [
   'ingest-inprocess',
   'ingest-calls',
+  'ingest-loss',
   'codecs',
   'dsp',
   'detectors',

@@ -1,0 +1,186 @@
+/**
+ * What packet loss costs ingest, in process: the whole IngestServer path (queue, STREP demux, sessions, latch,
+ * parse, reorder, G.711 decode, concealment, 20 ms frames into a counting sink) driven without sockets at real-time
+ * pacing, with no loss and with independent random loss at a few rates, in the same run.
+ *
+ * A lost packet is work for the receiver: the packets behind the gap wait in the reorder ring until the gap's
+ * deadline passes, the gap is concealed (the last frame repeated, fading) and its frame still goes to the sink. What
+ * one loss costs matters twice. A lossy network makes every call of it dearer. And a receiver that falls behind its
+ * load loses datagrams from its socket buffer: if each loss costs it much more than a packet, it falls further
+ * behind the more it loses, instead of degrading in step with its load.
+ *
+ * Pacing is by the arrival times the server is given (a synthetic clock, so no measurement waits): round r of
+ * packets, one per leg, arrives spread over [20 r, 20 r + 20) ms, in one fixed shuffled order of the legs, and the
+ * server is swept at the end of each round as its 20 ms sweep timer does. A lost packet is one the sender sent
+ * (its sequence number and timestamp are used up) that never reaches the server. Each datagram is a fresh Buffer,
+ * as dgram hands them over.
+ *
+ * Reported per loss rate: CPU ns per received packet (median of ROUNDS interleaved rounds), its ratio to the lossless
+ * figure of the same run, and the extra CPU per lost packet: (CPU - received x lossless CPU per packet) / lost.
+ *
+ * Run: npx tsx bench/ingest-loss.bench.ts [--seconds 2] [--calls 500]   (JSON: bench/results/ingest-loss.json)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
+import { median } from '../src/bench-harness/median.ts';
+import {
+  FrameCountingSink,
+  shuffledOrder,
+  strepPcmuDatagram,
+  strepPcmuModel,
+} from '../src/bench-harness/strep-pcmu-stream.ts';
+import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
+
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string', default: '2' }, calls: { type: 'string', default: '500' } },
+});
+const SECONDS = Number(args.seconds);
+const CALLS = Number(args.calls);
+if (!(SECONDS > 0) || !Number.isInteger(CALLS) || CALLS <= 0) {
+  console.error('--seconds must be a positive number and --calls a positive integer');
+  process.exit(2);
+}
+/** Independent loss probabilities per packet; the first is the baseline. */
+const LOSS_RATES = [0, 0.02, 0.1, 0.25];
+const ROUNDS = 5;
+const DRAIN_EVERY = 32;
+/** Rounds sent before timing: sessions open, code reaches its optimised tier, the lossy paths have run. */
+const WARMUP_ROUNDS = 100;
+const FRAME_MS = 20;
+
+/** xorshift32 over `state`: the same loss pattern every run. */
+function nextRandom(state: Uint32Array): number {
+  let x = state[0];
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  state[0] = x;
+  return (x >>> 0) / 4294967296;
+}
+
+interface Measurement {
+  loss: number;
+  received: number;
+  lost: number;
+  cpuNsPerReceived: number;
+  /** Frames the sinks got per packet sent in the timed rounds: 1 when every lost packet's frame was filled. */
+  framesPerSent: number;
+}
+
+async function measure(loss: number): Promise<Measurement> {
+  // The calls of the measurement before are garbage now: collected here, not inside this one's timing.
+  collectGarbage();
+  const sinks: FrameCountingSink[] = [];
+  const server = new IngestServer(
+    { host: '127.0.0.1', strepPort: 0, maxSessions: CALLS + 1, idleMs: 3_600_000 },
+    {
+      open: () => {
+        const sink = new FrameCountingSink();
+        sinks.push(sink);
+        return sink;
+      },
+      closed: () => {},
+    },
+  );
+  const random = new Uint32Array([0x9e3779b9]);
+  const streams = 2 * CALLS;
+  const order = shuffledOrder(streams);
+  const model = strepPcmuModel(0x10550000);
+  let round = 0;
+  let lost = 0;
+  const sendRound = (): void => {
+    const start = round * FRAME_MS;
+    for (let i = 0; i < streams; i++) {
+      // Every stream's first packets arrive, so every call has started before any loss is counted.
+      if (round > 2 && nextRandom(random) < loss) {
+        lost++;
+        continue;
+      }
+      const stream = round === 0 ? i : order[i];
+      const datagram = strepPcmuDatagram(model, stream, round);
+      server.receiveStrep(datagram, '127.0.0.1', 5000, start + (i * FRAME_MS) / streams);
+      if ((i + 1) % DRAIN_EVERY === 0) server.drain();
+    }
+    server.drain();
+    server.sweep(start + FRAME_MS);
+    round++;
+  };
+  while (round < WARMUP_ROUNDS) sendRound();
+  const received0 = server.counters.received;
+  const lost0 = lost;
+  const rounds0 = round;
+  const frames0 = sinks.reduce((sum, s) => sum + s.frames, 0);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  while (performance.now() - t0 < SECONDS * 1000) sendRound();
+  const cpu = process.cpuUsage(cpu0);
+  const received = server.counters.received - received0;
+  const sent = (round - rounds0) * streams;
+  const frames = sinks.reduce((sum, s) => sum + s.frames, 0) - frames0;
+  const dropped = server.dropTotals().reduce((sum, n) => sum + n, 0);
+  if (dropped > 0 || server.activeSessions !== CALLS) {
+    throw new Error(`loss ${loss}: ${dropped} datagrams dropped, ${server.activeSessions} sessions`);
+  }
+  await server.stop();
+  return {
+    loss,
+    received,
+    lost: lost - lost0,
+    cpuNsPerReceived: ((cpu.user + cpu.system) * 1e3) / received,
+    framesPerSent: frames / sent,
+  };
+}
+
+const loadBefore = loadavg()[0];
+/** Per round, one measurement per loss rate, in LOSS_RATES order. */
+const runs: Measurement[][] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const run: Measurement[] = [];
+  for (const loss of LOSS_RATES) run.push(await measure(loss));
+  runs.push(run);
+}
+/** Per loss rate: the median CPU per received packet, and the extra CPU per lost packet paired round by round. */
+const rates = LOSS_RATES.map((loss, column) => {
+  const perReceived = median(runs.map((run) => run[column].cpuNsPerReceived));
+  const perLost = median(
+    runs.map((run) => {
+      const m = run[column];
+      return m.lost === 0 ? 0 : (m.received * (m.cpuNsPerReceived - run[0].cpuNsPerReceived)) / m.lost;
+    }),
+  );
+  return {
+    loss,
+    cpuNsPerReceived: perReceived,
+    ratioToLossless: perReceived / median(runs.map((run) => run[0].cpuNsPerReceived)),
+    extraCpuNsPerLost: perLost,
+    framesPerSent: median(runs.map((run) => run[column].framesPerSent)),
+  };
+});
+console.log(
+  `${CALLS} calls at real-time pacing, independent random loss; median of ${ROUNDS} interleaved rounds`,
+);
+console.table(
+  rates.map((r) => ({
+    loss: `${(100 * r.loss).toFixed(0)}%`,
+    'CPU ns/received': r.cpuNsPerReceived.toFixed(0),
+    'vs lossless': r.ratioToLossless.toFixed(2),
+    'extra CPU ns/lost': r.loss === 0 ? '-' : r.extraCpuNsPerLost.toFixed(0),
+    'frames/sent': r.framesPerSent.toFixed(3),
+  })),
+);
+const json = {
+  bench: 'ingest-loss',
+  node: process.version,
+  calls: CALLS,
+  secondsPerMeasure: SECONDS,
+  rounds: ROUNDS,
+  loadAverage: { before: loadBefore, after: loadavg()[0] },
+  baseline: rates[0],
+  rates,
+  runs,
+};
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/ingest-loss.json', import.meta.url), `${JSON.stringify(json, null, 2)}\n`);
+console.log('wrote bench/results/ingest-loss.json');
