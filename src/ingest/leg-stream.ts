@@ -24,8 +24,10 @@ import {
   copyWords,
   DATAGRAM_STAGE,
   DATAGRAM_STAGE_WORDS,
+  HELD_ORIGIN,
   HELD_STAGE,
   HELD_STAGE_WORDS,
+  STAGED_ORIGIN,
 } from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import { LEG_ROW_DOUBLES, type LegStateHolder, releaseRow, takeRow } from './leg-state-pool.ts';
@@ -54,7 +56,8 @@ import { JITTER_FIELDS, JITTER_MS, restartJitter, updateJitter } from './rtp/jit
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
 import { dueIndex, type FlushSchedule, type FlushSlot, UNSWEPT_SLOT } from './sessions/flush-schedule.ts';
-import { HELD_STAGE_BYTES } from './wasm-memory.ts';
+import { typedArraySet } from './typed-array-set.ts';
+import { HELD_STAGE_BYTES, STAGE_BYTES } from './wasm-memory.ts';
 
 export const DEFAULT_REORDER_MS = 40;
 export const MAX_REORDER_MS = 60;
@@ -62,8 +65,8 @@ export const MAX_REORDER_MS = 60;
 export const REORDER_SLOTS = 16;
 /** Largest payload kept: an Ethernet MTU. Anything bigger is not a 20-60 ms voice packet. */
 export const MAX_PAYLOAD_BYTES = 1500;
-if (MAX_PAYLOAD_BYTES > HELD_STAGE_BYTES)
-  throw new Error('HELD_STAGE must hold the largest payload a leg holds');
+if (MAX_PAYLOAD_BYTES > HELD_STAGE_BYTES || STAGE_BYTES > HELD_STAGE_BYTES)
+  throw new Error('HELD_STAGE must hold the largest payload and the largest staged datagram a leg holds');
 /**
  * Held payload bytes per slot at first: a 20 ms G.711 or G.722 packet, and most Opus ones. Slots grow (up to
  * MAX_PAYLOAD_BYTES) on the first bigger payload a stream holds (8 kHz L16: 320), so an MTU per slot (24 KiB per
@@ -140,6 +143,11 @@ const SLOT_MARKER = 5;
 const SLOT_LENGTH = 6;
 /** A slot row's fields, SLOT_TIMESTAMP to SLOT_LENGTH: what is copied into PLAYING (SLOT_STATE goes unread). */
 const SLOT_FIELDS = 7;
+/**
+ * Where the payload starts in the datagram an audio slot holds by reference (see heldDatagrams), or -1 when the
+ * payload was copied into the ring's bytes. Read only when the slot plays.
+ */
+const SLOT_HELD_AT = 7;
 /**
  * The packet being played: its slot row's fields (the same indices), copied there from the ring for a held packet
  * and written from the header for one played as it arrives. Shared by every leg: a packet is played completely
@@ -353,6 +361,14 @@ export class LegStream implements EventClock, LegStateHolder {
   /** slotBytes as words: a staged payload is copied in four bytes per access (strides are multiples of 4). */
   private slotWords = new Int32Array(this.block, RING_OFFSET, (REORDER_SLOTS * INITIAL_SLOT_STRIDE) >> 2);
   private slotStride = INITIAL_SLOT_STRIDE;
+  /**
+   * Per slot, the retained datagram an audio packet is held in (null: none, or its payload is in slotBytes), made on
+   * the first packet held so. A packet held behind a gap used to be copied into the ring and, when it played, back
+   * into HELD_STAGE, and its samples into the decoder's concealment frame: with many calls, a dozen cache lines
+   * that had left the caches since, each time. By reference it costs one store, and plays as a retained datagram
+   * (the decoder keeps its codes, not its samples, for a loss after it).
+   */
+  private heldDatagrams: (Uint8Array | null)[] | null = null;
 
   // The stream before an SSRC change: read only when the SSRC changes.
   private previousSsrc = -1;
@@ -686,7 +702,19 @@ export class LegStream implements EventClock, LegStateHolder {
       const slots = this.slots;
       const row = slot << SLOT_SHIFT;
       describePacket(slots, row, header, kind, arrivalMs, result === DROP.none ? length : 0);
-      if (result === DROP.none) {
+      const origin = STAGED_ORIGIN.bytes;
+      if (
+        result === DROP.none &&
+        kind === PT_KIND_AUDIO &&
+        data === DATAGRAM_STAGE &&
+        origin !== null &&
+        STAGED_ORIGIN.delta === 0
+      ) {
+        // A retained datagram staged whole (delta 0: it fits the stage, so HELD_STAGE too) is held as it is.
+        (this.heldDatagrams ?? this.newHeldDatagrams())[slot] = origin;
+        slots[row + SLOT_HELD_AT] = header.payloadOffset;
+      } else if (result === DROP.none) {
+        slots[row + SLOT_HELD_AT] = -1;
         if (length > this.slotStride) this.growSlots(length);
         const base = slot * this.slotStride;
         const from = header.payloadOffset;
@@ -733,11 +761,16 @@ export class LegStream implements EventClock, LegStateHolder {
 
   /**
    * The earliest time at which flush() could have work for this leg, or its session be idle because of it (see
-   * FlushSchedule): none before the stream starts; every sweep while a telephone event is open or packets are held
-   * (their deadlines are the tracker's and the ring's); the end of the start-up hold; else once the leg has been
-   * quiet for quietMs, or, while the call's media is `paused` (no idle fill until a packet comes, and a packet
-   * writes the time again), once the leg has been quiet for the schedule's horizon, when the session may be idle.
-   * Only packets and flushes change these, and each writes the time again.
+   * FlushSchedule): none before the stream starts; every sweep while a telephone event is open (its deadlines are
+   * the tracker's); while packets are held, the deadline of the gap before them (the oldest held packet's arrival
+   * plus the reorder wait), or every sweep when that arrival is not known (heldSinceMs is NaN after a held packet
+   * played); the end of the start-up hold; else once the leg has been quiet for quietMs, or, while the call's media
+   * is `paused` (no idle fill until a packet comes, and a packet writes the time again), once the leg has been quiet
+   * for the schedule's horizon, when the session may be idle. Only packets and flushes change these, and each writes
+   * the time again.
+   *
+   * A loss used to bring its leg to every sweep until the gap's deadline: with many calls each visit read the leg's
+   * state back from memory, more than the concealment of the loss itself cost.
    */
   private nextFlushMs(paused: boolean): number {
     const state = this.rowState;
@@ -746,7 +779,9 @@ export class LegStream implements EventClock, LegStateHolder {
     if (state[at + ROW_EVENT_OPEN] !== 0) return Number.NEGATIVE_INFINITY;
     const quiet = state[at + ROW_LAST_ARRIVAL_MS] + (paused ? this.schedule.horizonMs : this.quietMs);
     if (state[at + ROW_PLAYING] === 0) return Math.min(state[at + ROW_HOLD_UNTIL_MS], quiet);
-    return state[at + ROW_PENDING] > 0 ? Number.NEGATIVE_INFINITY : quiet;
+    if (state[at + ROW_PENDING] === 0) return quiet;
+    const heldSince = state[at + ROW_HELD_SINCE_MS];
+    return Number.isNaN(heldSince) ? Number.NEGATIVE_INFINITY : Math.min(heldSince + this.reorderMs, quiet);
   }
 
   /** How long this leg must be without packets before it is idle, and how far behind the clock it is then filled. */
@@ -836,6 +871,7 @@ export class LegStream implements EventClock, LegStateHolder {
       this.setSlotSequence(slot, -1);
       slots[(slot << SLOT_SHIFT) + SLOT_STATE] = SLOT_EMPTY;
     }
+    this.heldDatagrams?.fill(null);
     this.heldSinceMs = Number.NaN;
   }
 
@@ -864,10 +900,22 @@ export class LegStream implements EventClock, LegStateHolder {
         this.heldSinceMs = Number.NaN;
         for (let field = 0; field < SLOT_FIELDS; field++) PLAYING[field] = slots[row + field];
         if (slots[row + SLOT_KIND] === PT_KIND_AUDIO) {
-          // Back into WebAssembly memory for the decoder (see HELD_STAGE); slots are whole words long.
-          const words = (slots[row + SLOT_LENGTH] + 3) >> 2;
-          copyWords(this.slotWords, (slot * this.slotStride) >> 2, HELD_STAGE_WORDS, 0, words);
-          this.playAudio(HELD_STAGE, 0);
+          // Back into WebAssembly memory for the decoder (see HELD_STAGE).
+          const heldAt = slots[row + SLOT_HELD_AT];
+          if (heldAt >= 0) {
+            const held = this.heldDatagrams as (Uint8Array | null)[];
+            const datagram = held[slot] as Uint8Array;
+            held[slot] = null;
+            typedArraySet.call(HELD_STAGE, datagram);
+            HELD_ORIGIN.bytes = datagram;
+            this.playAudio(HELD_STAGE, heldAt);
+          } else {
+            // Slots are whole words long.
+            const words = (slots[row + SLOT_LENGTH] + 3) >> 2;
+            copyWords(this.slotWords, (slot * this.slotStride) >> 2, HELD_STAGE_WORDS, 0, words);
+            HELD_ORIGIN.bytes = null;
+            this.playAudio(HELD_STAGE, 0);
+          }
         } else {
           this.play(this.slotBytes, slot * this.slotStride);
         }
@@ -881,6 +929,13 @@ export class LegStream implements EventClock, LegStateHolder {
       stats.lost++;
       this.lostSinceAudio = true;
     }
+  }
+
+  /** heldDatagrams, made on the first packet held by reference. */
+  private newHeldDatagrams(): (Uint8Array | null)[] {
+    const held = new Array<Uint8Array | null>(REORDER_SLOTS).fill(null);
+    this.heldDatagrams = held;
+    return held;
   }
 
   /** Widens every slot to hold `length` bytes, on the first payload over the stride (rare: doubling at least). */

@@ -20,11 +20,12 @@ export const DECODE_OUT_SAMPLES = 960;
 export const DECODE_WORK_OFFSET = DECODE_OUT_OFFSET + 2 * 1024;
 export const DECODE_WORK_SAMPLES = 2048;
 /**
- * Where a payload held in a leg's reorder ring is copied back when it plays (see held-stage.ts), so the G.711
- * decoder reads it in WebAssembly memory as it reads a staged datagram. Holds the largest payload a leg keeps.
+ * Where a held packet is put when it plays (see datagram-stage.ts), its payload from a leg's reorder ring or the
+ * whole datagram a leg held by reference, so the G.711 decoder reads it in WebAssembly memory as it reads a staged
+ * datagram. As large as the stage, the largest datagram held so.
  */
 export const HELD_STAGE_OFFSET = DECODE_WORK_OFFSET + 2 * DECODE_WORK_SAMPLES;
-export const HELD_STAGE_BYTES = 1536;
+export const HELD_STAGE_BYTES = STAGE_BYTES;
 /**
  * Loss concealment's repeat-and-fade (src/ingest/codecs/conceal-wasm.ts): the frame being repeated, the fade's
  * gains (f64) and the output, each with room for the four-sample steps to run up to three samples past the end.
@@ -35,8 +36,15 @@ export const CONCEAL_GAINS_OFFSET = CONCEAL_SOURCE_OFFSET + 2 * (CONCEAL_SOURCE_
 export const CONCEAL_GAINS = 480;
 export const CONCEAL_OUT_OFFSET = CONCEAL_GAINS_OFFSET + 8 * (CONCEAL_GAINS + 4);
 export const CONCEAL_OUT_SAMPLES = 960;
+/**
+ * Where a G.711 decoder copies the datagram it keeps as codes (see g711-codec.ts, codeOrigin) to decode the frame a
+ * loss repeats straight into CONCEAL_SOURCE: the staged datagram and the held payload may both still be in use then.
+ * As large as the stage, the largest datagram kept so.
+ */
+export const CONCEAL_CODES_OFFSET = CONCEAL_OUT_OFFSET + 2 * (CONCEAL_OUT_SAMPLES + 8);
+export const CONCEAL_CODES_BYTES = STAGE_BYTES;
 /** G.711 two-sample tables (65536 Int32 each): PCMU, then PCMA. */
-export const PCMU_PAIRS_OFFSET = CONCEAL_OUT_OFFSET + 2 * (CONCEAL_OUT_SAMPLES + 8);
+export const PCMU_PAIRS_OFFSET = CONCEAL_CODES_OFFSET + CONCEAL_CODES_BYTES;
 export const PCMA_PAIRS_OFFSET = PCMU_PAIRS_OFFSET + 4 * 65536;
 /** The per-frame FFT (src/dsp/fft/wasm-real-fft.ts): read-only twiddle tables, written once at load. */
 export const FFT_TABLES_OFFSET = PCMA_PAIRS_OFFSET + 4 * 65536;

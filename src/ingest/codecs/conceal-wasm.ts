@@ -109,6 +109,11 @@ export const CONCEAL_SOURCE: Int16Array = new Int16Array(
   CONCEAL_SOURCE_OFFSET,
   CONCEAL_SOURCE_SAMPLES,
 );
+/**
+ * Which G.711 decoder's kept packet CONCEAL_SOURCE holds, decoded from its codes (see G711Decoder.conceal), so the
+ * frames after the first of one loss do not decode it again; null when it holds a frame copied from a concealer.
+ */
+export const CONCEAL_SOURCE_HOLDER: { decoder: object | null } = { decoder: null };
 /** Where the faded samples are written; its first 20 ms is the frame assemblers' CONCEAL_FRAME. */
 export const CONCEAL_OUT: Int16Array = new Int16Array(
   WASM_MEMORY.buffer,

@@ -10,6 +10,7 @@ import {
   CONCEAL_FRAME,
   CONCEAL_OUT,
   CONCEAL_SOURCE,
+  CONCEAL_SOURCE_HOLDER,
   fadeInto,
   setFadeGains,
   WASM_FADE,
@@ -70,9 +71,11 @@ export class RepeatFadeConcealer {
 
   /**
    * Writes the faded repeats still due, up to `samples` and no further than out's end, to out[to...]; returns how
-   * many (0 once the fade has ended).
+   * many (0 once the fade has ended). `sourceStaged`: the caller has just written the frame to repeat into
+   * CONCEAL_SOURCE itself (committed with its length), so `last` is neither read nor copied there; only when
+   * WASM_FADE.
    */
-  conceal(samples: number, out: Int16Array, to = 0): number {
+  conceal(samples: number, out: Int16Array, to = 0, sourceStaged = false): number {
     const n = Math.max(0, Math.min(samples, out.length - to, MAX_FRAME));
     const period = this.lastLength;
     const start = this.concealed;
@@ -83,6 +86,10 @@ export class RepeatFadeConcealer {
       // modulo per sample (same values: the table holds exactly the gains the formula gives).
       const faded = Math.min(n, FADE_SAMPLES - start);
       if (WASM_FADE) {
+        if (!sourceStaged) {
+          typedArraySet.call(CONCEAL_SOURCE, this.last);
+          CONCEAL_SOURCE_HOLDER.decoder = null;
+        }
         this.fadeInWasm(start, period, faded, out, to);
         i = faded;
       } else {
@@ -102,10 +109,10 @@ export class RepeatFadeConcealer {
 
   /**
    * The fade of `count` samples from fade position `start` into out[to...], by the WebAssembly loop: run over the
-   * repeated frame in pieces that do not wrap, written straight into CONCEAL_FRAME when that is the output.
+   * repeated frame, already in CONCEAL_SOURCE, in pieces that do not wrap, written straight into CONCEAL_FRAME when
+   * that is the output.
    */
   private fadeInWasm(start: number, period: number, count: number, out: Int16Array, to: number): void {
-    typedArraySet.call(CONCEAL_SOURCE, this.last);
     let at = start % period;
     let done = 0;
     while (done < count) {

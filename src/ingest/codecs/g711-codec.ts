@@ -1,6 +1,10 @@
-import { DATAGRAM_STAGE, HELD_STAGE, STAGED_ORIGIN } from '../datagram-stage.ts';
+import { DATAGRAM_STAGE, HELD_ORIGIN, HELD_STAGE, STAGED_ORIGIN } from '../datagram-stage.ts';
 import { typedArraySet } from '../typed-array-set.ts';
 import {
+  CONCEAL_CODES_BYTES,
+  CONCEAL_CODES_OFFSET,
+  CONCEAL_SOURCE_OFFSET,
+  CONCEAL_SOURCE_SAMPLES,
   DECODE_OUT_OFFSET,
   DECODE_OUT_SAMPLES,
   DECODE_WORK,
@@ -13,6 +17,7 @@ import {
   WASM_MEMORY,
 } from '../wasm-memory.ts';
 import { CONCEAL_MAX_FRAME, RepeatFadeConcealer } from './conceal.ts';
+import { CONCEAL_SOURCE, CONCEAL_SOURCE_HOLDER } from './conceal-wasm.ts';
 import { Decimator } from './decimator.ts';
 import type { PayloadDecoder, PayloadEncoder } from './decoder.ts';
 import {
@@ -66,6 +71,28 @@ const DECODE_OUT_FRAME = DECODE_OUT.subarray(0, 160);
 /** DECODE_WORK as words, and its first 20 ms (the common packet's concealment copy is one native memcpy). */
 const DECODE_WORK_WORDS = new Int32Array(DECODE_WORK.buffer, DECODE_WORK.byteOffset, DECODE_WORK.length >> 1);
 const DECODE_WORK_FRAME = DECODE_WORK.subarray(0, 160);
+/** The datagram kept as codes, copied where WebAssembly reads it when a loss needs its frame (see conceal()). */
+const CONCEAL_CODES = new Uint8Array(WASM_MEMORY.buffer, CONCEAL_CODES_OFFSET, CONCEAL_CODES_BYTES);
+const CONCEAL_SOURCE_WORDS = new Int32Array(
+  WASM_MEMORY.buffer,
+  CONCEAL_SOURCE_OFFSET,
+  CONCEAL_SOURCE_SAMPLES >> 1,
+);
+
+/**
+ * Byte address in WASM_MEMORY of a stage the WebAssembly loop decodes from, and of an output area it decodes into:
+ * from the layout, not from the views, because Node 20's optimising compiler leaves `byteOffset` of a typed array a
+ * generic property load (a builtin call each, on any buffer), and the packet path ran two of them per packet.
+ */
+function stageAddress(stage: Uint8Array): number {
+  if (stage === DATAGRAM_STAGE) return STAGE_OFFSET;
+  return stage === HELD_STAGE ? HELD_STAGE_OFFSET : CONCEAL_CODES_OFFSET;
+}
+
+function outputAddress(dst: Int16Array): number {
+  if (dst === DECODE_WORK) return DECODE_WORK_OFFSET;
+  return dst === DECODE_OUT ? DECODE_OUT_OFFSET : CONCEAL_SOURCE_OFFSET;
+}
 
 /**
  * Decodes byte pairs from payload[offset...] through the pair table into words[first, end) and the same range of
@@ -137,6 +164,8 @@ export class G711Decoder implements PayloadDecoder {
   private codeOrigin: Uint8Array | null = null;
   private codeOffset = 0;
   private codeCount = 0;
+  /** The concealer has not yet been told of the packet in codeOrigin (its fade starts afresh at the next loss). */
+  private codesFresh = false;
   /**
    * Word views of the last two output buffers seen (a leg's frame assembler alternates between two), so the
    * per-packet path creates no view. Only 4-byte-aligned outputs get one.
@@ -162,8 +191,19 @@ export class G711Decoder implements PayloadDecoder {
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const n = Math.min(length, out.length);
     const staged = (payload === DATAGRAM_STAGE || payload === HELD_STAGE) && HOST_LITTLE_ENDIAN;
-    if (staged && out === DECODE_WORK && payload === DATAGRAM_STAGE && STAGED_ORIGIN.bytes !== null) {
-      return this.decodeRetainedInPlace(offset, n);
+    if (staged && out === DECODE_WORK) {
+      if (payload === DATAGRAM_STAGE && STAGED_ORIGIN.bytes !== null) {
+        return this.decodeRetainedInPlace(
+          DATAGRAM_STAGE,
+          offset,
+          n,
+          STAGED_ORIGIN.bytes,
+          STAGED_ORIGIN.delta,
+        );
+      }
+      if (payload === HELD_STAGE && HELD_ORIGIN.bytes !== null) {
+        return this.decodeRetainedInPlace(HELD_STAGE, offset, n, HELD_ORIGIN.bytes, 0);
+      }
     }
     // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
     this.codeOrigin = null;
@@ -200,9 +240,9 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   /**
-   * Decodes the n codes at stage[offset...] (DATAGRAM_STAGE or HELD_STAGE, both in WebAssembly memory) into the
-   * samples at `dst` (DECODE_OUT or DECODE_WORK, with its word view): the WebAssembly SIMD loop (no table loads)
-   * takes whole steps, a tail shorter than one step is decoded here from the pair table.
+   * Decodes the n codes at stage[offset...] (DATAGRAM_STAGE, HELD_STAGE or CONCEAL_CODES, all in WebAssembly memory)
+   * into the samples at `dst` (DECODE_OUT, DECODE_WORK or CONCEAL_SOURCE, with its word view): the WebAssembly SIMD
+   * loop (no table loads) takes whole steps, a tail shorter than one step is decoded here from the pair table.
    */
   private decodeStagedTo(
     stage: Uint8Array,
@@ -212,10 +252,8 @@ export class G711Decoder implements PayloadDecoder {
     dstWords: Int32Array,
   ): void {
     const wide = n - (n % WASM_SIMD_STEP_BYTES);
-    // Addresses from the layout, not from the views: Node 20's optimising compiler leaves `byteOffset` of a typed
-    // array a generic property load (a builtin call each, on any buffer), and this ran two per packet.
-    const from = (stage === DATAGRAM_STAGE ? STAGE_OFFSET : HELD_STAGE_OFFSET) + offset;
-    this.decodeSimd(from, from + wide, dst === DECODE_WORK ? DECODE_WORK_OFFSET : DECODE_OUT_OFFSET);
+    const from = stageAddress(stage) + offset;
+    this.decodeSimd(from, from + wide, outputAddress(dst));
     if (wide < n) {
       decodePairs(this.pairs, stage, wide >> 1, offset + wide, n >> 1, dstWords, dstWords);
       if ((n & 1) !== 0) dst[n - 1] = this.table[stage[offset + n - 1]];
@@ -244,15 +282,23 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   /**
-   * A payload staged from a retained datagram (STAGED_ORIGIN) into DECODE_WORK: the samples are written where the
-   * frame assembler reads them, and only where the codes lie is noted, for a loss to decode the concealment frame
-   * from (see codeOrigin). The concealment frame is not touched.
+   * A payload at stage[offset...] (DATAGRAM_STAGE or HELD_STAGE) copied there from a retained datagram, `origin`,
+   * whose byte `delta` is the stage's byte 0 (see STAGED_ORIGIN, HELD_ORIGIN), into DECODE_WORK: the samples are
+   * written where the frame assembler reads them, and only where the codes lie is noted, for a loss to decode the
+   * concealment frame from (see codeOrigin). The concealment frame is not touched.
    */
-  private decodeRetainedInPlace(offset: number, n: number): number {
-    this.decodeStagedTo(DATAGRAM_STAGE, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
-    this.codeOrigin = STAGED_ORIGIN.bytes;
-    this.codeOffset = offset + STAGED_ORIGIN.delta;
+  private decodeRetainedInPlace(
+    stage: Uint8Array,
+    offset: number,
+    n: number,
+    origin: Uint8Array,
+    delta: number,
+  ): number {
+    this.decodeStagedTo(stage, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
+    this.codeOrigin = origin;
+    this.codeOffset = offset + delta;
     this.codeCount = Math.min(n, CONCEAL_MAX_FRAME);
+    this.codesFresh = true;
     return n;
   }
 
@@ -273,8 +319,25 @@ export class G711Decoder implements PayloadDecoder {
 
   conceal(samples: number, out: Int16Array, at = 0): number {
     const origin = this.codeOrigin;
+    if (origin !== null && origin.length <= CONCEAL_CODES_BYTES) {
+      // The packet decoded in place, from its codes, straight into the fade's source by the WebAssembly loop: with
+      // many calls, decoding it in JS into the concealment frame (a table load a sample, and stores into an array
+      // that had left the caches) was most of what a concealment cost. Again only when another loss has used the
+      // source since this one's last call.
+      const count = this.codeCount;
+      if (this.codesFresh || CONCEAL_SOURCE_HOLDER.decoder !== this) {
+        typedArraySet.call(CONCEAL_CODES, origin);
+        this.decodeStagedTo(CONCEAL_CODES, this.codeOffset, count, CONCEAL_SOURCE, CONCEAL_SOURCE_WORDS);
+        CONCEAL_SOURCE_HOLDER.decoder = this;
+      }
+      if (this.codesFresh) {
+        this.concealer.commit(count);
+        this.codesFresh = false;
+      }
+      return this.concealer.conceal(samples, out, at, true);
+    }
     if (origin !== null) {
-      // The first concealment since a packet decoded in place: its frame, from its codes.
+      // Kept as codes in a large buffer (a capture read in place): decoded into the concealment frame, once.
       const count = this.codeCount;
       if (this.concealer.reserve(count)) this.keepWords = this.concealmentWords();
       decodeG711(this.table, origin, this.codeOffset, count, this.concealer.last, 0);

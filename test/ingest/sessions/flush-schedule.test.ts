@@ -222,6 +222,36 @@ describe('the sweep on its schedule', () => {
     expect((STAGES.work[WORK.sessions_swept] as number) - swept0).toBeLessThan(70);
   });
 
+  it('visits a leg holding packets behind a gap only once the gap may be given up', async () => {
+    // reorderMs 60: the packet after a loss waits three sweeps. The rx leg loses round 10's packet, gets rounds 11
+    // and 12 (held behind the gap, from 220 ms), then stops; tx goes on. The gap's deadline is 280 ms, so the sweeps
+    // at 230, 250 and 270 have nothing to do for the call, and the one at 290 declares round 10 lost and plays the
+    // held packets (round 10's frame concealed), before rx falls quiet.
+    const handlers = new TimedHandlers();
+    const server = newServer(handlers, { idleMs: IDLE_MS, reorderMs: 60 });
+    const id = '00000000-0000-4000-8000-000000000600';
+    const visits: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      handlers.nowMs = 20 * round;
+      for (const leg of [0, 1] as const) {
+        if (leg === 0 && (round === 10 || round > 12)) continue;
+        const packet = pcmuPacket(100 + round, leg + 1, 0x20 + round);
+        server.receiveStrep(strepWrap(id, leg, packet), '10.0.0.1', 7000, 20 * round);
+      }
+      server.drain();
+      const before = STAGES.work[WORK.sessions_swept] as number;
+      handlers.nowMs = 20 * round + 10;
+      server.sweep(20 * round + 10);
+      visits.push((STAGES.work[WORK.sessions_swept] as number) - before);
+    }
+    expect(visits.slice(11, 14)).toEqual([0, 0, 0]);
+    expect(visits[14]).toBe(1);
+    const rx = (handlers.calls.get(`strep:${id}`)?.media ?? []).filter((m) => / 0 frame /.test(m));
+    // Frames 10-12 of rx come from the sweep at 290 ms: the concealed loss, then the two held packets.
+    expect(rx.filter((m) => m.startsWith('290 ')).map((m) => Number(m.split(' ')[3]))).toEqual([10, 11, 12]);
+    expect(server.session(`strep:${id}`)?.media.stats[0].lost).toBe(1);
+  });
+
   it('ends a session that never carried a packet once it has been idle for idleMs', async () => {
     const handlers = new TimedHandlers();
     const server = newServer(handlers, { idleMs: IDLE_MS });
