@@ -24,7 +24,6 @@ import {
   copyWords,
   DATAGRAM_STAGE,
   DATAGRAM_STAGE_WORDS,
-  HELD_ORIGIN,
   HELD_STAGE,
   HELD_STAGE_WORDS,
   STAGED_ORIGIN,
@@ -57,7 +56,7 @@ import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
 import { dueIndex, type FlushSchedule, type FlushSlot, UNSWEPT_SLOT } from './sessions/flush-schedule.ts';
 import { typedArraySet } from './typed-array-set.ts';
-import { HELD_STAGE_BYTES, STAGE_BYTES } from './wasm-memory.ts';
+import { HELD_STAGE_BYTES } from './wasm-memory.ts';
 
 export const DEFAULT_REORDER_MS = 40;
 export const MAX_REORDER_MS = 60;
@@ -65,8 +64,8 @@ export const MAX_REORDER_MS = 60;
 export const REORDER_SLOTS = 16;
 /** Largest payload kept: an Ethernet MTU. Anything bigger is not a 20-60 ms voice packet. */
 export const MAX_PAYLOAD_BYTES = 1500;
-if (MAX_PAYLOAD_BYTES > HELD_STAGE_BYTES || STAGE_BYTES > HELD_STAGE_BYTES)
-  throw new Error('HELD_STAGE must hold the largest payload and the largest staged datagram a leg holds');
+if (MAX_PAYLOAD_BYTES > HELD_STAGE_BYTES)
+  throw new Error('HELD_STAGE must hold the largest payload a leg holds');
 /**
  * Held payload bytes per slot at first: a 20 ms G.711 or G.722 packet, and most Opus ones. Slots grow (up to
  * MAX_PAYLOAD_BYTES) on the first bigger payload a stream holds (8 kHz L16: 320), so an MTU per slot (24 KiB per
@@ -699,44 +698,62 @@ export class LegStream implements EventClock, LegStateHolder {
       if (kind === PT_KIND_AUDIO) this.playAudio(data, header.payloadOffset);
       else this.play(data, header.payloadOffset);
     } else {
-      const slots = this.slots;
-      const row = slot << SLOT_SHIFT;
-      describePacket(slots, row, header, kind, arrivalMs, result === DROP.none ? length : 0);
-      const origin = STAGED_ORIGIN.bytes;
-      if (
-        result === DROP.none &&
-        kind === PT_KIND_AUDIO &&
-        data === DATAGRAM_STAGE &&
-        origin !== null &&
-        STAGED_ORIGIN.delta === 0
-      ) {
-        // A retained datagram staged whole (delta 0: it fits the stage, so HELD_STAGE too) is held as it is.
-        (this.heldDatagrams ?? this.newHeldDatagrams())[slot] = origin;
-        slots[row + SLOT_HELD_AT] = header.payloadOffset;
-      } else if (result === DROP.none) {
-        slots[row + SLOT_HELD_AT] = -1;
-        if (length > this.slotStride) this.growSlots(length);
-        const base = slot * this.slotStride;
-        const from = header.payloadOffset;
-        if (data === DATAGRAM_STAGE && (from & 3) === 0) {
-          // Whole words: the copy may run up to 3 bytes past the payload, still inside the slot and the stage.
-          copyWords(DATAGRAM_STAGE_WORDS, from >> 2, this.slotWords, base >> 2, (length + 3) >> 2);
-        } else {
-          const bytes = this.slotBytes;
-          for (let i = 0; i < length; i++) bytes[base + i] = data[from + i];
-        }
-      }
-      slots[row + SLOT_STATE] = SLOT_PENDING;
-      // Kept exact while nothing plays: the first held packet sets it, later ones can only lower it (NaN stays NaN).
-      const pending = state[at + ROW_PENDING];
-      if (pending === 0 || arrivalMs < state[at + ROW_HELD_SINCE_MS])
-        state[at + ROW_HELD_SINCE_MS] = arrivalMs;
-      state[at + ROW_PENDING] = pending + 1;
-      this.flush(arrivalMs);
+      this.hold(header, data, slot, kind, result === DROP.none ? length : 0, arrivalMs);
     }
     // The returns above (duplicate, late) change nothing a flush would do: the time written last still holds.
     this.schedule.due[this.scheduleIndex] = this.nextFlushMs(false);
     return result;
+  }
+
+  /**
+   * Keeps a packet that cannot play yet in its reorder slot: `heldBytes` of payload (0: the slot only takes its
+   * sequence number), by reference to its retained datagram or copied into the ring. Out of push, whose size decides
+   * what the compiler inlines into the path every packet takes (this one only a packet behind a gap takes).
+   */
+  private hold(
+    header: RtpHeaderView,
+    data: Uint8Array,
+    slot: number,
+    kind: number,
+    heldBytes: number,
+    arrivalMs: number,
+  ): void {
+    const slots = this.slots;
+    const row = slot << SLOT_SHIFT;
+    describePacket(slots, row, header, kind, arrivalMs, heldBytes);
+    const origin = STAGED_ORIGIN.bytes;
+    if (
+      heldBytes > 0 &&
+      kind === PT_KIND_AUDIO &&
+      data === DATAGRAM_STAGE &&
+      origin !== null &&
+      STAGED_ORIGIN.delta === 0 &&
+      origin.length <= HELD_STAGE_BYTES
+    ) {
+      // A retained datagram staged whole (delta 0), small enough to play from HELD_STAGE, is held as it is.
+      (this.heldDatagrams ?? this.newHeldDatagrams())[slot] = origin;
+      slots[row + SLOT_HELD_AT] = header.payloadOffset;
+    } else {
+      slots[row + SLOT_HELD_AT] = -1;
+      if (heldBytes > this.slotStride) this.growSlots(heldBytes);
+      const base = slot * this.slotStride;
+      const from = header.payloadOffset;
+      if (data === DATAGRAM_STAGE && (from & 3) === 0) {
+        // Whole words: the copy may run up to 3 bytes past the payload, still inside the slot and the stage.
+        copyWords(DATAGRAM_STAGE_WORDS, from >> 2, this.slotWords, base >> 2, (heldBytes + 3) >> 2);
+      } else {
+        const bytes = this.slotBytes;
+        for (let i = 0; i < heldBytes; i++) bytes[base + i] = data[from + i];
+      }
+    }
+    slots[row + SLOT_STATE] = SLOT_PENDING;
+    // Kept exact while nothing plays: the first held packet sets it, later ones can only lower it (NaN stays NaN).
+    const state = this.rowState;
+    const at = this.rowBase;
+    const pending = state[at + ROW_PENDING];
+    if (pending === 0 || arrivalMs < state[at + ROW_HELD_SINCE_MS]) state[at + ROW_HELD_SINCE_MS] = arrivalMs;
+    state[at + ROW_PENDING] = pending + 1;
+    this.flush(arrivalMs);
   }
 
   /**
@@ -779,8 +796,14 @@ export class LegStream implements EventClock, LegStateHolder {
     if (state[at + ROW_EVENT_OPEN] !== 0) return Number.NEGATIVE_INFINITY;
     const quiet = state[at + ROW_LAST_ARRIVAL_MS] + (paused ? this.schedule.horizonMs : this.quietMs);
     if (state[at + ROW_PLAYING] === 0) return Math.min(state[at + ROW_HOLD_UNTIL_MS], quiet);
-    if (state[at + ROW_PENDING] === 0) return quiet;
-    const heldSince = state[at + ROW_HELD_SINCE_MS];
+    // The held case out of line: this runs after every packet, inlined into push, whose size decides what else the
+    // compiler inlines there.
+    return state[at + ROW_PENDING] > 0 ? this.heldDeadlineMs(quiet) : quiet;
+  }
+
+  /** nextFlushMs while packets are held: the gap's deadline, or every sweep when it is not known. */
+  private heldDeadlineMs(quiet: number): number {
+    const heldSince = this.rowState[this.rowBase + ROW_HELD_SINCE_MS];
     return Number.isNaN(heldSince) ? Number.NEGATIVE_INFINITY : Math.min(heldSince + this.reorderMs, quiet);
   }
 
@@ -900,22 +923,7 @@ export class LegStream implements EventClock, LegStateHolder {
         this.heldSinceMs = Number.NaN;
         for (let field = 0; field < SLOT_FIELDS; field++) PLAYING[field] = slots[row + field];
         if (slots[row + SLOT_KIND] === PT_KIND_AUDIO) {
-          // Back into WebAssembly memory for the decoder (see HELD_STAGE).
-          const heldAt = slots[row + SLOT_HELD_AT];
-          if (heldAt >= 0) {
-            const held = this.heldDatagrams as (Uint8Array | null)[];
-            const datagram = held[slot] as Uint8Array;
-            held[slot] = null;
-            typedArraySet.call(HELD_STAGE, datagram);
-            HELD_ORIGIN.bytes = datagram;
-            this.playAudio(HELD_STAGE, heldAt);
-          } else {
-            // Slots are whole words long.
-            const words = (slots[row + SLOT_LENGTH] + 3) >> 2;
-            copyWords(this.slotWords, (slot * this.slotStride) >> 2, HELD_STAGE_WORDS, 0, words);
-            HELD_ORIGIN.bytes = null;
-            this.playAudio(HELD_STAGE, 0);
-          }
+          this.playHeldAudio(slot, slots[row + SLOT_HELD_AT]);
         } else {
           this.play(this.slotBytes, slot * this.slotStride);
         }
@@ -928,6 +936,37 @@ export class LegStream implements EventClock, LegStateHolder {
       this.nextPlaySequence = sequence + 1;
       stats.lost++;
       this.lostSinceAudio = true;
+    }
+  }
+
+  /**
+   * Plays the held audio packet of `slot` from HELD_STAGE, where it goes back into WebAssembly memory for the
+   * decoder: the whole datagram held by reference (`heldAt`: where its payload starts), named as STAGED_ORIGIN while
+   * it plays, or (heldAt -1) its payload copied back from the ring, with no origin. The staged datagram's origin is
+   * put back after: the packet being pushed may still play or be held from it.
+   */
+  private playHeldAudio(slot: number, heldAt: number): void {
+    const stagedBytes = STAGED_ORIGIN.bytes;
+    const stagedDelta = STAGED_ORIGIN.delta;
+    try {
+      if (heldAt >= 0) {
+        const held = this.heldDatagrams as (Uint8Array | null)[];
+        const datagram = held[slot] as Uint8Array;
+        held[slot] = null;
+        typedArraySet.call(HELD_STAGE, datagram);
+        STAGED_ORIGIN.bytes = datagram;
+        STAGED_ORIGIN.delta = 0;
+        this.playAudio(HELD_STAGE, heldAt);
+      } else {
+        // Slots are whole words long.
+        const words = (this.slots[(slot << SLOT_SHIFT) + SLOT_LENGTH] + 3) >> 2;
+        copyWords(this.slotWords, (slot * this.slotStride) >> 2, HELD_STAGE_WORDS, 0, words);
+        STAGED_ORIGIN.bytes = null;
+        this.playAudio(HELD_STAGE, 0);
+      }
+    } finally {
+      STAGED_ORIGIN.bytes = stagedBytes;
+      STAGED_ORIGIN.delta = stagedDelta;
     }
   }
 

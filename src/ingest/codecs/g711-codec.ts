@@ -1,4 +1,4 @@
-import { DATAGRAM_STAGE, HELD_ORIGIN, HELD_STAGE, STAGED_ORIGIN } from '../datagram-stage.ts';
+import { DATAGRAM_STAGE, HELD_STAGE, STAGED_ORIGIN } from '../datagram-stage.ts';
 import { typedArraySet } from '../typed-array-set.ts';
 import {
   CONCEAL_CODES_BYTES,
@@ -78,21 +78,6 @@ const CONCEAL_SOURCE_WORDS = new Int32Array(
   CONCEAL_SOURCE_OFFSET,
   CONCEAL_SOURCE_SAMPLES >> 1,
 );
-
-/**
- * Byte address in WASM_MEMORY of a stage the WebAssembly loop decodes from, and of an output area it decodes into:
- * from the layout, not from the views, because Node 20's optimising compiler leaves `byteOffset` of a typed array a
- * generic property load (a builtin call each, on any buffer), and the packet path ran two of them per packet.
- */
-function stageAddress(stage: Uint8Array): number {
-  if (stage === DATAGRAM_STAGE) return STAGE_OFFSET;
-  return stage === HELD_STAGE ? HELD_STAGE_OFFSET : CONCEAL_CODES_OFFSET;
-}
-
-function outputAddress(dst: Int16Array): number {
-  if (dst === DECODE_WORK) return DECODE_WORK_OFFSET;
-  return dst === DECODE_OUT ? DECODE_OUT_OFFSET : CONCEAL_SOURCE_OFFSET;
-}
 
 /**
  * Decodes byte pairs from payload[offset...] through the pair table into words[first, end) and the same range of
@@ -191,19 +176,8 @@ export class G711Decoder implements PayloadDecoder {
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const n = Math.min(length, out.length);
     const staged = (payload === DATAGRAM_STAGE || payload === HELD_STAGE) && HOST_LITTLE_ENDIAN;
-    if (staged && out === DECODE_WORK) {
-      if (payload === DATAGRAM_STAGE && STAGED_ORIGIN.bytes !== null) {
-        return this.decodeRetainedInPlace(
-          DATAGRAM_STAGE,
-          offset,
-          n,
-          STAGED_ORIGIN.bytes,
-          STAGED_ORIGIN.delta,
-        );
-      }
-      if (payload === HELD_STAGE && HELD_ORIGIN.bytes !== null) {
-        return this.decodeRetainedInPlace(HELD_STAGE, offset, n, HELD_ORIGIN.bytes, 0);
-      }
+    if (staged && out === DECODE_WORK && STAGED_ORIGIN.bytes !== null) {
+      return this.decodeRetainedInPlace(payload, offset, n);
     }
     // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
     this.codeOrigin = null;
@@ -252,8 +226,21 @@ export class G711Decoder implements PayloadDecoder {
     dstWords: Int32Array,
   ): void {
     const wide = n - (n % WASM_SIMD_STEP_BYTES);
-    const from = stageAddress(stage) + offset;
-    this.decodeSimd(from, from + wide, outputAddress(dst));
+    // Addresses from the layout, not from the views: Node 20's optimising compiler leaves `byteOffset` of a typed
+    // array a generic property load (a builtin call each, on any buffer), and this ran two per packet.
+    const from =
+      (stage === DATAGRAM_STAGE
+        ? STAGE_OFFSET
+        : stage === HELD_STAGE
+          ? HELD_STAGE_OFFSET
+          : CONCEAL_CODES_OFFSET) + offset;
+    const to =
+      dst === DECODE_WORK
+        ? DECODE_WORK_OFFSET
+        : dst === DECODE_OUT
+          ? DECODE_OUT_OFFSET
+          : CONCEAL_SOURCE_OFFSET;
+    this.decodeSimd(from, from + wide, to);
     if (wide < n) {
       decodePairs(this.pairs, stage, wide >> 1, offset + wide, n >> 1, dstWords, dstWords);
       if ((n & 1) !== 0) dst[n - 1] = this.table[stage[offset + n - 1]];
@@ -282,21 +269,15 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   /**
-   * A payload at stage[offset...] (DATAGRAM_STAGE or HELD_STAGE) copied there from a retained datagram, `origin`,
-   * whose byte `delta` is the stage's byte 0 (see STAGED_ORIGIN, HELD_ORIGIN), into DECODE_WORK: the samples are
-   * written where the frame assembler reads them, and only where the codes lie is noted, for a loss to decode the
-   * concealment frame from (see codeOrigin). The concealment frame is not touched.
+   * A payload at stage[offset...] (DATAGRAM_STAGE, or HELD_STAGE for a packet a leg held by reference) copied there
+   * from a retained datagram (STAGED_ORIGIN) into DECODE_WORK: the samples are written where the frame assembler
+   * reads them, and only where the codes lie is noted, for a loss to decode the concealment frame from (see
+   * codeOrigin). The concealment frame is not touched.
    */
-  private decodeRetainedInPlace(
-    stage: Uint8Array,
-    offset: number,
-    n: number,
-    origin: Uint8Array,
-    delta: number,
-  ): number {
+  private decodeRetainedInPlace(stage: Uint8Array, offset: number, n: number): number {
     this.decodeStagedTo(stage, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
-    this.codeOrigin = origin;
-    this.codeOffset = offset + delta;
+    this.codeOrigin = STAGED_ORIGIN.bytes;
+    this.codeOffset = offset + STAGED_ORIGIN.delta;
     this.codeCount = Math.min(n, CONCEAL_MAX_FRAME);
     this.codesFresh = true;
     return n;

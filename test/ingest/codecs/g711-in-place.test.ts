@@ -3,8 +3,8 @@ import { ALAW_DECODE_TABLE, MULAW_DECODE_TABLE } from '../../../src/ingest/codec
 import { createDecoder } from '../../../src/ingest/codecs/registry.ts';
 import {
   DATAGRAM_STAGE,
-  HELD_ORIGIN,
   HELD_STAGE,
+  STAGED_ORIGIN,
   stageDatagram,
 } from '../../../src/ingest/datagram-stage.ts';
 import { DECODE_WORK } from '../../../src/ingest/wasm-memory.ts';
@@ -111,8 +111,10 @@ describe('G.711 packets kept as codes', () => {
           for (const k of [0, 1]) {
             const datagram = randomBytes(12 + length, seed++);
             if (stage === 'held') {
+              // As a leg plays a packet it held by reference.
               HELD_STAGE.set(datagram);
-              HELD_ORIGIN.bytes = datagram;
+              STAGED_ORIGIN.bytes = datagram;
+              STAGED_ORIGIN.delta = 0;
             } else {
               expect(stageDatagram(datagram, 0, datagram.length, true)).toBe(0);
             }
@@ -120,7 +122,7 @@ describe('G.711 packets kept as codes', () => {
             expect(kept[k].decode(source, 12, length, DECODE_WORK)).toBe(length);
             expect(plain[k].decode(datagram, 12, length, plainOut)).toBe(length);
           }
-          HELD_ORIGIN.bytes = null;
+          STAGED_ORIGIN.bytes = null;
           // 60 ms of fade in 20 ms pieces, the two decoders alternating, then nothing more to conceal.
           for (let piece = 0; piece < 4; piece++) {
             for (const k of [0, 1]) {
