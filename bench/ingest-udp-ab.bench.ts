@@ -15,7 +15,11 @@
  * during the run falls on both alike. Reported: each measurement, each pair's B over A, their median and how many
  * pairs came out lower; the JSON goes to bench/results/ingest-udp-ab.json.
  *
+ * --loss F leaves each datagram unsent with probability F (the sender's; independent, the same pattern every run),
+ * as a lossy network would: what a change does to the cost of loss on the real path.
+ *
  *   npx tsx bench/ingest-udp-ab.bench.ts [--base REF] [--calls 2000] [--pps 200000] [--seconds 4] [--pairs 6]
+ *                                        [--loss 0]
  */
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -38,6 +42,7 @@ const { values: args } = parseArgs({
     pps: { type: 'string' },
     seconds: { type: 'string', default: '4' },
     pairs: { type: 'string', default: '6' },
+    loss: { type: 'string', default: '0' },
     // Set by the orchestrator for the process that runs one measurement.
     measure: { type: 'string' },
     src: { type: 'string' },
@@ -60,6 +65,11 @@ const CALLS = positiveInteger('calls', args.calls);
 const PPS = args.pps === undefined ? CALLS * 100 : positiveInteger('pps', args.pps);
 const SECONDS = positiveInteger('seconds', args.seconds);
 const PAIRS = positiveInteger('pairs', args.pairs);
+const LOSS = Number(args.loss);
+if (!(LOSS >= 0 && LOSS < 1)) {
+  console.error(`--loss must be a fraction from 0 up to (not including) 1, got ${args.loss}`);
+  process.exit(2);
+}
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** One measurement, as the child process prints it on its last line. */
@@ -67,7 +77,7 @@ interface Measurement {
   label: string;
   cpuMicrosPerPacket: number;
   receivedPerSecond: number;
-  /** Datagrams not received in the measured window, against what the sender was paced to send in it. */
+  /** Datagrams not received in the measured window, against what the sender was paced to send in it (less --loss). */
   windowLoss: number;
 }
 
@@ -121,7 +131,7 @@ async function measureOne(label: string, src: string | undefined): Promise<Measu
   const receiver = src === undefined ? await bareReceiver() : await forkguardReceiver(src);
   const seconds = (WARMUP_MS + SECONDS * 1000 + 500) / 1000;
   const sender = startStreamSender(
-    ['strep', HOST, String(receiver.port), String(2 * CALLS), String(seconds), String(PPS)],
+    ['strep', HOST, String(receiver.port), String(2 * CALLS), String(seconds), String(PPS), String(LOSS)],
     '1',
   );
   await sleep(WARMUP_MS);
@@ -138,7 +148,7 @@ async function measureOne(label: string, src: string | undefined): Promise<Measu
     label,
     cpuMicrosPerPacket: (cpu.user + cpu.system) / packets,
     receivedPerSecond: packets / elapsedS,
-    windowLoss: Math.max(0, 1 - packets / (PPS * elapsedS)),
+    windowLoss: Math.max(0, 1 - packets / (PPS * (1 - LOSS) * elapsedS)),
   };
 }
 
@@ -161,6 +171,8 @@ function runChild(label: string, src: string | undefined): Measurement {
       String(PPS),
       '--seconds',
       String(SECONDS),
+      '--loss',
+      String(LOSS),
       ...(src === undefined ? [] : ['--src', src]),
     ],
     { LOG_LEVEL: 'warn' },
@@ -196,7 +208,7 @@ const b = { label: 'forkguard (this checkout)', src: join(ROOT, 'src') };
 const pairs: { a: Measurement; b: Measurement; ratio: number }[] = [];
 try {
   console.error(
-    `${a.label} against ${b.label}: ${CALLS} STREP calls, ${PPS} datagrams/s, ${SECONDS} s per measurement, ${PAIRS} pairs`,
+    `${a.label} against ${b.label}: ${CALLS} STREP calls, ${PPS} datagrams/s, ${100 * LOSS} % of them lost on the way, ${SECONDS} s per measurement, ${PAIRS} pairs`,
   );
   for (let pair = 0; pair < PAIRS; pair++) {
     const first = pair % 2 === 0 ? a : b;
@@ -224,6 +236,7 @@ const result = {
   b: b.label,
   calls: CALLS,
   datagramsPerSecond: PPS,
+  loss: LOSS,
   secondsPerMeasurement: SECONDS,
   pairs,
   medianRatio: median(ratios),

@@ -2,7 +2,10 @@
  * The synthetic stream sender of the UDP ingest benchmarks: a small C program (compiled on first use with the
  * system `cc`, cached in the temp folder) that sends PCMU RTP streams with correct sequence numbers and timestamps,
  * plain to consecutive ports (`pairs`) or under a STREP header to one port (`strep`, two streams per call), either
- * as fast as it can (pps 0) or paced at `pps` datagrams per second in all. It prints how many it sent.
+ * as fast as it can (pps 0) or paced at `pps` datagrams per second in all. An optional seventh argument, `loss`,
+ * leaves each datagram unsent with that probability (independently, the same pattern every run), as a lossy network
+ * would: its sequence number and timestamp are used up and its place in the pacing passes. It prints how many it
+ * sent.
  */
 import { spawn } from 'node:child_process';
 import { compileC } from './native-sender.ts';
@@ -21,11 +24,15 @@ const SENDER_C = String.raw`#define _GNU_SOURCE
 static double now_s(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 
 int main(int argc, char **argv) {
-  if (argc < 7) { fprintf(stderr, "usage: mode host port streams seconds pps\n"); return 2; }
+  if (argc < 7) { fprintf(stderr, "usage: mode host port streams seconds pps [loss]\n"); return 2; }
   int strep = strcmp(argv[1], "strep") == 0;
   const char *host = argv[2];
   int port = atoi(argv[3]), streams = atoi(argv[4]);
   double seconds = atof(argv[5]), pps = atof(argv[6]);
+  /* A datagram is dropped when the next xorshift32 number is below loss * 2^32. */
+  double loss = argc > 7 ? atof(argv[7]) : 0;
+  uint32_t drop_below = loss <= 0 ? 0 : loss >= 1 ? 0xffffffffu : (uint32_t)(loss * 4294967296.0);
+  uint32_t loss_rng = 0x2545f491u;
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   int sndbuf = 4 << 20; setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   int hdr = strep ? 24 : 0, len = hdr + 12 + 160;
@@ -70,16 +77,22 @@ int main(int argc, char **argv) {
         if (due > t) { struct timespec nap = { (time_t)(due - t), (long)((due - t - (time_t)(due - t)) * 1e9) }; nanosleep(&nap, NULL); }
         paced += n;
       }
+      int m = 0;
       for (int j = 0; j < n; j++) {
         int s = k == 0 ? i + j : order[i + j];
+        if (drop_below > 0 && k > 2) {
+          loss_rng ^= loss_rng << 13; loss_rng ^= loss_rng >> 17; loss_rng ^= loss_rng << 5;
+          if (loss_rng < drop_below) continue;
+        }
         unsigned char *b = bufs + (size_t)s * len;
         memcpy(b + hdr + 2, &seq, 2); memcpy(b + hdr + 4, &ts, 4);
-        iov[j].iov_base = b; iov[j].iov_len = len;
-        memset(&msgs[j], 0, sizeof msgs[j]);
-        msgs[j].msg_hdr.msg_iov = &iov[j]; msgs[j].msg_hdr.msg_iovlen = 1;
-        msgs[j].msg_hdr.msg_name = &dst[s]; msgs[j].msg_hdr.msg_namelen = sizeof dst[0];
+        iov[m].iov_base = b; iov[m].iov_len = len;
+        memset(&msgs[m], 0, sizeof msgs[m]);
+        msgs[m].msg_hdr.msg_iov = &iov[m]; msgs[m].msg_hdr.msg_iovlen = 1;
+        msgs[m].msg_hdr.msg_name = &dst[s]; msgs[m].msg_hdr.msg_namelen = sizeof dst[0];
+        m++;
       }
-      int r = sendmmsg(fd, msgs, n, 0);
+      int r = m > 0 ? sendmmsg(fd, msgs, m, 0) : 0;
       if (r > 0) sent += r;
     }
   }
@@ -91,7 +104,8 @@ int main(int argc, char **argv) {
 let compiled: string | null = null;
 
 /**
- * Starts the sender with `args` (mode host port streams seconds pps), pinned to `cpus` (taskset list) unless null.
+ * Starts the sender with `args` (mode host port streams seconds pps [loss]), pinned to `cpus` (taskset list) unless
+ * null.
  * Resolves, once it has exited, to how many datagrams it sent (NaN when it printed no count).
  */
 export function startStreamSender(args: readonly string[], cpus: string | null): Promise<number> {
