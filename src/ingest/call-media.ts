@@ -52,8 +52,7 @@ export interface CallMediaOptions {
   /**
    * The caller never changes a datagram's bytes after pushing it (dgram hands each datagram over in a Buffer of its
    * own): decoders may then keep a reference to a payload they may need again rather than a copy (see
-   * STAGED_ORIGIN), and legs hold an audio packet behind a gap by reference (see LegStream's heldDatagrams). Off by
-   * default, for callers that reuse a buffer.
+   * STAGED_ORIGIN). Off by default, for callers that reuse a buffer.
    */
   retainedDatagrams?: boolean;
   /**

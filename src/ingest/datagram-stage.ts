@@ -28,11 +28,10 @@ export const DATAGRAM_STAGE_WORDS: Int32Array = new Int32Array(
   STAGE_BYTES >> 2,
 );
 /**
- * Where a leg puts a held audio packet just before it plays: its payload copied back from the reorder ring, or the
- * whole datagram the leg held by reference (STAGED_ORIGIN names that datagram while it plays). The ring lies in
- * the leg's own memory, out of the WebAssembly decoder's reach, and decoded from there G.711 went through the
- * 256 KiB pair table in JS, most of what a packet held behind a gap cost to decode. Shared like DATAGRAM_STAGE: each
- * held packet is decoded completely before the next is put here, and it never overlaps the staged datagram.
+ * Where a leg copies a held audio payload back from its reorder ring just before it plays: the ring lies in the
+ * leg's own memory, out of the WebAssembly decoder's reach, and decoded from there G.711 went through the 256 KiB
+ * pair table in JS, most of what a packet held behind a gap cost to decode. Shared like DATAGRAM_STAGE: each held
+ * payload is decoded completely before the next is copied, and it never overlaps the staged datagram.
  */
 export const HELD_STAGE: Uint8Array = new Uint8Array(WASM_MEMORY.buffer, HELD_STAGE_OFFSET, HELD_STAGE_BYTES);
 export const HELD_STAGE_WORDS: Int32Array = new Int32Array(
@@ -70,9 +69,7 @@ export function copyWords(
 /**
  * The bytes the staged datagram was copied from, and the offset in them of the stage's byte 0, when the caller
  * never changes them after the push (see CallMediaOptions.retainedDatagrams); bytes is null otherwise. A G.711
- * decoder then keeps a reference to a payload it may have to conceal a loss from, instead of copying it. While a
- * leg plays a held packet from HELD_STAGE, it names that packet's datagram instead (null for a payload copied from
- * the ring), and the leg puts the staged datagram's back afterwards.
+ * decoder then keeps a reference to a payload it may have to conceal a loss from, instead of copying it.
  */
 export const STAGED_ORIGIN: { bytes: Uint8Array | null; delta: number } = { bytes: null, delta: 0 };
 

@@ -26,7 +26,6 @@ import {
   DATAGRAM_STAGE_WORDS,
   HELD_STAGE,
   HELD_STAGE_WORDS,
-  STAGED_ORIGIN,
 } from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import { LEG_ROW_DOUBLES, type LegStateHolder, releaseRow, takeRow } from './leg-state-pool.ts';
@@ -55,7 +54,6 @@ import { JITTER_FIELDS, JITTER_MS, restartJitter, updateJitter } from './rtp/jit
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
 import { dueIndex, type FlushSchedule, type FlushSlot, UNSWEPT_SLOT } from './sessions/flush-schedule.ts';
-import { typedArraySet } from './typed-array-set.ts';
 import { HELD_STAGE_BYTES } from './wasm-memory.ts';
 
 export const DEFAULT_REORDER_MS = 40;
@@ -142,11 +140,6 @@ const SLOT_MARKER = 5;
 const SLOT_LENGTH = 6;
 /** A slot row's fields, SLOT_TIMESTAMP to SLOT_LENGTH: what is copied into PLAYING (SLOT_STATE goes unread). */
 const SLOT_FIELDS = 7;
-/**
- * Where the payload starts in the datagram an audio slot holds by reference (see heldDatagrams), or -1 when the
- * payload was copied into the ring's bytes. Read only when the slot plays.
- */
-const SLOT_HELD_AT = 7;
 /**
  * The packet being played: its slot row's fields (the same indices), copied there from the ring for a held packet
  * and written from the header for one played as it arrives. Shared by every leg: a packet is played completely
@@ -360,14 +353,6 @@ export class LegStream implements EventClock, LegStateHolder {
   /** slotBytes as words: a staged payload is copied in four bytes per access (strides are multiples of 4). */
   private slotWords = new Int32Array(this.block, RING_OFFSET, (REORDER_SLOTS * INITIAL_SLOT_STRIDE) >> 2);
   private slotStride = INITIAL_SLOT_STRIDE;
-  /**
-   * Per slot, the retained datagram an audio packet is held in (null: none, or its payload is in slotBytes), made on
-   * the first packet held so. A packet held behind a gap used to be copied into the ring and, when it played, back
-   * into HELD_STAGE, and its samples into the decoder's concealment frame: with many calls, a dozen cache lines
-   * that had left the caches since, each time. By reference it costs one store, and plays as a retained datagram
-   * (the decoder keeps its codes, not its samples, for a loss after it).
-   */
-  private heldDatagrams: (Uint8Array | null)[] | null = null;
 
   // The stream before an SSRC change: read only when the SSRC changes.
   private previousSsrc = -1;
@@ -706,9 +691,9 @@ export class LegStream implements EventClock, LegStateHolder {
   }
 
   /**
-   * Keeps a packet that cannot play yet in its reorder slot: `heldBytes` of payload (0: the slot only takes its
-   * sequence number), by reference to its retained datagram or copied into the ring. Out of push, whose size decides
-   * what the compiler inlines into the path every packet takes (this one only a packet behind a gap takes).
+   * Keeps a packet that cannot play yet in its reorder slot, `heldBytes` of payload copied into the ring (0: the slot
+   * only takes its sequence number). Out of push, whose size decides what the compiler inlines into the path every
+   * packet takes (this one only a packet behind a gap takes).
    */
   private hold(
     header: RtpHeaderView,
@@ -721,30 +706,15 @@ export class LegStream implements EventClock, LegStateHolder {
     const slots = this.slots;
     const row = slot << SLOT_SHIFT;
     describePacket(slots, row, header, kind, arrivalMs, heldBytes);
-    const origin = STAGED_ORIGIN.bytes;
-    if (
-      heldBytes > 0 &&
-      kind === PT_KIND_AUDIO &&
-      data === DATAGRAM_STAGE &&
-      origin !== null &&
-      STAGED_ORIGIN.delta === 0 &&
-      origin.length <= HELD_STAGE_BYTES
-    ) {
-      // A retained datagram staged whole (delta 0), small enough to play from HELD_STAGE, is held as it is.
-      (this.heldDatagrams ?? this.newHeldDatagrams())[slot] = origin;
-      slots[row + SLOT_HELD_AT] = header.payloadOffset;
+    if (heldBytes > this.slotStride) this.growSlots(heldBytes);
+    const base = slot * this.slotStride;
+    const from = header.payloadOffset;
+    if (data === DATAGRAM_STAGE && (from & 3) === 0) {
+      // Whole words: the copy may run up to 3 bytes past the payload, still inside the slot and the stage.
+      copyWords(DATAGRAM_STAGE_WORDS, from >> 2, this.slotWords, base >> 2, (heldBytes + 3) >> 2);
     } else {
-      slots[row + SLOT_HELD_AT] = -1;
-      if (heldBytes > this.slotStride) this.growSlots(heldBytes);
-      const base = slot * this.slotStride;
-      const from = header.payloadOffset;
-      if (data === DATAGRAM_STAGE && (from & 3) === 0) {
-        // Whole words: the copy may run up to 3 bytes past the payload, still inside the slot and the stage.
-        copyWords(DATAGRAM_STAGE_WORDS, from >> 2, this.slotWords, base >> 2, (heldBytes + 3) >> 2);
-      } else {
-        const bytes = this.slotBytes;
-        for (let i = 0; i < heldBytes; i++) bytes[base + i] = data[from + i];
-      }
+      const bytes = this.slotBytes;
+      for (let i = 0; i < heldBytes; i++) bytes[base + i] = data[from + i];
     }
     slots[row + SLOT_STATE] = SLOT_PENDING;
     // Kept exact while nothing plays: the first held packet sets it, later ones can only lower it (NaN stays NaN).
@@ -894,7 +864,6 @@ export class LegStream implements EventClock, LegStateHolder {
       this.setSlotSequence(slot, -1);
       slots[(slot << SLOT_SHIFT) + SLOT_STATE] = SLOT_EMPTY;
     }
-    this.heldDatagrams?.fill(null);
     this.heldSinceMs = Number.NaN;
   }
 
@@ -923,7 +892,10 @@ export class LegStream implements EventClock, LegStateHolder {
         this.heldSinceMs = Number.NaN;
         for (let field = 0; field < SLOT_FIELDS; field++) PLAYING[field] = slots[row + field];
         if (slots[row + SLOT_KIND] === PT_KIND_AUDIO) {
-          this.playHeldAudio(slot, slots[row + SLOT_HELD_AT]);
+          // Back into WebAssembly memory for the decoder (see HELD_STAGE); slots are whole words long.
+          const words = (slots[row + SLOT_LENGTH] + 3) >> 2;
+          copyWords(this.slotWords, (slot * this.slotStride) >> 2, HELD_STAGE_WORDS, 0, words);
+          this.playAudio(HELD_STAGE, 0);
         } else {
           this.play(this.slotBytes, slot * this.slotStride);
         }
@@ -937,44 +909,6 @@ export class LegStream implements EventClock, LegStateHolder {
       stats.lost++;
       this.lostSinceAudio = true;
     }
-  }
-
-  /**
-   * Plays the held audio packet of `slot` from HELD_STAGE, where it goes back into WebAssembly memory for the
-   * decoder: the whole datagram held by reference (`heldAt`: where its payload starts), named as STAGED_ORIGIN while
-   * it plays, or (heldAt -1) its payload copied back from the ring, with no origin. The staged datagram's origin is
-   * put back after: the packet being pushed may still play or be held from it.
-   */
-  private playHeldAudio(slot: number, heldAt: number): void {
-    const stagedBytes = STAGED_ORIGIN.bytes;
-    const stagedDelta = STAGED_ORIGIN.delta;
-    try {
-      if (heldAt >= 0) {
-        const held = this.heldDatagrams as (Uint8Array | null)[];
-        const datagram = held[slot] as Uint8Array;
-        held[slot] = null;
-        typedArraySet.call(HELD_STAGE, datagram);
-        STAGED_ORIGIN.bytes = datagram;
-        STAGED_ORIGIN.delta = 0;
-        this.playAudio(HELD_STAGE, heldAt);
-      } else {
-        // Slots are whole words long.
-        const words = (this.slots[(slot << SLOT_SHIFT) + SLOT_LENGTH] + 3) >> 2;
-        copyWords(this.slotWords, (slot * this.slotStride) >> 2, HELD_STAGE_WORDS, 0, words);
-        STAGED_ORIGIN.bytes = null;
-        this.playAudio(HELD_STAGE, 0);
-      }
-    } finally {
-      STAGED_ORIGIN.bytes = stagedBytes;
-      STAGED_ORIGIN.delta = stagedDelta;
-    }
-  }
-
-  /** heldDatagrams, made on the first packet held by reference. */
-  private newHeldDatagrams(): (Uint8Array | null)[] {
-    const held = new Array<Uint8Array | null>(REORDER_SLOTS).fill(null);
-    this.heldDatagrams = held;
-    return held;
   }
 
   /** Widens every slot to hold `length` bytes, on the first payload over the stride (rare: doubling at least). */

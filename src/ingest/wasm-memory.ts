@@ -20,9 +20,8 @@ export const DECODE_OUT_SAMPLES = 960;
 export const DECODE_WORK_OFFSET = DECODE_OUT_OFFSET + 2 * 1024;
 export const DECODE_WORK_SAMPLES = 2048;
 /**
- * Where a held packet is put when it plays (see datagram-stage.ts), its payload from a leg's reorder ring or the
- * whole datagram a leg held by reference, so the G.711 decoder reads it in WebAssembly memory as it reads a staged
- * datagram. Holds the largest payload a leg keeps, and any datagram ingest accepts (1,500 bytes by default).
+ * Where a payload held in a leg's reorder ring is copied back when it plays (see datagram-stage.ts), so the G.711
+ * decoder reads it in WebAssembly memory as it reads a staged datagram. Holds the largest payload a leg keeps.
  */
 export const HELD_STAGE_OFFSET = DECODE_WORK_OFFSET + 2 * DECODE_WORK_SAMPLES;
 export const HELD_STAGE_BYTES = 1536;
@@ -57,7 +56,7 @@ export const SPECTRAL_SUMS_OFFSET = FFT_WORK_OFFSET + FFT_WORK_BYTES;
 export const SPECTRAL_SUMS_BYTES = 2048;
 /**
  * Where a G.711 decoder copies the datagram it keeps as codes (see g711-codec.ts, codeOrigin) to decode the frame a
- * loss repeats straight into CONCEAL_SOURCE: the staged datagram and the held packet may both still be in use then.
+ * loss repeats straight into CONCEAL_SOURCE: the staged datagram and the held payload may both still be in use then.
  * As large as the stage, the largest datagram kept so. Last, so that no area before it moved when it came: moving
  * them by its size made the lossless packet path measurably slower (3-5 % in bench/ingest-inprocess, not explained).
  */

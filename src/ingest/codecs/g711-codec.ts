@@ -176,8 +176,8 @@ export class G711Decoder implements PayloadDecoder {
   decode(payload: Uint8Array, offset: number, length: number, out: Int16Array): number {
     const n = Math.min(length, out.length);
     const staged = (payload === DATAGRAM_STAGE || payload === HELD_STAGE) && HOST_LITTLE_ENDIAN;
-    if (staged && out === DECODE_WORK && STAGED_ORIGIN.bytes !== null) {
-      return this.decodeRetainedInPlace(payload, offset, n);
+    if (staged && out === DECODE_WORK && payload === DATAGRAM_STAGE && STAGED_ORIGIN.bytes !== null) {
+      return this.decodeRetainedInPlace(offset, n);
     }
     // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
     this.codeOrigin = null;
@@ -269,13 +269,12 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   /**
-   * A payload at stage[offset...] (DATAGRAM_STAGE, or HELD_STAGE for a packet a leg held by reference) copied there
-   * from a retained datagram (STAGED_ORIGIN) into DECODE_WORK: the samples are written where the frame assembler
-   * reads them, and only where the codes lie is noted, for a loss to decode the concealment frame from (see
-   * codeOrigin). The concealment frame is not touched.
+   * A payload staged from a retained datagram (STAGED_ORIGIN) into DECODE_WORK: the samples are written where the
+   * frame assembler reads them, and only where the codes lie is noted, for a loss to decode the concealment frame
+   * from (see codeOrigin). The concealment frame is not touched.
    */
-  private decodeRetainedInPlace(stage: Uint8Array, offset: number, n: number): number {
-    this.decodeStagedTo(stage, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
+  private decodeRetainedInPlace(offset: number, n: number): number {
+    this.decodeStagedTo(DATAGRAM_STAGE, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
     this.codeOrigin = STAGED_ORIGIN.bytes;
     this.codeOffset = offset + STAGED_ORIGIN.delta;
     this.codeCount = Math.min(n, CONCEAL_MAX_FRAME);

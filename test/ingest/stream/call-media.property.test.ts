@@ -61,10 +61,9 @@ describe('CallMedia properties', () => {
     );
   });
 
-  // IngestServer runs CallMedia with retainedDatagrams: its legs hold packets behind a gap by reference and its G.711
-  // decoders keep codes rather than samples for concealment. Whatever arrives, that must give what copying gives. Two
-  // calls take turns, so every shared stage (the staged datagram, the held packet, the fade's source) is used by the
-  // other call between one call's packets.
+  // IngestServer runs CallMedia with retainedDatagrams: its G.711 decoders keep codes rather than samples for
+  // concealment. Whatever arrives, that must give what copying gives. Two calls take turns, so every shared stage
+  // (the staged datagram, the held payload, the fade's source) is used by the other call between one call's packets.
   it('gives the same frames whether datagrams are retained or copied, under loss, reordering and duplicates', () => {
     const packetFate = fc.record({
       dropped: fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x < 0.15),
