@@ -34,6 +34,7 @@ import {
   strepPcmuDatagram,
   strepPcmuModel,
 } from '../src/bench-harness/strep-pcmu-stream.ts';
+import { xorshift32 } from '../src/bench-harness/xorshift32.ts';
 import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
 
 const { values: args } = parseArgs({
@@ -53,14 +54,10 @@ const DRAIN_EVERY = 32;
 const WARMUP_ROUNDS = 100;
 const FRAME_MS = 20;
 
-/** xorshift32 over `state`: the same loss pattern every run. */
+/** The next number of the xorshift32 sequence in `state`, in [0, 1): the same loss pattern every run. */
 function nextRandom(state: Uint32Array): number {
-  let x = state[0];
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  state[0] = x;
-  return (x >>> 0) / 4294967296;
+  state[0] = xorshift32(state[0]);
+  return state[0] / 4294967296;
 }
 
 interface Measurement {

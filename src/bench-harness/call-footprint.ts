@@ -17,6 +17,7 @@ import { MediaPipeline } from '../service/media-pipeline.ts';
 import { loadScorer } from '../service/service-startup.ts';
 import { AlertCollector } from './alert-collector.ts';
 import { collectGarbage } from './collect-garbage.ts';
+import { xorshift32 } from './xorshift32.ts';
 
 export interface CallFootprint {
   calls: number;
@@ -41,9 +42,7 @@ function packet(seq: number, ssrc: number, state: Uint32Array): Uint8Array {
   const payload = new Uint8Array(160);
   let x = state[0];
   for (let k = 0; k < payload.length; k++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
+    x = xorshift32(x);
     payload[k] = x & 0xff;
   }
   state[0] = x;

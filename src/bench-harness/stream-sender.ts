@@ -22,6 +22,7 @@ const SENDER_C = String.raw`#define _GNU_SOURCE
 #include <time.h>
 
 static double now_s(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+static uint32_t xorshift32(uint32_t x) { x ^= x << 13; x ^= x >> 17; return x ^ (x << 5); }
 
 int main(int argc, char **argv) {
   if (argc < 7) { fprintf(stderr, "usage: mode host port streams seconds pps [loss]\n"); return 2; }
@@ -59,7 +60,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < streams; i++) order[i] = i;
   uint32_t rng = 0x9e3779b9u;
   for (int i = streams - 1; i > 0; i--) {
-    rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5;
+    rng = xorshift32(rng);
     int j = (int)(rng % (uint32_t)(i + 1)), t = order[i]; order[i] = order[j]; order[j] = t;
   }
   enum { BATCH = 64 };
@@ -81,7 +82,7 @@ int main(int argc, char **argv) {
       for (int j = 0; j < n; j++) {
         int s = k == 0 ? i + j : order[i + j];
         if (drop_below > 0 && k > 2) {
-          loss_rng ^= loss_rng << 13; loss_rng ^= loss_rng >> 17; loss_rng ^= loss_rng << 5;
+          loss_rng = xorshift32(loss_rng);
           if (loss_rng < drop_below) continue;
         }
         unsigned char *b = bufs + (size_t)s * len;

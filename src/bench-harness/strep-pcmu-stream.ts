@@ -4,6 +4,7 @@
  * hands them over.
  */
 import type { Leg, MediaSink } from '../ingest/media-sink.ts';
+import { xorshift32 } from './xorshift32.ts';
 
 const STREP_BYTES = 24;
 export const STREP_PCMU_DATAGRAM_BYTES = STREP_BYTES + 12 + 160;
@@ -46,9 +47,7 @@ export function shuffledOrder(n: number): Int32Array {
   for (let i = 0; i < n; i++) order[i] = i;
   let state = 0x9e3779b9;
   for (let i = n - 1; i > 0; i--) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
+    state = xorshift32(state);
     const j = (state >>> 0) % (i + 1);
     const t = order[i];
     order[i] = order[j];
