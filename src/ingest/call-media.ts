@@ -40,6 +40,8 @@ export const MEDIA_PAUSE_MS = 1000;
 export interface CallMediaOptions {
   /** Reorder wait, ms (default 40, max 60). */
   reorderMs?: number;
+  /** Wait reorderMs for every gap, even on a leg whose gaps keep coming out lost (see LegStreamOptions). */
+  fixedReorderWait?: boolean;
   /** Payload types added to or overriding DEFAULT_PAYLOAD_TYPES (e.g. `{ 111: 'opus' }`). */
   payloadTypes?: PayloadTypeMap;
   /** Decoder factory; the codec registry by default. */
@@ -123,6 +125,7 @@ export class CallMedia {
     this.retainedDatagrams = options.retainedDatagrams ?? false;
     const legOptions = {
       reorderMs: options.reorderMs,
+      fixedReorderWait: options.fixedReorderWait,
       payloadTypes,
       drops: this.drops,
       unsupportedCodecs: this.unsupportedCodecs,

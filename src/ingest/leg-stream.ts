@@ -114,6 +114,24 @@ const MAX_TIMESTAMP_GAP_SAMPLES = (MAX_TIMESTAMP_GAP_MS * SAMPLE_RATE) / 1000;
 export const IDLE_FILL_MS = 200;
 const IDLE_FILL_MARGIN_MS = 20;
 const IDLE_FILL_JITTERS = 4;
+/**
+ * After this many gaps in a row that it waited the reorder wait for and that came out lost, with no packet arriving
+ * out of order meanwhile, a leg stops waiting: the next gap is lost at once, concealed as the packet after it plays.
+ * Any packet out of order (one filling a gap, or one too late for its gap) brings the wait back until as many
+ * gaps have again come out lost.
+ *
+ * Waiting costs a lost packet its price: the packets behind the gap are copied into the reorder ring and played
+ * from it later, when the leg's state has left the CPU caches again, which measured several times a received
+ * packet's cost. A receiver that falls behind its load loses datagrams from its socket buffer, and if each loss
+ * costs it that much more than a packet, it falls further behind the more it loses instead of recovering. Packets
+ * lost from a socket buffer never arrive late, and most networks that lose packets do not reorder them; a leg that
+ * has shown neither gets nothing from waiting. What a leg that does reorder pays for the adaptation: a reordered
+ * packet coming right after this many losses is too late for its gap (dropped as late, its 20 ms concealed),
+ * once, and the wait is back. Eight gaps: a leg whose gaps are half reorderings, half losses stops waiting before
+ * fewer than one reordering in 250 (0.5^8); a lossy leg still stops after eight losses. For the same packets in
+ * the same order, the frames are the same with or without waiting: only when they are emitted changes.
+ */
+export const NO_WAIT_AFTER_LOST_GAPS = 8;
 /** Sequence steps beyond this (either way) are a sender restart, not loss or reordering (RFC 3550 A.1). */
 export const MAX_SEQUENCE_STEP = 3000;
 /** Concealment longer than this is silence: a codec PLC has nothing left to say after 120 ms. */
@@ -195,11 +213,16 @@ const ROW_EVENT_OPEN = 20;
 const ROW_PACKETS = 21;
 /** The jitter estimator's state (see jitter.ts); its estimate is stats.jitterMs. */
 const ROW_JITTER = 22;
+/**
+ * Gaps this leg waited for that came out lost, since it last saw a packet arrive out of order (see
+ * NO_WAIT_AFTER_LOST_GAPS).
+ */
+const ROW_LOST_GAPS = ROW_JITTER + JITTER_FIELDS;
 /** The sequence number each reorder slot holds (-1: none), as 32-bit words: REORDER_SLOTS of them. */
 const ROW_SEQUENCE_RING = LEG_ROW_DOUBLES - REORDER_SLOTS / 2;
-if (ROW_JITTER + JITTER_FIELDS > ROW_SEQUENCE_RING) throw new Error('a leg row is too short for its fields');
+if (ROW_LOST_GAPS + 1 > ROW_SEQUENCE_RING) throw new Error('a leg row is too short for its fields');
 /** The row's numbers before the sequence ring that are in use: what readAhead reads, line by line. */
-const ROW_FIELDS_END = ROW_JITTER + JITTER_FIELDS;
+const ROW_FIELDS_END = ROW_LOST_GAPS + 1;
 /** Doubles per 64-byte cache line. */
 const LINE_DOUBLES = 8;
 /** The per-PT fields of a leg, a 4-byte row per PT for the same reason: one line per packet, not three arrays. */
@@ -251,6 +274,11 @@ function decodeStageOf(codec: DecodableCodec): number {
 export interface LegStreamOptions {
   /** Reorder wait in ms, 0..MAX_REORDER_MS (default DEFAULT_REORDER_MS). */
   reorderMs?: number;
+  /**
+   * Wait reorderMs for every gap, even on a leg whose gaps keep coming out lost (default false: see
+   * NO_WAIT_AFTER_LOST_GAPS).
+   */
+  fixedReorderWait?: boolean;
   /** Complete payload-type map (see `withPayloadTypes` to extend the defaults). */
   payloadTypes?: PayloadTypeMap;
   /** Shared per-reason drop counters (CallMedia passes one array for both legs). */
@@ -323,6 +351,10 @@ export class LegStream implements EventClock, LegStateHolder {
   readonly unsupportedCodecs: Set<string>;
   private readonly onUnsupportedCodec: ((codec: string) => void) | null;
   readonly reorderMs: number;
+  /** Lost gaps in a row after which the leg stops waiting (NO_WAIT_AFTER_LOST_GAPS, or Infinity: always waits). */
+  private readonly waitLimitGaps: number;
+  /** Gaps declared lost at once, without the reorder wait (see NO_WAIT_AFTER_LOST_GAPS). */
+  unwaitedGaps = 0;
   /** Timeline re-anchors for timestamp jumps, sequence restarts and clock-rate changes (SSRC changes apart). */
   resyncs = 0;
   /** Samples filled by concealment, comfort noise and silence respectively. */
@@ -515,6 +547,8 @@ export class LegStream implements EventClock, LegStateHolder {
       throw new Error(`reorderMs: must be between 0 and ${MAX_REORDER_MS} ms, got ${reorderMs}`);
     }
     this.reorderMs = reorderMs;
+    this.waitLimitGaps =
+      options.fixedReorderWait === true ? Number.POSITIVE_INFINITY : NO_WAIT_AFTER_LOST_GAPS;
     const { schedule, slot } = options.flushSlot ?? UNSWEPT_SLOT;
     this.schedule = schedule;
     this.scheduleIndex = dueIndex(slot, leg);
@@ -618,6 +652,8 @@ export class LegStream implements EventClock, LegStateHolder {
     if (sequence < state[at + ROW_NEXT_PLAY_SEQUENCE]) {
       if (state[at + ROW_PLAYING] !== 0 || state[at + ROW_HIGHEST_SEQUENCE] - sequence >= REORDER_SLOTS) {
         stats.late++;
+        // Out of order: the leg waits for its gaps again.
+        state[at + ROW_LOST_GAPS] = 0;
         return this.drop(DROP.late);
       }
       // Still holding the stream start: a reordered first packet moves the start back.
@@ -631,7 +667,10 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     const highest = state[at + ROW_HIGHEST_SEQUENCE];
     if (sequence > highest) state[at + ROW_HIGHEST_SEQUENCE] = sequence;
-    else if (sequence !== highest) stats.reordered++;
+    else if (sequence !== highest) {
+      stats.reordered++;
+      state[at + ROW_LOST_GAPS] = 0;
+    }
 
     const pt = header.payloadType;
     let kind = PT_KIND_AUDIO;
@@ -672,6 +711,15 @@ export class LegStream implements EventClock, LegStateHolder {
       state[at + ROW_PACKETS]++;
     }
     this.setSlotSequence(slot, sequence);
+    if (
+      state[at + ROW_PLAYING] !== 0 &&
+      state[at + ROW_PENDING] === 0 &&
+      sequence !== state[at + ROW_NEXT_PLAY_SEQUENCE] &&
+      state[at + ROW_LOST_GAPS] >= this.waitLimitGaps
+    ) {
+      // A gap on a leg that has stopped waiting: lost now, and this packet plays as an in-order one.
+      this.declareGapLost(sequence);
+    }
     if (
       state[at + ROW_PLAYING] !== 0 &&
       state[at + ROW_PENDING] === 0 &&
@@ -724,6 +772,20 @@ export class LegStream implements EventClock, LegStateHolder {
     if (pending === 0 || arrivalMs < state[at + ROW_HELD_SINCE_MS]) state[at + ROW_HELD_SINCE_MS] = arrivalMs;
     state[at + ROW_PENDING] = pending + 1;
     this.flush(arrivalMs);
+  }
+
+  /**
+   * Declares the sequence numbers from the next one to play up to `sequence` lost without waiting for them (a gap on a
+   * leg that has stopped waiting: see NO_WAIT_AFTER_LOST_GAPS); `sequence` is then the next to play. Out of push,
+   * like hold.
+   */
+  private declareGapLost(sequence: number): void {
+    const state = this.rowState;
+    const at = this.rowBase;
+    this.stats.lost += sequence - state[at + ROW_NEXT_PLAY_SEQUENCE];
+    this.unwaitedGaps++;
+    state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence;
+    state[at + ROW_LOST_SINCE_AUDIO] = 1;
   }
 
   /**
@@ -880,6 +942,8 @@ export class LegStream implements EventClock, LegStateHolder {
     const slots = this.slots;
     // The oldest held packet's arrival (heldSinceMs) is found again only after a held packet has played: a loss
     // burst walks many gaps in one call, and the ring scan per gap was most of what a lossy leg cost.
+    // Whether the sequence number before this one was declared lost here: a run of them is one gap.
+    let inGap = false;
     while (this.pending > 0 || this.nextPlaySequence < forceBelow) {
       const sequence = this.nextPlaySequence;
       const slot = sequence & SLOT_MASK;
@@ -887,6 +951,7 @@ export class LegStream implements EventClock, LegStateHolder {
       if (this.slotSequence(slot) === sequence && slots[row + SLOT_STATE] === SLOT_PENDING) {
         // Slot state moves before any decoder or sink runs, so an exception there cannot replay it.
         slots[row + SLOT_STATE] = SLOT_DONE;
+        inGap = false;
         this.pending--;
         this.nextPlaySequence = sequence + 1;
         this.heldSinceMs = Number.NaN;
@@ -908,6 +973,10 @@ export class LegStream implements EventClock, LegStateHolder {
       this.nextPlaySequence = sequence + 1;
       stats.lost++;
       this.lostSinceAudio = true;
+      if (!inGap) {
+        inGap = true;
+        this.rowState[this.rowBase + ROW_LOST_GAPS]++;
+      }
     }
   }
 

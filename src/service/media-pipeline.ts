@@ -142,6 +142,7 @@ export class MediaPipeline implements MediaMetricsSource, DecisionSink {
         allowCidrs: config.allowCidrs,
         maxPacketsPerSecondPerSource: config.maxPpsPerSource,
         reorderMs: config.reorderMs,
+        fixedReorderWait: config.fixedReorderWait,
         payloadTypes: config.payloadTypes ?? undefined,
       },
       {

@@ -20,6 +20,7 @@ describe('start configuration', () => {
       redisIsDefault: true,
       idleMs: 10_000,
       reorderMs: 40,
+      fixedReorderWait: false,
       queuePrefix: 'bull',
       keyPrefix: 'forkguard:',
       workers: 1,
@@ -71,6 +72,14 @@ describe('start configuration', () => {
     [{}, { TELNYX_BASE_URL: 'not a url' }, 'TELNYX_BASE_URL: expected an absolute URL'],
   ])('names the field and the fix: %j %j', (flags, env, message) => {
     expect(() => loadServiceConfig(flags, env)).toThrow(message);
+  });
+
+  it('takes the fixed reorder wait from its flag or its environment variable, and names a bad value', () => {
+    expect(loadServiceConfig({ fixedReorderWait: true }, {}).fixedReorderWait).toBe(true);
+    expect(loadServiceConfig({}, { FORKGUARD_FIXED_REORDER_WAIT: 'true' }).fixedReorderWait).toBe(true);
+    expect(() => loadServiceConfig({}, { FORKGUARD_FIXED_REORDER_WAIT: 'sometimes' })).toThrow(
+      /^FORKGUARD_FIXED_REORDER_WAIT: /,
+    );
   });
 
   it('never echoes a Redis password in an error', () => {

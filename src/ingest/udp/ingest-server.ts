@@ -55,6 +55,8 @@ export interface IngestServerOptions {
   allowCidrs?: string[];
   maxPacketsPerSecondPerSource?: number;
   reorderMs?: number;
+  /** See CallMediaOptions.fixedReorderWait. */
+  fixedReorderWait?: boolean;
   payloadTypes?: PayloadTypeMap;
   /** Datagrams above this many bytes are dropped as oversized (default 1500). */
   maxDatagramBytes?: number;
@@ -138,6 +140,7 @@ export class IngestServer {
     // dgram delivers every datagram in a Buffer of its own, which nothing here writes to.
     const mediaOptions = {
       reorderMs: options.reorderMs,
+      fixedReorderWait: options.fixedReorderWait,
       payloadTypes: options.payloadTypes,
       retainedDatagrams: true,
     };

@@ -223,6 +223,15 @@ export const CONFIG_FIELDS = {
     help: 'how long a leg waits for late packets before concealing the gap',
     schema: wholeNumber(0, 60, 'milliseconds'),
   }),
+  fixedReorderWait: field({
+    key: 'fixedReorderWait',
+    flag: '--fixed-reorder-wait',
+    env: 'FORKGUARD_FIXED_REORDER_WAIT',
+    defaultText: 'false',
+    boolean: true,
+    help: 'wait --reorder-ms for every gap; by default a leg whose last 8 gaps were all lost, none reordered, stops waiting until a packet comes out of order',
+    schema: booleanText,
+  }),
   payloadTypes: field<PayloadTypeMap>({
     key: 'payloadTypes',
     flag: '--payload-types <list>',

@@ -27,6 +27,7 @@ export interface ServiceConfig {
   allowCidrs: string[];
   maxPpsPerSource: number;
   reorderMs: number;
+  fixedReorderWait: boolean;
   payloadTypes: PayloadTypeMap | null;
   /** Manifest path, or null for models/default.json. */
   model: string | null;
@@ -130,6 +131,7 @@ export function loadServiceConfig(flags: FlagValues, env: Environment = process.
     allowCidrs: get('allowCidrs') ?? [],
     maxPpsPerSource: get('maxPpsPerSource') as number,
     reorderMs: get('reorderMs') as number,
+    fixedReorderWait: get('fixedReorderWait') as boolean,
     payloadTypes: get('payloadTypes') ?? null,
     model: get('model') ?? null,
     queuePrefix: get('queuePrefix') as string,

@@ -120,6 +120,73 @@ describe('CallMedia properties', () => {
     );
   });
 
+  // A leg whose gaps keep coming out lost stops waiting for them (NO_WAIT_AFTER_LOST_GAPS). For packets that arrive
+  // in sequence order, whatever is lost, duplicated or delayed on the way and whenever the sweep comes, that must
+  // change only when frames come out, never which frames: waiting for a packet that never comes changes nothing.
+  it('gives the same frames whether a leg waits for every gap or stops waiting, for packets in order', () => {
+    const packetFate = fc.record({
+      // Mostly single losses, now and then a burst up to 20 packets long (a stall, a full socket buffer).
+      lostBefore: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(0) },
+        { weight: 3, arbitrary: fc.constant(1) },
+        { weight: 1, arbitrary: fc.integer({ min: 2, max: 20 }) },
+      ),
+      duplicated: fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x < 0.05),
+      delay: fc.integer({ min: 0, max: 300 }),
+      sweeps: fc.integer({ min: 0, max: 3 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(packetFate, { minLength: 2, maxLength: 150 }),
+        fc.constantFrom(80, 160, 240),
+        fc.constantFrom(0, 8),
+        fc.integer({ min: 0, max: 60 }),
+        (fates, samples, payloadType, reorderMs) => {
+          // Sequence numbers and arrival times both rise: nothing arrives out of order.
+          const arrivals: { n: number; at: number }[] = [];
+          let n = 0;
+          let at = T0;
+          for (const f of fates) {
+            n += f.lostBefore;
+            at = Math.max(at, T0 + (n * samples) / 8) + f.delay / 10;
+            arrivals.push({ n, at });
+            if (f.duplicated) arrivals.push({ n, at: at + 1 });
+            n++;
+          }
+          const run = (fixedReorderWait: boolean): { sink: RecordingSink; media: CallMedia } => {
+            const sink = new RecordingSink();
+            const media = new CallMedia(sink, { reorderMs, fixedReorderWait, retainedDatagrams: true });
+            arrivals.forEach((a, i) => {
+              const payload = new Uint8Array(samples);
+              for (let k = 0; k < samples; k++) payload[k] = (a.n * 13 + k * 7) & 0xff;
+              const bytes = rtpPacket({
+                sequence: 40000 + a.n,
+                timestamp: a.n * samples,
+                payloadType,
+                payload,
+              });
+              media.pushPacket(RX, bytes, 0, bytes.length, a.at);
+              const f = fates[Math.min(i, fates.length - 1)];
+              for (let k = 1; k <= f.sweeps; k++) media.flush(a.at + k * 20);
+            });
+            media.end();
+            expect(media.failures).toBe(0);
+            return { sink, media };
+          };
+          const waiting = run(true);
+          const adaptive = run(false);
+          expect(adaptive.sink.indices[RX]).toEqual(waiting.sink.indices[RX]);
+          expect(adaptive.sink.frames[RX].map((f) => Array.from(f))).toEqual(
+            waiting.sink.frames[RX].map((f) => Array.from(f)),
+          );
+          expect(adaptive.media.stats[RX].lost).toBe(waiting.media.stats[RX].lost);
+          expect(adaptive.media.stats[RX].late).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('under loss, duplication and jitter within the window: exact counts and every packet in its frame', () => {
     const packetFate = fc.record({
       dropped: fc.double({ min: 0, max: 1, noNaN: true }).map((x) => x < 0.1),

@@ -3,7 +3,7 @@ import { CallMedia, MEDIA_PAUSE_MS } from '../../../src/ingest/call-media.ts';
 import { FADE_SAMPLES } from '../../../src/ingest/codecs/conceal.ts';
 import { aLawToLinear, linearToALaw } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
-import { IDLE_FILL_MS } from '../../../src/ingest/leg-stream.ts';
+import { IDLE_FILL_MS, NO_WAIT_AFTER_LOST_GAPS } from '../../../src/ingest/leg-stream.ts';
 import { RX, TX } from '../../../src/ingest/media-sink.ts';
 import {
   decodedLevel,
@@ -179,6 +179,103 @@ describe('CallMedia: one leg in order', () => {
       expect(all[at + size - 1]).toBe(decodedLevel(levelOf(n)));
       at += size;
     });
+  });
+});
+
+describe('CallMedia: a leg whose gaps keep coming out lost stops waiting for them', () => {
+  /**
+   * Packets every 20 ms with every fourth lost, pushed (and flushed) as they arrive. Returns, per gap, whether the
+   * packet right after it played at once (its frame and the gap's came out in its own push) rather than waiting.
+   */
+  function lossEveryFourth(media: CallMedia, sink: RecordingSink, gaps: number, first = 0): boolean[] {
+    const playedAtOnce: boolean[] = [];
+    for (let n = first; n < first + 4 * gaps + 1; n++) {
+      if (n % 4 === 3) continue;
+      const before = sink.indices[RX].length;
+      push(media, RX, n, T0 + n * 20);
+      if (n % 4 === 0 && n > first) playedAtOnce.push(sink.indices[RX].length === before + 2);
+    }
+    return playedAtOnce;
+  }
+
+  it('waits for its first NO_WAIT_AFTER_LOST_GAPS gaps, then loses the next ones at once', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 40 });
+    const gaps = NO_WAIT_AFTER_LOST_GAPS + 4;
+    const playedAtOnce = lossEveryFourth(media, sink, gaps);
+    expect(playedAtOnce).toEqual(Array.from({ length: gaps }, (_, i) => i >= NO_WAIT_AFTER_LOST_GAPS));
+    expect(media.legs[RX].unwaitedGaps).toBe(4);
+    expect(media.stats[RX]).toMatchObject({ lost: gaps, late: 0 });
+    media.end();
+    expect(expectContiguous(sink.indices[RX])).toBe(true);
+  });
+
+  it('gives the frames that waiting gives, concealment included, only sooner', () => {
+    const run = (fixedReorderWait: boolean): RecordingSink => {
+      const sink = new RecordingSink();
+      const media = new CallMedia(sink, { reorderMs: 40, fixedReorderWait });
+      lossEveryFourth(media, sink, NO_WAIT_AFTER_LOST_GAPS + 6);
+      media.end();
+      return sink;
+    };
+    const waiting = run(true);
+    const adaptive = run(false);
+    expect(adaptive.indices[RX]).toEqual(waiting.indices[RX]);
+    expect(adaptive.frames[RX].map((f) => Array.from(f))).toEqual(
+      waiting.frames[RX].map((f) => Array.from(f)),
+    );
+    // The lost frames were concealed (quieter copies of the packet before), not left silent.
+    const lostFrame = 4 * NO_WAIT_AFTER_LOST_GAPS + 3;
+    expect(adaptive.rms(RX, lostFrame)).toBeGreaterThan(0);
+    expect(adaptive.rms(RX, lostFrame)).toBeLessThan(decodedLevel(levelOf(lostFrame - 1)));
+  });
+
+  it('waits again after a packet arrives too late for a gap it did not wait for', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 40 });
+    lossEveryFourth(media, sink, NO_WAIT_AFTER_LOST_GAPS + 1);
+    const lastLost = 4 * NO_WAIT_AFTER_LOST_GAPS + 3;
+    // The packet of the last gap, 30 ms late: within the reorder wait, but the gap is already concealed.
+    expect(push(media, RX, lastLost, T0 + lastLost * 20 + 30)).toBe(DROP.late);
+    const next = lossEveryFourth(media, sink, 2, lastLost + 1);
+    expect(next).toEqual([false, false]);
+    expect(media.stats[RX].late).toBe(1);
+  });
+
+  it('keeps waiting on a leg that reorders, and puts every reordered packet in its place', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 40 });
+    // Cycles of 4: packets 1 and 2 of each swap places; every other cycle loses packet 3 as well.
+    let n = 0;
+    for (let cycle = 0; cycle < 6 * NO_WAIT_AFTER_LOST_GAPS; cycle++, n += 4) {
+      const order = cycle % 2 === 0 ? [n, n + 2, n + 1, n + 3] : [n, n + 2, n + 1];
+      order.forEach((k, i) => {
+        push(media, RX, k, T0 + (n + i) * 20);
+      });
+    }
+    push(media, RX, n, T0 + n * 20);
+    media.end();
+    expect(media.legs[RX].unwaitedGaps).toBe(0);
+    expect(media.stats[RX]).toMatchObject({ late: 0, lost: 3 * NO_WAIT_AFTER_LOST_GAPS });
+    expect(media.stats[RX].reordered).toBe(6 * NO_WAIT_AFTER_LOST_GAPS);
+    for (let k = 0; k <= n; k++) {
+      if (k % 8 !== 7) expect(sink.frames[RX][k][0]).toBe(decodedLevel(levelOf(k)));
+    }
+  });
+
+  it('waits for every gap with fixedReorderWait', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 40, fixedReorderWait: true });
+    const playedAtOnce = lossEveryFourth(media, sink, 3 * NO_WAIT_AFTER_LOST_GAPS);
+    expect(playedAtOnce.every((atOnce) => !atOnce)).toBe(true);
+    // After all those losses a packet 30 ms late still finds its gap open.
+    const n = 12 * NO_WAIT_AFTER_LOST_GAPS + 1;
+    push(media, RX, n + 1, T0 + n * 20);
+    push(media, RX, n, T0 + n * 20 + 30);
+    media.end();
+    expect(media.legs[RX].unwaitedGaps).toBe(0);
+    expect(media.stats[RX].late).toBe(0);
+    expect(sink.frames[RX][n][0]).toBe(decodedLevel(levelOf(n)));
   });
 });
 

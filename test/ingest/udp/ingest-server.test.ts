@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { muLawToLinear } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
+import { NO_WAIT_AFTER_LOST_GAPS } from '../../../src/ingest/leg-stream.ts';
 import {
   DATAGRAM_QUEUE_LENGTH,
   IngestServer,
@@ -481,6 +482,31 @@ describe('IngestServer on loopback UDP', () => {
  * them are silence: once the sender stops, a quiet leg is filled within its idle delay (60 ms for a steady leg).
  */
 describe('IngestServer driven without sockets', () => {
+  it('stops waiting for the gaps of a leg that keeps losing packets, unless fixedReorderWait says otherwise', async () => {
+    const gaps = NO_WAIT_AFTER_LOST_GAPS + 4;
+    for (const fixedReorderWait of [false, true]) {
+      const handlers = new RecordingHandlers();
+      const srv = new IngestServer(
+        { host: '127.0.0.1', rtpPorts: { first: FIRST, last: LAST }, fixedReorderWait },
+        handlers,
+      );
+      const t0 = performance.now();
+      // Every fourth packet lost; a packet after a gap that plays in its own drain brings two frames (the gap's too).
+      let playedAtOnce = 0;
+      for (let n = 0; n <= 4 * gaps; n++) {
+        if (n % 4 === 3) continue;
+        const before = handlers.calls[0]?.sink.frames[0].length ?? 0;
+        srv.receivePair(FIRST, pcmuPacket(1000 + n, 7, 0x20), '127.0.0.1', 5000, t0 + n * 20);
+        srv.drain();
+        if (n % 4 === 0 && n > 0 && handlers.calls[0].sink.frames[0].length === before + 2) playedAtOnce++;
+      }
+      expect(playedAtOnce).toBe(fixedReorderWait ? 0 : gaps - NO_WAIT_AFTER_LOST_GAPS);
+      // Waiting, the last gap is still open: the packet after it waits for its deadline.
+      expect(srv.session(`udp:${FIRST}`)?.media.stats[0].lost).toBe(fixedReorderWait ? gaps - 1 : gaps);
+      await srv.stop();
+    }
+  });
+
   // receiveStrep, drain and sweep are what the STREP socket, the event loop and the sweep timer do: a benchmark or
   // an in-process feed drives the same path with no socket bound and no timer running.
   it('demultiplexes STREP datagrams handed to it, plays them out on drain and ends idle calls on sweep', async () => {
