@@ -18,8 +18,13 @@
  * Node's pool, keeping a datagram costs next to nothing, and this benchmark once credited a change with a gain that
  * the real path did not show.)
  *
- * Reported per loss rate: CPU ns per received packet (median of ROUNDS interleaved rounds), its ratio to the lossless
- * figure of the same run, and the extra CPU per lost packet: (CPU - received x lossless CPU per packet) / lost.
+ * Each lossy rate is measured twice: as the server runs by default, where a leg whose gaps keep coming out lost stops
+ * waiting for them (NO_WAIT_AFTER_LOST_GAPS in leg-stream.ts), and with fixedReorderWait, every gap waiting the
+ * reorder wait: what the adaptation saves, against a baseline measured in the same run.
+ *
+ * Reported per loss rate and wait: CPU ns per received packet (median of ROUNDS interleaved rounds), its ratio to the
+ * lossless figure of the same run, the extra CPU per lost packet: (CPU - received x lossless CPU per packet) / lost,
+ * and the default's CPU per received packet over the fixed wait's.
  *
  * Run: npx tsx bench/ingest-loss.bench.ts [--seconds 2] [--calls 500]   (JSON: bench/results/ingest-loss.json)
  */
@@ -62,6 +67,7 @@ function nextRandom(state: Uint32Array): number {
 
 interface Measurement {
   loss: number;
+  fixedReorderWait: boolean;
   received: number;
   lost: number;
   cpuNsPerReceived: number;
@@ -69,12 +75,28 @@ interface Measurement {
   framesPerSent: number;
 }
 
-async function measure(loss: number): Promise<Measurement> {
+/** One measurement: a loss rate, and whether every gap waits the reorder wait (fixedReorderWait). */
+interface Case {
+  loss: number;
+  fixedReorderWait: boolean;
+}
+
+/** The lossless baseline, then each lossy rate as the server runs by default and with the fixed wait. */
+const CASES: Case[] = LOSS_RATES.flatMap((loss) =>
+  loss === 0
+    ? [{ loss, fixedReorderWait: false }]
+    : [
+        { loss, fixedReorderWait: false },
+        { loss, fixedReorderWait: true },
+      ],
+);
+
+async function measure({ loss, fixedReorderWait }: Case): Promise<Measurement> {
   // The calls of the measurement before are garbage now: collected here, not inside this one's timing.
   collectGarbage();
   const sinks: FrameCountingSink[] = [];
   const server = new IngestServer(
-    { host: '127.0.0.1', strepPort: 0, maxSessions: CALLS + 1, idleMs: 3_600_000 },
+    { host: '127.0.0.1', strepPort: 0, maxSessions: CALLS + 1, idleMs: 3_600_000, fixedReorderWait },
     {
       open: () => {
         const sink = new FrameCountingSink();
@@ -126,6 +148,7 @@ async function measure(loss: number): Promise<Measurement> {
   await server.stop();
   return {
     loss,
+    fixedReorderWait,
     received,
     lost: lost - lost0,
     cpuNsPerReceived: ((cpu.user + cpu.system) * 1e3) / received,
@@ -134,16 +157,18 @@ async function measure(loss: number): Promise<Measurement> {
 }
 
 const loadBefore = loadavg()[0];
-/** Per round, one measurement per loss rate, in LOSS_RATES order. */
+/** Per round, one measurement per case, in CASES order. */
 const runs: Measurement[][] = [];
 for (let r = 0; r < ROUNDS; r++) {
   const run: Measurement[] = [];
-  for (const loss of LOSS_RATES) run.push(await measure(loss));
+  for (const c of CASES) run.push(await measure(c));
   runs.push(run);
 }
-/** Per loss rate: the median CPU per received packet, and the extra CPU per lost packet paired round by round. */
-const rates = LOSS_RATES.map((loss, column) => {
+/** Per case: the median CPU per received packet, and the extra CPU per lost packet paired round by round. */
+const rates = CASES.map(({ loss, fixedReorderWait }, column) => {
   const perReceived = median(runs.map((run) => run[column].cpuNsPerReceived));
+  // The same rate with the fixed wait, measured next in each round (none for the lossless baseline).
+  const fixed = fixedReorderWait || loss === 0 ? null : column + 1;
   const perLost = median(
     runs.map((run) => {
       const m = run[column];
@@ -152,7 +177,13 @@ const rates = LOSS_RATES.map((loss, column) => {
   );
   return {
     loss,
+    wait: fixedReorderWait ? 'fixed' : 'default',
     cpuNsPerReceived: perReceived,
+    // Paired round by round, like the extra per lost packet.
+    overFixedWait:
+      fixed === null
+        ? null
+        : median(runs.map((run) => run[column].cpuNsPerReceived / run[fixed].cpuNsPerReceived)),
     ratioToLossless: perReceived / median(runs.map((run) => run[0].cpuNsPerReceived)),
     extraCpuNsPerLost: perLost,
     framesPerSent: median(runs.map((run) => run[column].framesPerSent)),
@@ -164,10 +195,12 @@ console.log(
 console.table(
   rates.map((r) => ({
     loss: `${(100 * r.loss).toFixed(0)}%`,
+    wait: r.wait,
     'CPU ns/received': r.cpuNsPerReceived.toFixed(0),
     'vs lossless': r.ratioToLossless.toFixed(2),
     'extra CPU ns/lost': r.loss === 0 ? '-' : r.extraCpuNsPerLost.toFixed(0),
     'frames/sent': r.framesPerSent.toFixed(3),
+    'vs fixed wait': r.overFixedWait === null ? '-' : r.overFixedWait.toFixed(2),
   })),
 );
 const json = {

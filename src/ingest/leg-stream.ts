@@ -5,7 +5,9 @@
  * Sequence: 16-bit numbers are extended across wrap. A packet is held in a fixed ring of preallocated slots
  * (payload bytes copied in) until every lower sequence number has been played or declared lost. The first
  * packet of a stream waits `reorderMs` so a reordered start is not lost; afterwards in-order packets play at
- * once and only a gap waits, until the packet after it has waited `reorderMs` (then the gap is lost).
+ * once and only a gap waits, until the packet after it has waited `reorderMs` (then the gap is lost) — unless the
+ * leg's recent gaps have all come out lost with nothing arriving out of order, when the gap is lost at once
+ * (see NO_WAIT_AFTER_LOST_GAPS).
  *
  * Timeline: the stream is anchored at its first played packet: RTP timestamp T0 sits at the 20 ms frame nearest
  * to that packet's arrival in call media time, and later audio lands at T0's position plus its timestamp offset.
