@@ -12,6 +12,12 @@ import {
 } from './stream-helpers.ts';
 
 const T0 = 5_000;
+/** A G.711 stream's packet length in samples (10, 20 or 30 ms), its payload type (PCMU or PCMA) and the reorder wait. */
+const G711_STREAM = fc.tuple(
+  fc.constantFrom(80, 160, 240),
+  fc.constantFrom(0, 8),
+  fc.integer({ min: 0, max: 60 }),
+);
 
 describe('CallMedia properties', () => {
   it('never throws on garbage and keeps every leg contiguous', () => {
@@ -74,10 +80,8 @@ describe('CallMedia properties', () => {
     fc.assert(
       fc.property(
         fc.array(packetFate, { minLength: 2, maxLength: 120 }),
-        fc.constantFrom(80, 160, 240),
-        fc.constantFrom(0, 8),
-        fc.integer({ min: 0, max: 60 }),
-        (fates, samples, payloadType, reorderMs) => {
+        G711_STREAM,
+        (fates, [samples, payloadType, reorderMs]) => {
           const arrivals: { call: number; n: number; at: number; bytes: Uint8Array }[] = [];
           for (const call of [0, 1]) {
             fates.forEach((f, n) => {
@@ -138,10 +142,8 @@ describe('CallMedia properties', () => {
     fc.assert(
       fc.property(
         fc.array(packetFate, { minLength: 2, maxLength: 150 }),
-        fc.constantFrom(80, 160, 240),
-        fc.constantFrom(0, 8),
-        fc.integer({ min: 0, max: 60 }),
-        (fates, samples, payloadType, reorderMs) => {
+        G711_STREAM,
+        (fates, [samples, payloadType, reorderMs]) => {
           // Sequence numbers and arrival times both rise: nothing arrives out of order.
           const arrivals: { n: number; at: number }[] = [];
           let n = 0;
