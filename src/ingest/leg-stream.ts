@@ -944,8 +944,10 @@ export class LegStream implements EventClock, LegStateHolder {
     const slots = this.slots;
     // The oldest held packet's arrival (heldSinceMs) is found again only after a held packet has played: a loss
     // burst walks many gaps in one call, and the ring scan per gap was most of what a lossy leg cost.
-    // Whether the sequence number before this one was declared lost here: a run of them is one gap.
+    // Whether the sequence number before this one was declared lost here: a run of them is one gap. A gap drained
+    // at a stream's end or change (nowMs Infinity) was not waited for, and says nothing about reordering.
     let inGap = false;
+    const waited = nowMs !== Number.POSITIVE_INFINITY;
     while (this.pending > 0 || this.nextPlaySequence < forceBelow) {
       const sequence = this.nextPlaySequence;
       const slot = sequence & SLOT_MASK;
@@ -977,7 +979,7 @@ export class LegStream implements EventClock, LegStateHolder {
       this.lostSinceAudio = true;
       if (!inGap) {
         inGap = true;
-        this.rowState[this.rowBase + ROW_LOST_GAPS]++;
+        if (waited) this.rowState[this.rowBase + ROW_LOST_GAPS]++;
       }
     }
   }

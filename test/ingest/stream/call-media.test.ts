@@ -242,6 +242,26 @@ describe('CallMedia: a leg whose gaps keep coming out lost stops waiting for the
     expect(media.stats[RX].late).toBe(1);
   });
 
+  it('counts only gaps it waited for: a gap drained when the stream changes is not one', () => {
+    const sink = new RecordingSink();
+    const media = new CallMedia(sink, { reorderMs: 40 });
+    lossEveryFourth(media, sink, NO_WAIT_AFTER_LOST_GAPS - 1);
+    // One more gap, still open (30 waits behind 29) when a new SSRC ends the stream and drains it.
+    const last = 4 * (NO_WAIT_AFTER_LOST_GAPS - 1);
+    push(media, RX, last + 2, T0 + (last + 2) * 20);
+    const t1 = T0 + (last + 3) * 20;
+    const playedAtOnce: boolean[] = [];
+    for (let k = 0; k <= 12; k++) {
+      if (k % 4 === 3) continue;
+      const before = sink.indices[RX].length;
+      push(media, RX, k, t1 + k * 20, 5000, 80_000, 0x9999);
+      if (k % 4 === 0 && k > 0) playedAtOnce.push(sink.indices[RX].length === before + 2);
+    }
+    // The new stream's first gap completes the count; the ones after it are lost at once.
+    expect(playedAtOnce).toEqual([false, true, true]);
+    expect(media.stats[RX].ssrcChanges).toBe(1);
+  });
+
   it('keeps waiting on a leg that reorders, and puts every reordered packet in its place', () => {
     const sink = new RecordingSink();
     const media = new CallMedia(sink, { reorderMs: 40 });
