@@ -653,10 +653,7 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     if (sequence < state[at + ROW_NEXT_PLAY_SEQUENCE]) {
       if (state[at + ROW_PLAYING] !== 0 || state[at + ROW_HIGHEST_SEQUENCE] - sequence >= REORDER_SLOTS) {
-        stats.late++;
-        // Out of order: the leg waits for its gaps again.
-        state[at + ROW_LOST_GAPS] = 0;
-        return this.drop(DROP.late);
+        return this.dropLate();
       }
       // Still holding the stream start: a reordered first packet moves the start back.
       state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence;
@@ -669,10 +666,7 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     const highest = state[at + ROW_HIGHEST_SEQUENCE];
     if (sequence > highest) state[at + ROW_HIGHEST_SEQUENCE] = sequence;
-    else if (sequence !== highest) {
-      stats.reordered++;
-      state[at + ROW_LOST_GAPS] = 0;
-    }
+    else if (sequence !== highest) stats.reordered++;
 
     const pt = header.payloadType;
     let kind = PT_KIND_AUDIO;
@@ -716,15 +710,6 @@ export class LegStream implements EventClock, LegStateHolder {
     if (
       state[at + ROW_PLAYING] !== 0 &&
       state[at + ROW_PENDING] === 0 &&
-      sequence !== state[at + ROW_NEXT_PLAY_SEQUENCE] &&
-      state[at + ROW_LOST_GAPS] >= this.waitLimitGaps
-    ) {
-      // A gap on a leg that has stopped waiting: lost now, and this packet plays as an in-order one.
-      this.declareGapLost(sequence);
-    }
-    if (
-      state[at + ROW_PLAYING] !== 0 &&
-      state[at + ROW_PENDING] === 0 &&
       sequence === state[at + ROW_NEXT_PLAY_SEQUENCE]
     ) {
       // In order with nothing held: play straight from the datagram, no copy into the ring, and no slot row.
@@ -733,7 +718,7 @@ export class LegStream implements EventClock, LegStateHolder {
       if (kind === PT_KIND_AUDIO) this.playAudio(data, header.payloadOffset);
       else this.play(data, header.payloadOffset);
     } else {
-      this.hold(header, data, slot, kind, result === DROP.none ? length : 0, arrivalMs);
+      this.hold(header, data, sequence, kind, result === DROP.none ? length : 0, arrivalMs);
     }
     // The returns above (duplicate, late) change nothing a flush would do: the time written last still holds.
     this.schedule.due[this.scheduleIndex] = this.nextFlushMs(false);
@@ -742,17 +727,37 @@ export class LegStream implements EventClock, LegStateHolder {
 
   /**
    * Keeps a packet that cannot play yet in its reorder slot, `heldBytes` of payload copied into the ring (0: the slot
-   * only takes its sequence number). Out of push, whose size decides what the compiler inlines into the path every
-   * packet takes (this one only a packet behind a gap takes).
+   * only takes its sequence number) — unless it is the first packet behind a gap on a leg that has stopped waiting
+   * (see NO_WAIT_AFTER_LOST_GAPS): the gap is lost now, and the packet plays as an in-order one. Out of push, whose
+   * size decides what the compiler inlines into the path every packet takes (this one only a packet behind a gap
+   * takes).
    */
   private hold(
     header: RtpHeaderView,
     data: Uint8Array,
-    slot: number,
+    sequence: number,
     kind: number,
     heldBytes: number,
     arrivalMs: number,
   ): void {
+    const state = this.rowState;
+    const at = this.rowBase;
+    if (
+      state[at + ROW_PLAYING] !== 0 &&
+      state[at + ROW_PENDING] === 0 &&
+      state[at + ROW_LOST_GAPS] >= this.waitLimitGaps
+    ) {
+      this.declareGapLost(sequence);
+      describePacket(PLAYING, 0, header, kind, arrivalMs, heldBytes);
+      state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence + 1;
+      if (kind === PT_KIND_AUDIO) this.playAudio(data, header.payloadOffset);
+      else this.play(data, header.payloadOffset);
+      return;
+    }
+    // A packet older than the newest is out of order (it is held: the newer ones wait behind its gap): the leg waits
+    // for its gaps again. Here rather than in push, where every packet would carry the check's code.
+    if (sequence < state[at + ROW_HIGHEST_SEQUENCE]) state[at + ROW_LOST_GAPS] = 0;
+    const slot = sequence & SLOT_MASK;
     const slots = this.slots;
     const row = slot << SLOT_SHIFT;
     describePacket(slots, row, header, kind, arrivalMs, heldBytes);
@@ -768,8 +773,6 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     slots[row + SLOT_STATE] = SLOT_PENDING;
     // Kept exact while nothing plays: the first held packet sets it, later ones can only lower it (NaN stays NaN).
-    const state = this.rowState;
-    const at = this.rowBase;
     const pending = state[at + ROW_PENDING];
     if (pending === 0 || arrivalMs < state[at + ROW_HELD_SINCE_MS]) state[at + ROW_HELD_SINCE_MS] = arrivalMs;
     state[at + ROW_PENDING] = pending + 1;
@@ -860,6 +863,13 @@ export class LegStream implements EventClock, LegStateHolder {
   secondsOf(timestamp: number): number {
     if (!this.anchored) return this.frames.position / SAMPLE_RATE;
     return this.positionOf(timestamp) / SAMPLE_RATE;
+  }
+
+  /** A packet too late for its gap, which has been played out (counted lost): out of order, so the leg waits again. */
+  private dropLate(): number {
+    this.stats.late++;
+    this.rowState[this.rowBase + ROW_LOST_GAPS] = 0;
+    return this.drop(DROP.late);
   }
 
   private drop(reason: number): number {
