@@ -129,9 +129,10 @@ const IDLE_FILL_JITTERS = 4;
  * lost from a socket buffer never arrive late, and most networks that lose packets do not reorder them; a leg that
  * has shown neither gets nothing from waiting. What a leg that does reorder pays for the adaptation: a reordered
  * packet coming right after this many losses is too late for its gap (dropped as late, its 20 ms concealed),
- * once, and the wait is back. Eight gaps: a leg whose gaps are half reorderings, half losses stops waiting before
- * fewer than one reordering in 250 (0.5^8); a lossy leg still stops after eight losses. For the same packets in
- * the same order, the frames are the same with or without waiting: only when they are emitted changes.
+ * once, and the wait is back. Eight gaps: on a leg whose gaps are half reorderings and half losses, about one
+ * reordering in 256 (0.5^8) comes after eight losses in a row and is too late; a leg that only loses stops waiting
+ * after eight losses. For the same packets in the same order, the frames are the same with or without waiting:
+ * only when they are emitted changes.
  */
 export const NO_WAIT_AFTER_LOST_GAPS = 8;
 /** Sequence steps beyond this (either way) are a sender restart, not loss or reordering (RFC 3550 A.1). */
