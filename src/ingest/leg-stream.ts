@@ -751,8 +751,7 @@ export class LegStream implements EventClock, LegStateHolder {
       this.declareGapLost(sequence);
       describePacket(PLAYING, 0, header, kind, arrivalMs, heldBytes);
       state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence + 1;
-      if (kind === PT_KIND_AUDIO) this.playAudio(data, header.payloadOffset);
-      else this.play(data, header.payloadOffset);
+      this.play(data, header.payloadOffset);
       return;
     }
     // A packet older than the newest is out of order (it is held: the newer ones wait behind its gap): the leg waits
@@ -953,12 +952,12 @@ export class LegStream implements EventClock, LegStateHolder {
   private playOut(nowMs: number, forceBelow: number): void {
     const stats = this.stats;
     const slots = this.slots;
-    // The oldest held packet's arrival (heldSinceMs) is found again only after a held packet has played: a loss
-    // burst walks many gaps in one call, and the ring scan per gap was most of what a lossy leg cost.
     // Whether the sequence number before this one was declared lost here: a run of them is one gap. A gap drained
     // at a stream's end or change (nowMs Infinity) was not waited for, and says nothing about reordering.
     let inGap = false;
     const waited = nowMs !== Number.POSITIVE_INFINITY;
+    // The oldest held packet's arrival (heldSinceMs) is found again only after a held packet has played: a loss
+    // burst walks many gaps in one call, and the ring scan per gap was most of what a lossy leg cost.
     while (this.pending > 0 || this.nextPlaySequence < forceBelow) {
       const sequence = this.nextPlaySequence;
       const slot = sequence & SLOT_MASK;
