@@ -857,6 +857,8 @@ export class LegStream implements EventClock, LegStateHolder {
     this.frames.finish();
     // The pool's row goes to the next leg; this one keeps a copy for whoever reads it after the call.
     releaseRow(this);
+    // Nothing is decoded or concealed after this: what a decoder keeps for it (a datagram) is let go now.
+    for (const decoder of this.decoders) decoder.reset();
   }
 
   /** Call media seconds of an RTP timestamp of the current stream (EventClock). */

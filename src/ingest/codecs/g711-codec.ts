@@ -1,4 +1,10 @@
 import { DATAGRAM_STAGE, HELD_STAGE, STAGED_ORIGIN } from '../datagram-stage.ts';
+import {
+  releaseRetainedSlot,
+  retainDatagram,
+  retainedDatagram,
+  takeRetainedSlot,
+} from '../retained-datagrams.ts';
 import { typedArraySet } from '../typed-array-set.ts';
 import {
   CONCEAL_CODES_BYTES,
@@ -140,16 +146,17 @@ export class G711Decoder implements PayloadDecoder {
   /** The concealment frame as words, written in the same pass as the output (made again when it grows). */
   private keepWords: Int32Array;
   /**
-   * Where the codes of the last packet decoded in place lie, codeOrigin[codeOffset, + codeCount), when its datagram's
-   * bytes are retained (STAGED_ORIGIN): a loss decodes the concealment frame from them then (null: the concealment
-   * frame is up to date). With thousands of calls the concealment frame, its array and the concealer are seven cold
-   * cache lines by the time a leg's next packet comes, and writing every packet's samples there was the largest
-   * single cost of a packet, for a frame that only a loss reads.
+   * Where the codes of the last packet decoded in place lie, origin[codeOffset, + codeCount), when its datagram's
+   * bytes are retained (STAGED_ORIGIN): a loss decodes the concealment frame from them then (no origin: the
+   * concealment frame is up to date). With thousands of calls the concealment frame, its array and the concealer are
+   * seven cold cache lines by the time a leg's next packet comes, and writing every packet's samples there was the
+   * largest single cost of a packet, for a frame that only a loss reads. The origin is kept in the table of retained
+   * datagrams at this decoder's slot (-1 before the first), not in a field: see retained-datagrams.ts for why.
    */
-  private codeOrigin: Uint8Array | null = null;
+  private originSlot = -1;
   private codeOffset = 0;
   private codeCount = 0;
-  /** The concealer has not yet been told of the packet in codeOrigin (its fade starts afresh at the next loss). */
+  /** The concealer has not yet been told of the packet at originSlot (its fade starts afresh at the next loss). */
   private codesFresh = false;
   /**
    * Word views of the last two output buffers seen (a leg's frame assembler alternates between two), so the
@@ -180,7 +187,7 @@ export class G711Decoder implements PayloadDecoder {
       return this.decodeRetainedInPlace(offset, n);
     }
     // The paths below write the concealment frame directly: it must hold the packet (rarely grows).
-    this.codeOrigin = null;
+    this.keepOrigin(null);
     if (n <= CONCEAL_MAX_FRAME && this.concealer.reserve(n)) this.keepWords = this.concealmentWords();
     if (staged) {
       if (out === DECODE_WORK) return this.decodeStagedInPlace(payload, offset, n);
@@ -271,11 +278,11 @@ export class G711Decoder implements PayloadDecoder {
   /**
    * A payload staged from a retained datagram (STAGED_ORIGIN) into DECODE_WORK: the samples are written where the
    * frame assembler reads them, and only where the codes lie is noted, for a loss to decode the concealment frame
-   * from (see codeOrigin). The concealment frame is not touched.
+   * from (see originSlot). The concealment frame is not touched.
    */
   private decodeRetainedInPlace(offset: number, n: number): number {
     this.decodeStagedTo(DATAGRAM_STAGE, offset, n, DECODE_WORK, DECODE_WORK_WORDS);
-    this.codeOrigin = STAGED_ORIGIN.bytes;
+    this.keepOrigin(STAGED_ORIGIN.bytes);
     this.codeOffset = offset + STAGED_ORIGIN.delta;
     this.codeCount = Math.min(n, CONCEAL_MAX_FRAME);
     this.codesFresh = true;
@@ -298,7 +305,7 @@ export class G711Decoder implements PayloadDecoder {
   }
 
   conceal(samples: number, out: Int16Array, at = 0): number {
-    const origin = this.codeOrigin;
+    const origin = this.originSlot < 0 ? null : retainedDatagram(this.originSlot);
     if (origin !== null && origin.length <= CONCEAL_CODES_BYTES) {
       // The packet decoded in place, from its codes, straight into the fade's source by the WebAssembly loop: with
       // many calls, decoding it in JS into the concealment frame (a table load a sample, and stores into an array
@@ -322,14 +329,26 @@ export class G711Decoder implements PayloadDecoder {
       if (this.concealer.reserve(count)) this.keepWords = this.concealmentWords();
       decodeG711(this.table, origin, this.codeOffset, count, this.concealer.last, 0);
       this.concealer.commit(count);
-      this.codeOrigin = null;
+      this.keepOrigin(null);
     }
     return this.concealer.conceal(samples, out, at);
   }
 
   reset(): void {
-    this.codeOrigin = null;
+    if (this.originSlot >= 0) {
+      releaseRetainedSlot(this, this.originSlot);
+      this.originSlot = -1;
+    }
     this.concealer.reset();
+  }
+
+  /** Keeps the bytes the last packet's codes lie in (null: none), taking a slot for them on first use. */
+  private keepOrigin(bytes: Uint8Array | null): void {
+    if (this.originSlot < 0) {
+      if (bytes === null) return;
+      this.originSlot = takeRetainedSlot(this);
+    }
+    retainDatagram(this.originSlot, bytes);
   }
 
   /** Int32 view of `out` (null when its byte offset is not a multiple of 4); created once per buffer. */
