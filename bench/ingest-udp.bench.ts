@@ -29,7 +29,6 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { RtpPacket } from 'werift-rtp';
-import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
 import { median, medianBy } from '../src/bench-harness/median.ts';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { startStreamSender } from '../src/bench-harness/stream-sender.ts';
@@ -173,10 +172,8 @@ interface Phase {
 }
 
 async function measure(phase: Phase, name: string, receiver: Receiver): Promise<Measurement> {
-  // What the receiver before left behind (a stopped forkguard's thousands of calls) is collected now, not in a
-  // pause inside this measurement: such a pause outlasted the socket buffer at a load the receiver otherwise took,
-  // and ended capacity ramps early. A live service never drops thousands of calls at once.
-  collectGarbage();
+  // No collection of what the receiver before left behind: forced here, the bare receiver then lost 2-4 % of its
+  // first 500 calls in 5 of 9 ramps (see the README's benchmark table), which a live receiver never faces either.
   const streams = phase.scenario === 'strep' ? 2 * (phase.calls ?? STREP_CALLS) : 2 * PAIRS;
   const seconds = (WARMUP_MS + MEASURE_MS + 300) / 1000;
   const args = [phase.scenario, HOST, receiver.ports, String(streams), String(seconds), String(phase.pps)];

@@ -29,12 +29,12 @@ export class LegLatch {
   }
 
   /**
-   * Reads, ahead of a packet of `leg`, what accept() will compare its source with: the latched address string
-   * (a datagram's address is a string of its own, compared by content). Returns a number for the caller to keep.
+   * Reads, ahead of a packet of `leg`, what accept() will compare its source with. Not the latched string itself:
+   * IngestServer interns addresses (see AddressInterner), so the comparison ends at its identity check. Returns a
+   * number for the caller to keep.
    */
   readAhead(leg: Leg): number {
-    const latched = leg === 0 ? this.rxAddress : this.txAddress;
-    return latched === null ? 0 : latched.length;
+    return leg === 0 ? this.rxPort : this.txPort;
   }
 
   /** Source of a leg as `address:port` (IPv6 in brackets), or null before its first packet. */

@@ -23,6 +23,7 @@ import {
   SessionTable,
 } from '../sessions/session-table.ts';
 import { parseStrepHeader, StrepHeaderView } from '../strep.ts';
+import { AddressInterner } from '../trust/address-interner.ts';
 import { SourceGuard } from '../trust/source-guard.ts';
 import { CallStateReadAhead } from './call-state-read-ahead.ts';
 import { checkRtpShape, DEFAULT_MAX_DATAGRAM_BYTES, PASS } from './datagram-checks.ts';
@@ -89,6 +90,7 @@ export class IngestServer {
   private readonly options: IngestServerOptions;
   private readonly table: SessionTable;
   private readonly guard: SourceGuard;
+  private readonly addresses = new AddressInterner();
   private readonly strepView = new StrepHeaderView();
   private readonly maxDatagramBytes: number;
   private readonly pairSockets: Socket[] = [];
@@ -305,7 +307,7 @@ export class IngestServer {
     this.counters.received++;
     const i = this.queued;
     this.queuedData[i] = msg;
-    this.queuedAddress[i] = address;
+    this.queuedAddress[i] = this.addresses.intern(address);
     this.queuedPort[i] = port;
     this.queuedPair[i] = pair;
     this.queuedLeg[i] = leg;
