@@ -136,15 +136,11 @@ function decodePairs(
 
 /** PCMU/PCMA payload decoder: one byte per 8 kHz sample, table lookup, repeat-and-fade concealment. */
 export class G711Decoder implements PayloadDecoder {
-  readonly name: G711Law;
+  // The fields a packet reads or writes come first, beside clockRate (which the leg reads ahead of the packet, see
+  // LegStream.readAhead): in one or two adjacent cache lines rather than spread over three.
   readonly clockRate = 8000;
-  private readonly table: Int16Array;
-  private readonly pairs: Int32Array;
   /** The law's SIMD decoding loop (see g711-wasm.ts). */
   private readonly decodeSimd: (src: number, end: number, dst: number) => void;
-  private readonly concealer = new RepeatFadeConcealer();
-  /** The concealment frame as words, written in the same pass as the output (made again when it grows). */
-  private keepWords: Int32Array;
   /**
    * Where the codes of the last packet decoded in place lie, origin[codeOffset, + codeCount), when its datagram's
    * bytes are retained (STAGED_ORIGIN): a loss decodes the concealment frame from them then (no origin: the
@@ -158,6 +154,12 @@ export class G711Decoder implements PayloadDecoder {
   private codeCount = 0;
   /** The concealer has not yet been told of the packet at originSlot (its fade starts afresh at the next loss). */
   private codesFresh = false;
+  readonly name: G711Law;
+  private readonly table: Int16Array;
+  private readonly pairs: Int32Array;
+  private readonly concealer = new RepeatFadeConcealer();
+  /** The concealment frame as words, written in the same pass as the output (made again when it grows). */
+  private keepWords: Int32Array;
   /**
    * Word views of the last two output buffers seen (a leg's frame assembler alternates between two), so the
    * per-packet path creates no view. Only 4-byte-aligned outputs get one.
