@@ -28,15 +28,6 @@ export class LegLatch {
     return (leg === 0 ? this.rxPort : this.txPort) === port && latched === address;
   }
 
-  /**
-   * Reads, ahead of a packet of `leg`, what accept() will compare its source with. Not the latched string itself:
-   * IngestServer interns addresses (see AddressInterner), so the comparison ends at its identity check. Returns a
-   * number for the caller to keep.
-   */
-  readAhead(leg: Leg): number {
-    return leg === 0 ? this.rxPort : this.txPort;
-  }
-
   /** Source of a leg as `address:port` (IPv6 in brackets), or null before its first packet. */
   describe(leg: Leg): string | null {
     const address = leg === 0 ? this.rxAddress : this.txAddress;

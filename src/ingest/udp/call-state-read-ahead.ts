@@ -3,15 +3,15 @@
  *
  * With thousands of live calls, a call's state has left the CPU caches by the time its next packet comes (20 ms and
  * thousands of other calls later), and handling a packet walks a chain of it: the call_leg_id table's row, the
- * session, its latch, the call's media, the leg, and the leg's pooled row, frame assembler
- * and decoder. Each link is found only once the one before has arrived from memory, so a packet waits for half a
+ * session (which is also the leg latch), the call's media, the leg, and the leg's pooled row, frame assembler and
+ * decoder. Each link is found only once the one before has arrived from memory, so a packet waits for half a
  * dozen memory round trips one after another, and a packet's handling is too long for the CPU to overlap them
  * with the next packet's.
  *
  * Read in passes across the whole batch instead, the loads of a pass are independent of each other, and the CPU
  * keeps many of them in flight at once: the batch's chains arrive in about as many round trips as one chain has
  * links, and the handling that follows finds them in cache. Three passes: the sessions (by the same lookup the
- * handling makes, in IngestServer), then each session's media, leg and latch, then the leg's state.
+ * handling makes, in IngestServer), then each session's media and leg, then the leg's state.
  * One pass per link measured no better with many calls and cost more with few: every pass has its own cost per
  * datagram. JavaScript has no prefetch instruction; a plain load whose value is summed into `checksum` does the
  * same.
@@ -47,8 +47,8 @@ export class CallStateReadAhead {
         continue;
       }
       const leg = legs[i] as Leg;
+      // The session's own line, which the latch check reads too (the session is its latch), arrives with `media`.
       legStates[i] = session.media.legState(leg);
-      sum += session.latch.readAhead(leg);
     }
     let reached = 0;
     for (let i = 0; i < count; i++) {
