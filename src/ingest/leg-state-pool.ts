@@ -1,35 +1,52 @@
 /**
- * The per-packet state of every live leg, side by side in one Float64Array: a row of LEG_ROW_DOUBLES per leg.
+ * The per-packet state of every live leg, side by side in one memory: a row of LEG_ROW_BYTES per leg.
  *
  * A packet of a leg reads and writes a few dozen numbers: its sequence, timeline, jitter and playout state. As
  * fields of the leg's objects they were a dozen places in the heap (the objects, the boxes V8 keeps non-integer
  * fields in, the reorder ring's own 4 KiB block), on as many memory pages; with thousands of calls every one of
  * them has left the caches and the TLB by the time the leg's next packet comes, and each is fetched only after the
- * pointer leading to it. In a row they are a few adjacent cache lines on one page, fetched together, and the rows
- * of all legs together fit the second-level TLB (5,000 legs: 1.9 MiB).
+ * pointer leading to it. In a row they are adjacent cache lines on one page, fetched together, and the rows of all
+ * legs together fit the second-level TLB (5,000 legs: 0.9 MiB).
+ *
+ * A row is three 64-byte cache lines, and starts on a line: the pool lives in a WebAssembly.Memory, whose buffer
+ * starts on a page boundary, where an ArrayBuffer's backing store is only 16-byte aligned and a row would straddle
+ * a fourth line three times in four. The row's owner reads it through three views of the same memory: doubles
+ * (times, counts), 32-bit words (sequence numbers, payload types, the reorder ring) and bytes (flags); what each
+ * offset holds is the owner's business (see leg-stream.ts).
  *
  * A row belongs to one holder (a LegStream) from takeRow until releaseRow, which gives the holder a private copy
  * to go on with (a leg read after its call ended) and the row back for the next leg. A holder dropped without
- * releaseRow gives its row back when it is collected. When rows run out the pool doubles: every holder is then
- * pointed at the new array, so a holder reads `rowState` afresh rather than keeping the array across a call that
- * could open a leg.
+ * releaseRow gives its row back when it is collected. When rows run out the pool doubles into a new memory and
+ * every holder is pointed at the new views, so a holder reads `rowState` afresh rather than keeping a view across a
+ * call that could open a leg.
  */
 
-/** Numbers per row: LegStream's fields, then its 16-slot sequence ring as 32-bit words (see leg-stream.ts). */
-export const LEG_ROW_DOUBLES = 48;
-const INITIAL_ROWS = 64;
+import { WASM } from './wasm-memory.ts';
+
+/** Bytes per row: three cache lines. */
+export const LEG_ROW_BYTES = 192;
+/** The same row in doubles, in 32-bit words. */
+export const LEG_ROW_DOUBLES = LEG_ROW_BYTES / 8;
+export const LEG_ROW_WORDS = LEG_ROW_BYTES / 4;
+const PAGE_BYTES = 64 * 1024;
+const ROWS_PER_PAGE = Math.floor(PAGE_BYTES / LEG_ROW_BYTES);
 
 /** What a row's owner keeps: where its row is. Written by this module only. */
 export interface LegStateHolder {
   rowState: Float64Array;
-  /** rowState's buffer as 32-bit words (the row's doubles start at word rowBase * 2). */
+  /** rowState's memory as 32-bit words (the row's words start at rowBase * 2). */
   rowWords: Int32Array;
+  /** rowState's memory as bytes (the row's bytes start at rowBase * 8). */
+  rowBytes: Uint8Array;
   /** Index in rowState of the row's first number. */
   rowBase: number;
 }
 
-let pool = new Float64Array(INITIAL_ROWS * LEG_ROW_DOUBLES);
-let poolWords = new Int32Array(pool.buffer);
+let memory = new WASM.Memory({ initial: 1 });
+let pool = new Float64Array(memory.buffer);
+let poolWords = new Int32Array(memory.buffer);
+let poolBytes = new Uint8Array(memory.buffer);
+let capacity = ROWS_PER_PAGE;
 /** Rows never handed out start at `fresh`; rows given back wait in `freeRows`. */
 let fresh = 0;
 const freeRows: number[] = [];
@@ -45,13 +62,14 @@ const collected = new FinalizationRegistry<number>((row) => {
 export function takeRow(holder: LegStateHolder): void {
   let row = freeRows.pop();
   if (row === undefined) {
-    if ((fresh + 1) * LEG_ROW_DOUBLES > pool.length) grow();
+    if (fresh === capacity) grow();
     row = fresh++;
   }
   const base = row * LEG_ROW_DOUBLES;
   pool.fill(0, base, base + LEG_ROW_DOUBLES);
   holder.rowState = pool;
   holder.rowWords = poolWords;
+  holder.rowBytes = poolBytes;
   holder.rowBase = base;
   holders[row] = new WeakRef(holder);
   collected.register(holder, row, holder);
@@ -68,6 +86,7 @@ export function releaseRow(holder: LegStateHolder): void {
   const own = pool.slice(base, base + LEG_ROW_DOUBLES);
   holder.rowState = own;
   holder.rowWords = new Int32Array(own.buffer);
+  holder.rowBytes = new Uint8Array(own.buffer);
   holder.rowBase = 0;
   collected.unregister(holder);
   holders[row] = undefined;
@@ -79,18 +98,28 @@ export function rowsInUse(): number {
   return fresh - freeRows.length;
 }
 
+/** Byte offset of the pool's first row in its memory's buffer modulo 64, for tests: 0 (rows start on a line). */
+export function poolLineOffset(): number {
+  return pool.byteOffset % 64;
+}
+
 function grow(): void {
-  const next = new Float64Array(pool.length * 2);
-  next.set(pool);
-  const nextWords = new Int32Array(next.buffer);
   const previous = pool;
-  pool = next;
-  poolWords = nextWords;
+  // A new memory of twice the size, the rows copied over: growing the memory in place would detach its old buffer,
+  // and the first detached buffer of a process makes V8 check every typed-array access in optimised code for
+  // detachment from then on.
+  memory = new WASM.Memory({ initial: (2 * memory.buffer.byteLength) / PAGE_BYTES });
+  pool = new Float64Array(memory.buffer);
+  pool.set(previous);
+  poolWords = new Int32Array(memory.buffer);
+  poolBytes = new Uint8Array(memory.buffer);
+  capacity = Math.floor(memory.buffer.byteLength / LEG_ROW_BYTES);
   for (let row = 0; row < fresh; row++) {
     const holder = holders[row]?.deref();
     if (holder !== undefined && holder.rowState === previous) {
-      holder.rowState = next;
-      holder.rowWords = nextWords;
+      holder.rowState = pool;
+      holder.rowWords = poolWords;
+      holder.rowBytes = poolBytes;
     }
   }
 }

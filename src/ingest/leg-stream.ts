@@ -30,7 +30,7 @@ import {
   HELD_STAGE_WORDS,
 } from './datagram-stage.ts';
 import { DROP, newDropCounts } from './drop-reasons.ts';
-import { LEG_ROW_DOUBLES, type LegStateHolder, releaseRow, takeRow } from './leg-state-pool.ts';
+import { LEG_ROW_WORDS, type LegStateHolder, releaseRow, takeRow } from './leg-state-pool.ts';
 import {
   FRAME_MS,
   FRAME_SAMPLES,
@@ -52,7 +52,7 @@ import {
   payloadKindOf,
 } from './payload-types.ts';
 import { FrameAssembler } from './rtp/frame-assembler.ts';
-import { JITTER_FIELDS, JITTER_MS, restartJitter, updateJitter } from './rtp/jitter.ts';
+import { JITTER_DOUBLES, JITTER_MS, JITTER_WORDS, restartJitter, updateJitter } from './rtp/jitter.ts';
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
 import { dueIndex, type FlushSchedule, type FlushSlot, UNSWEPT_SLOT } from './sessions/flush-schedule.ts';
@@ -148,7 +148,7 @@ const SLOT_DONE = 2;
 /**
  * The reorder ring's bookkeeping: one 64-byte row of one Float64Array per slot, written for a packet that is held
  * (a packet played as it arrives needs none of it). The sequence number each slot holds is in the leg's pooled row
- * (ROW_SEQUENCE_RING), which every packet reads to find duplicates; a slot's row is valid while its sequence is there.
+ * (WORD_SEQUENCE_RING), which every packet reads to find duplicates; a slot's row is valid while its sequence is there.
  */
 const SLOT_SHIFT = 3;
 const SLOT_TIMESTAMP = 0;
@@ -187,47 +187,60 @@ function describePacket(
 
 /**
  * A leg's pooled row (see leg-state-pool.ts): every field a packet reads or writes on its way through, so that
- * with thousands of calls a packet fetches a few adjacent cache lines of one page instead of a dozen scattered
- * objects. Fields named as the accessors of LegStream that read them; flags are 0 or 1.
+ * with thousands of calls a packet fetches three adjacent cache lines of one page instead of a dozen scattered
+ * objects. Each field is as narrow as what it holds allows, so that the whole row is three lines: times and
+ * counts as doubles (line 0: ROW_*), sequence numbers, payload types, clock rates and RTP timestamps as 32-bit words
+ * (line 1: WORD_*, offsets in words from the row's start), flags as bytes (BYTE_*, in line 1's tail, offsets in
+ * bytes), and the reorder ring's sequence numbers (line 2). Fields named as the accessors of LegStream that read
+ * them; flags are 0 or 1.
  */
 const ROW_CALL_ZERO_MS = 0;
 const ROW_LAST_ARRIVAL_MS = 1;
-const ROW_STREAM_STARTED = 2;
-const ROW_PLAYING = 3;
-const ROW_HOLD_UNTIL_MS = 4;
-const ROW_SSRC = 5;
-const ROW_HIGHEST_SEQUENCE = 6;
-const ROW_NEXT_PLAY_SEQUENCE = 7;
-const ROW_PENDING = 8;
-const ROW_HELD_SINCE_MS = 9;
-const ROW_AUDIO_PT = 10;
-const ROW_AUDIO_STAGE = 11;
-const ROW_CODEC_PT = 12;
-const ROW_ANCHORED = 13;
-const ROW_REANCHOR_PENDING = 14;
-const ROW_ANCHOR_TIMESTAMP = 15;
-const ROW_ANCHOR_SAMPLE = 16;
-const ROW_CLOCK_RATE = 17;
-const ROW_LOST_SINCE_AUDIO = 18;
-const ROW_COMFORT_NOISE = 19;
-/** An RFC 4733 event is open in `events` (the flush that expires it then has to look at it). */
-const ROW_EVENT_OPEN = 20;
+const ROW_HOLD_UNTIL_MS = 2;
+const ROW_HELD_SINCE_MS = 3;
+const ROW_ANCHOR_SAMPLE = 4;
 /** stats.packets (see LegStreamStats). */
-const ROW_PACKETS = 21;
-/** The jitter estimator's state (see jitter.ts); its estimate is stats.jitterMs. */
-const ROW_JITTER = 22;
+const ROW_PACKETS = 5;
+/** The jitter estimator's doubles (see jitter.ts); its estimate is stats.jitterMs. */
+const ROW_JITTER = 6;
+/** The SSRC as a signed word (`| 0`); the accessor gives it back unsigned. */
+const WORD_SSRC = 16;
+const WORD_HIGHEST_SEQUENCE = 17;
+const WORD_NEXT_PLAY_SEQUENCE = 18;
+const WORD_PENDING = 19;
+const WORD_AUDIO_PT = 20;
+const WORD_AUDIO_STAGE = 21;
+const WORD_CODEC_PT = 22;
+const WORD_CLOCK_RATE = 23;
 /**
  * Gaps this leg waited for that came out lost, since it last saw a packet arrive out of order (see
  * NO_WAIT_AFTER_LOST_GAPS).
  */
-const ROW_LOST_GAPS = ROW_JITTER + JITTER_FIELDS;
-/** The sequence number each reorder slot holds (-1: none), as 32-bit words: REORDER_SLOTS of them. */
-const ROW_SEQUENCE_RING = LEG_ROW_DOUBLES - REORDER_SLOTS / 2;
-if (ROW_LOST_GAPS + 1 > ROW_SEQUENCE_RING) throw new Error('a leg row is too short for its fields');
-/** The row's numbers before the sequence ring that are in use: what readAhead reads, line by line. */
-const ROW_FIELDS_END = ROW_LOST_GAPS + 1;
-/** Doubles per 64-byte cache line. */
-const LINE_DOUBLES = 8;
+const WORD_LOST_GAPS = 24;
+/** An RTP timestamp as a signed word: only ever used in differences taken modulo 2^32 (`| 0`). */
+const WORD_ANCHOR_TIMESTAMP = 25;
+/** The jitter estimator's words (see jitter.ts). */
+const WORD_JITTER = 26;
+const BYTE_STREAM_STARTED = 112;
+const BYTE_PLAYING = 113;
+const BYTE_ANCHORED = 114;
+const BYTE_REANCHOR_PENDING = 115;
+const BYTE_LOST_SINCE_AUDIO = 116;
+const BYTE_COMFORT_NOISE = 117;
+/** An RFC 4733 event is open in `events` (the flush that expires it then has to look at it). */
+const BYTE_EVENT_OPEN = 118;
+/** The sequence number each reorder slot holds (-1: none): REORDER_SLOTS words, the row's last line. */
+const WORD_SEQUENCE_RING = LEG_ROW_WORDS - REORDER_SLOTS;
+/** Words and bytes per double, and the first word of each of the row's three lines (what readAhead reads). */
+const LINE_WORDS = 16;
+if (
+  ROW_JITTER + JITTER_DOUBLES > LINE_WORDS / 2 ||
+  WORD_JITTER + JITTER_WORDS > BYTE_STREAM_STARTED / 4 ||
+  BYTE_EVENT_OPEN >= 4 * WORD_SEQUENCE_RING ||
+  WORD_SEQUENCE_RING !== 2 * LINE_WORDS
+) {
+  throw new Error('a leg row does not hold its fields in three lines');
+}
 /** The per-PT fields of a leg, a 4-byte row per PT for the same reason: one line per packet, not three arrays. */
 const PT_SHIFT = 2;
 const PT_KIND_FIELD = 0;
@@ -337,6 +350,7 @@ export class LegStream implements EventClock, LegStateHolder {
   /** The leg's pooled row: rowState[rowBase...] (LegStateHolder; leg-state-pool.ts keeps these up to date). */
   rowState!: Float64Array;
   rowWords!: Int32Array;
+  rowBytes!: Uint8Array;
   rowBase = 0;
   readonly stats: LegStats = new LegStreamStats(this);
   private readonly frames: FrameAssembler;
@@ -412,24 +426,24 @@ export class LegStream implements EventClock, LegStateHolder {
   }
   /** Clock rate of the timeline's anchor (the current stream's codec). */
   get clockRate(): number {
-    return this.rowState[this.rowBase + ROW_CLOCK_RATE];
+    return this.rowWords[2 * this.rowBase + WORD_CLOCK_RATE];
   }
   private set clockRate(value: number) {
-    this.rowState[this.rowBase + ROW_CLOCK_RATE] = value;
+    this.rowWords[2 * this.rowBase + WORD_CLOCK_RATE] = value;
   }
 
   // Sequence state of the current RTP stream.
   private get streamStarted(): boolean {
-    return this.rowState[this.rowBase + ROW_STREAM_STARTED] !== 0;
+    return this.rowBytes[8 * this.rowBase + BYTE_STREAM_STARTED] !== 0;
   }
   private set streamStarted(value: boolean) {
-    this.rowState[this.rowBase + ROW_STREAM_STARTED] = value ? 1 : 0;
+    this.rowBytes[8 * this.rowBase + BYTE_STREAM_STARTED] = value ? 1 : 0;
   }
   private get playing(): boolean {
-    return this.rowState[this.rowBase + ROW_PLAYING] !== 0;
+    return this.rowBytes[8 * this.rowBase + BYTE_PLAYING] !== 0;
   }
   private set playing(value: boolean) {
-    this.rowState[this.rowBase + ROW_PLAYING] = value ? 1 : 0;
+    this.rowBytes[8 * this.rowBase + BYTE_PLAYING] = value ? 1 : 0;
   }
   private get holdUntilMs(): number {
     return this.rowState[this.rowBase + ROW_HOLD_UNTIL_MS];
@@ -438,29 +452,29 @@ export class LegStream implements EventClock, LegStateHolder {
     this.rowState[this.rowBase + ROW_HOLD_UNTIL_MS] = value;
   }
   private get ssrc(): number {
-    return this.rowState[this.rowBase + ROW_SSRC];
+    return this.rowWords[2 * this.rowBase + WORD_SSRC] >>> 0;
   }
   private set ssrc(value: number) {
-    this.rowState[this.rowBase + ROW_SSRC] = value;
+    this.rowWords[2 * this.rowBase + WORD_SSRC] = value;
   }
   private get highestSequence(): number {
-    return this.rowState[this.rowBase + ROW_HIGHEST_SEQUENCE];
+    return this.rowWords[2 * this.rowBase + WORD_HIGHEST_SEQUENCE];
   }
   private set highestSequence(value: number) {
-    this.rowState[this.rowBase + ROW_HIGHEST_SEQUENCE] = value;
+    this.rowWords[2 * this.rowBase + WORD_HIGHEST_SEQUENCE] = value;
   }
   private get nextPlaySequence(): number {
-    return this.rowState[this.rowBase + ROW_NEXT_PLAY_SEQUENCE];
+    return this.rowWords[2 * this.rowBase + WORD_NEXT_PLAY_SEQUENCE];
   }
   private set nextPlaySequence(value: number) {
-    this.rowState[this.rowBase + ROW_NEXT_PLAY_SEQUENCE] = value;
+    this.rowWords[2 * this.rowBase + WORD_NEXT_PLAY_SEQUENCE] = value;
   }
   /** Packets held in the ring. */
   private get pending(): number {
-    return this.rowState[this.rowBase + ROW_PENDING];
+    return this.rowWords[2 * this.rowBase + WORD_PENDING];
   }
   private set pending(value: number) {
-    this.rowState[this.rowBase + ROW_PENDING] = value;
+    this.rowWords[2 * this.rowBase + WORD_PENDING] = value;
   }
   /**
    * Arrival of the oldest held packet, or NaN when it must be found again by a scan of the ring (after a held
@@ -475,44 +489,44 @@ export class LegStream implements EventClock, LegStateHolder {
   }
   /** The sequence number reorder slot `slot` holds, -1 for none. */
   private slotSequence(slot: number): number {
-    return this.rowWords[2 * (this.rowBase + ROW_SEQUENCE_RING) + slot];
+    return this.rowWords[2 * this.rowBase + WORD_SEQUENCE_RING + slot];
   }
   private setSlotSequence(slot: number, sequence: number): void {
-    this.rowWords[2 * (this.rowBase + ROW_SEQUENCE_RING) + slot] = sequence;
+    this.rowWords[2 * this.rowBase + WORD_SEQUENCE_RING + slot] = sequence;
   }
 
   /**
    * The audio PT of the leg's last audio packet (-1: none yet), beside audioDecoder and its stage-clock stage
-   * (ROW_AUDIO_STAGE): a stream keeps one PT, and its ptFields row and the decoders list would be more cold cache
+   * (WORD_AUDIO_STAGE): a stream keeps one PT, and its ptFields row and the decoders list would be more cold cache
    * lines per packet. Only written through this setter: the packet path reads the row directly, as it does codecPt
    * and lostSinceAudio.
    */
   private set audioPt(value: number) {
-    this.rowState[this.rowBase + ROW_AUDIO_PT] = value;
+    this.rowWords[2 * this.rowBase + WORD_AUDIO_PT] = value;
   }
   /** The PT whose name `stats.codec` holds (-1: none yet): the name is looked up again only when the PT changes. */
   private set codecPt(value: number) {
-    this.rowState[this.rowBase + ROW_CODEC_PT] = value;
+    this.rowWords[2 * this.rowBase + WORD_CODEC_PT] = value;
   }
 
   // Timeline.
   private get anchored(): boolean {
-    return this.rowState[this.rowBase + ROW_ANCHORED] !== 0;
+    return this.rowBytes[8 * this.rowBase + BYTE_ANCHORED] !== 0;
   }
   private set anchored(value: boolean) {
-    this.rowState[this.rowBase + ROW_ANCHORED] = value ? 1 : 0;
+    this.rowBytes[8 * this.rowBase + BYTE_ANCHORED] = value ? 1 : 0;
   }
   private get reanchorPending(): boolean {
-    return this.rowState[this.rowBase + ROW_REANCHOR_PENDING] !== 0;
+    return this.rowBytes[8 * this.rowBase + BYTE_REANCHOR_PENDING] !== 0;
   }
   private set reanchorPending(value: boolean) {
-    this.rowState[this.rowBase + ROW_REANCHOR_PENDING] = value ? 1 : 0;
+    this.rowBytes[8 * this.rowBase + BYTE_REANCHOR_PENDING] = value ? 1 : 0;
   }
   private get anchorTimestamp(): number {
-    return this.rowState[this.rowBase + ROW_ANCHOR_TIMESTAMP];
+    return this.rowWords[2 * this.rowBase + WORD_ANCHOR_TIMESTAMP];
   }
   private set anchorTimestamp(value: number) {
-    this.rowState[this.rowBase + ROW_ANCHOR_TIMESTAMP] = value;
+    this.rowWords[2 * this.rowBase + WORD_ANCHOR_TIMESTAMP] = value;
   }
   private get anchorSample(): number {
     return this.rowState[this.rowBase + ROW_ANCHOR_SAMPLE];
@@ -521,19 +535,19 @@ export class LegStream implements EventClock, LegStateHolder {
     this.rowState[this.rowBase + ROW_ANCHOR_SAMPLE] = value;
   }
   private set lostSinceAudio(value: boolean) {
-    this.rowState[this.rowBase + ROW_LOST_SINCE_AUDIO] = value ? 1 : 0;
+    this.rowBytes[8 * this.rowBase + BYTE_LOST_SINCE_AUDIO] = value ? 1 : 0;
   }
   private get comfortNoise(): boolean {
-    return this.rowState[this.rowBase + ROW_COMFORT_NOISE] !== 0;
+    return this.rowBytes[8 * this.rowBase + BYTE_COMFORT_NOISE] !== 0;
   }
   private set comfortNoise(value: boolean) {
-    this.rowState[this.rowBase + ROW_COMFORT_NOISE] = value ? 1 : 0;
+    this.rowBytes[8 * this.rowBase + BYTE_COMFORT_NOISE] = value ? 1 : 0;
   }
   private get eventOpen(): boolean {
-    return this.rowState[this.rowBase + ROW_EVENT_OPEN] !== 0;
+    return this.rowBytes[8 * this.rowBase + BYTE_EVENT_OPEN] !== 0;
   }
   private set eventOpen(value: boolean) {
-    this.rowState[this.rowBase + ROW_EVENT_OPEN] = value ? 1 : 0;
+    this.rowBytes[8 * this.rowBase + BYTE_EVENT_OPEN] = value ? 1 : 0;
   }
   /** RFC 3550 jitter estimate of the current stream, ms. */
   private get jitterMs(): number {
@@ -587,17 +601,13 @@ export class LegStream implements EventClock, LegStateHolder {
    * src/ingest/udp/call-state-read-ahead.ts for why.
    */
   readAhead(): number {
-    const state = this.rowState;
-    const at = this.rowBase;
-    const ring = 2 * (at + ROW_SEQUENCE_RING);
-    let sum = state[at + ROW_FIELDS_END - 1] + this.rowWords[ring] + this.rowWords[ring + REORDER_SLOTS - 1];
-    for (let field = 0; field < ROW_FIELDS_END; field += LINE_DOUBLES) sum += state[at + field];
-    sum += this.frames.frameIndex;
+    const words = this.rowWords;
+    const at = 2 * this.rowBase;
+    const sum = words[at] + words[at + LINE_WORDS] + words[at + 2 * LINE_WORDS] + this.frames.frameIndex;
     const decoder = this.audioDecoder;
     return decoder === null ? sum : sum + decoder.clockRate;
   }
 
-  /** Index of the next frame this leg will emit. */
   get nextFrameIndex(): number {
     return this.frames.frameIndex;
   }
@@ -611,11 +621,16 @@ export class LegStream implements EventClock, LegStateHolder {
     // The common path reads the row directly, not through the accessors: each accessor is a call V8 must inline,
     // and the packet path makes so many of them that its inlining budget ran out (a tenth more CPU per packet).
     // `state` is read again after anything that plays out media: a sink may open a call, and the pool grow.
+    // `words` and `bytes` likewise: the same row's memory.
     let state = this.rowState;
+    let words = this.rowWords;
+    let bytes = this.rowBytes;
     const at = this.rowBase;
+    const w = 2 * at;
+    const b = 8 * at;
     if (Number.isNaN(state[at + ROW_CALL_ZERO_MS])) state[at + ROW_CALL_ZERO_MS] = arrivalMs;
     state[at + ROW_LAST_ARRIVAL_MS] = arrivalMs;
-    if (state[at + ROW_STREAM_STARTED] !== 0 && header.ssrc !== state[at + ROW_SSRC]) {
+    if (bytes[b + BYTE_STREAM_STARTED] !== 0 && (header.ssrc | 0) !== words[w + WORD_SSRC]) {
       if (header.ssrc === this.previousSsrc) {
         // A straggler of the stream just replaced is late; the old source coming back with newer sequence
         // numbers (a media server switching back) is a stream change like any other.
@@ -631,11 +646,11 @@ export class LegStream implements EventClock, LegStateHolder {
       this.previousHighestSequence = this.highestSequence;
     }
     let sequence: number;
-    if (state[at + ROW_STREAM_STARTED] === 0) {
+    if (bytes[b + BYTE_STREAM_STARTED] === 0) {
       sequence = SEQUENCE_BASE + header.sequence;
       this.startStream(header.ssrc, sequence, arrivalMs);
     } else {
-      const highest = state[at + ROW_HIGHEST_SEQUENCE];
+      const highest = words[w + WORD_HIGHEST_SEQUENCE];
       const step = sequenceStep(header.sequence, highest);
       sequence = highest + step;
       if (step > MAX_SEQUENCE_STEP || step < -MAX_SEQUENCE_STEP) {
@@ -646,32 +661,36 @@ export class LegStream implements EventClock, LegStateHolder {
       }
     }
     state = this.rowState;
+    words = this.rowWords;
+    bytes = this.rowBytes;
 
     const slot = sequence & SLOT_MASK;
     if (this.slotSequence(slot) === sequence) {
       stats.duplicates++;
       return this.drop(DROP.duplicate);
     }
-    if (sequence < state[at + ROW_NEXT_PLAY_SEQUENCE]) {
-      if (state[at + ROW_PLAYING] !== 0 || state[at + ROW_HIGHEST_SEQUENCE] - sequence >= REORDER_SLOTS) {
+    if (sequence < words[w + WORD_NEXT_PLAY_SEQUENCE]) {
+      if (bytes[b + BYTE_PLAYING] !== 0 || words[w + WORD_HIGHEST_SEQUENCE] - sequence >= REORDER_SLOTS) {
         return this.dropLate();
       }
       // Still holding the stream start: a reordered first packet moves the start back.
-      state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence;
+      words[w + WORD_NEXT_PLAY_SEQUENCE] = sequence;
     }
-    if (sequence >= state[at + ROW_NEXT_PLAY_SEQUENCE] + REORDER_SLOTS) {
+    if (sequence >= words[w + WORD_NEXT_PLAY_SEQUENCE] + REORDER_SLOTS) {
       // Ring full of range: play or declare lost whatever must leave to make room.
       this.playing = true;
       this.playOut(arrivalMs, sequence - REORDER_SLOTS + 1);
       state = this.rowState;
+      words = this.rowWords;
+      bytes = this.rowBytes;
     }
-    const highest = state[at + ROW_HIGHEST_SEQUENCE];
-    if (sequence > highest) state[at + ROW_HIGHEST_SEQUENCE] = sequence;
+    const highest = words[w + WORD_HIGHEST_SEQUENCE];
+    if (sequence > highest) words[w + WORD_HIGHEST_SEQUENCE] = sequence;
     else if (sequence !== highest) stats.reordered++;
 
     const pt = header.payloadType;
     let kind = PT_KIND_AUDIO;
-    if (pt !== state[at + ROW_AUDIO_PT]) {
+    if (pt !== words[w + WORD_AUDIO_PT]) {
       kind = this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD];
       if (kind === PT_KIND_AUDIO && !this.useAudioPt(pt))
         kind = this.ptFields[(pt << PT_SHIFT) + PT_KIND_FIELD];
@@ -681,7 +700,7 @@ export class LegStream implements EventClock, LegStateHolder {
     // Audio first: nearly every packet is audio, and the checks for the other kinds never apply to it.
     if (kind === PT_KIND_AUDIO && length <= MAX_PAYLOAD_BYTES) {
       const clockRate = (this.audioDecoder as PayloadDecoder).clockRate;
-      updateJitter(state, at + ROW_JITTER, arrivalMs, header.timestamp, clockRate);
+      updateJitter(state, at + ROW_JITTER, words, w + WORD_JITTER, arrivalMs, header.timestamp, clockRate);
     } else if (kind === PT_KIND_UNKNOWN) {
       result = DROP.unknown_payload_type;
     } else if (kind === PT_KIND_UNSUPPORTED) {
@@ -698,7 +717,15 @@ export class LegStream implements EventClock, LegStateHolder {
     } else if (kind === PT_KIND_EVENT && length < TELEPHONE_EVENT_BYTES) {
       result = DROP.truncated;
     } else if (kind === PT_KIND_CN) {
-      updateJitter(state, at + ROW_JITTER, arrivalMs, header.timestamp, state[at + ROW_CLOCK_RATE]);
+      updateJitter(
+        state,
+        at + ROW_JITTER,
+        words,
+        w + WORD_JITTER,
+        arrivalMs,
+        header.timestamp,
+        words[w + WORD_CLOCK_RATE],
+      );
     }
     if (result !== DROP.none) {
       this.drops[result]++;
@@ -709,13 +736,13 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     this.setSlotSequence(slot, sequence);
     if (
-      state[at + ROW_PLAYING] !== 0 &&
-      state[at + ROW_PENDING] === 0 &&
-      sequence === state[at + ROW_NEXT_PLAY_SEQUENCE]
+      bytes[b + BYTE_PLAYING] !== 0 &&
+      words[w + WORD_PENDING] === 0 &&
+      sequence === words[w + WORD_NEXT_PLAY_SEQUENCE]
     ) {
       // In order with nothing held: play straight from the datagram, no copy into the ring, and no slot row.
       describePacket(PLAYING, 0, header, kind, arrivalMs, result === DROP.none ? length : 0);
-      state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence + 1;
+      words[w + WORD_NEXT_PLAY_SEQUENCE] = sequence + 1;
       if (kind === PT_KIND_AUDIO) this.playAudio(data, header.payloadOffset);
       else this.play(data, header.payloadOffset);
     } else {
@@ -743,20 +770,22 @@ export class LegStream implements EventClock, LegStateHolder {
   ): void {
     const state = this.rowState;
     const at = this.rowBase;
+    const bytes = this.rowBytes;
+    const words = this.rowWords;
     if (
-      state[at + ROW_PLAYING] !== 0 &&
-      state[at + ROW_PENDING] === 0 &&
-      state[at + ROW_LOST_GAPS] >= this.waitLimitGaps
+      bytes[8 * at + BYTE_PLAYING] !== 0 &&
+      words[2 * at + WORD_PENDING] === 0 &&
+      words[2 * at + WORD_LOST_GAPS] >= this.waitLimitGaps
     ) {
       this.declareGapLost(sequence);
       describePacket(PLAYING, 0, header, kind, arrivalMs, heldBytes);
-      state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence + 1;
+      words[2 * at + WORD_NEXT_PLAY_SEQUENCE] = sequence + 1;
       this.play(data, header.payloadOffset);
       return;
     }
     // A packet older than the newest is out of order (it is held: the newer ones wait behind its gap): the leg waits
     // for its gaps again. Here rather than in push, where every packet would carry the check's code.
-    if (sequence < state[at + ROW_HIGHEST_SEQUENCE]) state[at + ROW_LOST_GAPS] = 0;
+    if (sequence < words[2 * at + WORD_HIGHEST_SEQUENCE]) words[2 * at + WORD_LOST_GAPS] = 0;
     const slot = sequence & SLOT_MASK;
     const slots = this.slots;
     const row = slot << SLOT_SHIFT;
@@ -773,9 +802,9 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     slots[row + SLOT_STATE] = SLOT_PENDING;
     // Kept exact while nothing plays: the first held packet sets it, later ones can only lower it (NaN stays NaN).
-    const pending = state[at + ROW_PENDING];
+    const pending = words[2 * at + WORD_PENDING];
     if (pending === 0 || arrivalMs < state[at + ROW_HELD_SINCE_MS]) state[at + ROW_HELD_SINCE_MS] = arrivalMs;
-    state[at + ROW_PENDING] = pending + 1;
+    words[2 * at + WORD_PENDING] = pending + 1;
     this.flush(arrivalMs);
   }
 
@@ -785,12 +814,13 @@ export class LegStream implements EventClock, LegStateHolder {
    * like hold.
    */
   private declareGapLost(sequence: number): void {
-    const state = this.rowState;
     const at = this.rowBase;
-    this.stats.lost += sequence - state[at + ROW_NEXT_PLAY_SEQUENCE];
+    const bytes = this.rowBytes;
+    const words = this.rowWords;
+    this.stats.lost += sequence - words[2 * at + WORD_NEXT_PLAY_SEQUENCE];
     this.unwaitedGaps++;
-    state[at + ROW_NEXT_PLAY_SEQUENCE] = sequence;
-    state[at + ROW_LOST_SINCE_AUDIO] = 1;
+    words[2 * at + WORD_NEXT_PLAY_SEQUENCE] = sequence;
+    bytes[8 * at + BYTE_LOST_SINCE_AUDIO] = 1;
   }
 
   /**
@@ -829,13 +859,15 @@ export class LegStream implements EventClock, LegStateHolder {
   private nextFlushMs(paused: boolean): number {
     const state = this.rowState;
     const at = this.rowBase;
-    if (state[at + ROW_STREAM_STARTED] === 0) return Number.POSITIVE_INFINITY;
-    if (state[at + ROW_EVENT_OPEN] !== 0) return Number.NEGATIVE_INFINITY;
+    const bytes = this.rowBytes;
+    const words = this.rowWords;
+    if (bytes[8 * at + BYTE_STREAM_STARTED] === 0) return Number.POSITIVE_INFINITY;
+    if (bytes[8 * at + BYTE_EVENT_OPEN] !== 0) return Number.NEGATIVE_INFINITY;
     const quiet = state[at + ROW_LAST_ARRIVAL_MS] + (paused ? this.schedule.horizonMs : this.quietMs);
-    if (state[at + ROW_PLAYING] === 0) return Math.min(state[at + ROW_HOLD_UNTIL_MS], quiet);
+    if (bytes[8 * at + BYTE_PLAYING] === 0) return Math.min(state[at + ROW_HOLD_UNTIL_MS], quiet);
     // The held case out of line: this runs after every packet, inlined into push, whose size decides what else the
     // compiler inlines there.
-    return state[at + ROW_PENDING] > 0 ? this.heldDeadlineMs(quiet) : quiet;
+    return words[2 * at + WORD_PENDING] > 0 ? this.heldDeadlineMs(quiet) : quiet;
   }
 
   /** nextFlushMs while packets are held: the gap's deadline, or every sweep when it is not known. */
@@ -870,7 +902,7 @@ export class LegStream implements EventClock, LegStateHolder {
   /** A packet too late for its gap, which has been played out (counted lost): out of order, so the leg waits again. */
   private dropLate(): number {
     this.stats.late++;
-    this.rowState[this.rowBase + ROW_LOST_GAPS] = 0;
+    this.rowWords[2 * this.rowBase + WORD_LOST_GAPS] = 0;
     return this.drop(DROP.late);
   }
 
@@ -891,7 +923,7 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     this.audioPt = pt;
     this.audioDecoder = this.decoders[decoderSlot - 1];
-    this.rowState[this.rowBase + ROW_AUDIO_STAGE] = this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD];
+    this.rowWords[2 * this.rowBase + WORD_AUDIO_STAGE] = this.ptFields[(pt << PT_SHIFT) + PT_STAGE_FIELD];
     return true;
   }
 
@@ -929,7 +961,7 @@ export class LegStream implements EventClock, LegStateHolder {
     this.emptySlots();
     this.streamStarted = false;
     this.reanchorPending = true;
-    restartJitter(this.rowState, this.rowBase + ROW_JITTER);
+    restartJitter(this.rowWords, 2 * this.rowBase + WORD_JITTER);
     this.holdUntilMs = arrivalMs;
   }
 
@@ -991,7 +1023,7 @@ export class LegStream implements EventClock, LegStateHolder {
       this.lostSinceAudio = true;
       if (!inGap) {
         inGap = true;
-        if (waited) this.rowState[this.rowBase + ROW_LOST_GAPS]++;
+        if (waited) this.rowWords[2 * this.rowBase + WORD_LOST_GAPS]++;
       }
     }
   }
@@ -1035,19 +1067,19 @@ export class LegStream implements EventClock, LegStateHolder {
   private playAudio(bytes: Uint8Array, offset: number): void {
     const pt = PLAYING[SLOT_PAYLOAD_TYPE];
     // The row read directly, as in push.
-    const state = this.rowState;
+    const words = this.rowWords;
     const at = this.rowBase;
     // A held packet may carry the PT the stream had before its latest packets: it becomes the current one again
     // (its decoder exists since the packet was pushed), and the next newer packet switches back.
-    if (pt !== state[at + ROW_AUDIO_PT]) this.useAudioPt(pt);
+    if (pt !== words[2 * at + WORD_AUDIO_PT]) this.useAudioPt(pt);
     const decoder = this.audioDecoder as PayloadDecoder;
-    if (pt !== state[at + ROW_CODEC_PT]) {
+    if (pt !== words[2 * at + WORD_CODEC_PT]) {
       this.stats.codec = this.statName(pt);
-      state[at + ROW_CODEC_PT] = pt;
+      words[2 * at + WORD_CODEC_PT] = pt;
     }
     // Gap fill, concealment, decoding and re-framing count as the codec's stage (in the datagrams the clock
     // samples); the frames they complete are timed by the sink under their own stage.
-    const outer = STAGES.enterInDatagram(state[at + ROW_AUDIO_STAGE]);
+    const outer = STAGES.enterInDatagram(words[2 * at + WORD_AUDIO_STAGE]);
     try {
       const overlap = this.advanceTo(decoder.clockRate, decoder);
       this.frames.writeDecoded(decoder, bytes, offset, PLAYING[SLOT_LENGTH], overlap);
@@ -1055,9 +1087,9 @@ export class LegStream implements EventClock, LegStateHolder {
       STAGES.leave(outer);
     }
     // Read again: the frames went to the sink.
-    const after = this.rowState;
-    after[at + ROW_LOST_SINCE_AUDIO] = 0;
-    after[at + ROW_COMFORT_NOISE] = 0;
+    const after = this.rowBytes;
+    after[8 * at + BYTE_LOST_SINCE_AUDIO] = 0;
+    after[8 * at + BYTE_COMFORT_NOISE] = 0;
   }
 
   private playComfortNoise(bytes: Uint8Array, offset: number): void {
@@ -1080,12 +1112,13 @@ export class LegStream implements EventClock, LegStateHolder {
    * how many leading samples of the packet overlap audio already written (to be skipped).
    */
   private advanceTo(clockRate: number, decoder: PayloadDecoder | null): number {
-    const state = this.rowState;
     const at = this.rowBase;
+    const bytes = this.rowBytes;
+    const words = this.rowWords;
     if (
-      state[at + ROW_ANCHORED] === 0 ||
-      state[at + ROW_REANCHOR_PENDING] !== 0 ||
-      clockRate !== state[at + ROW_CLOCK_RATE]
+      bytes[8 * at + BYTE_ANCHORED] === 0 ||
+      bytes[8 * at + BYTE_REANCHOR_PENDING] !== 0 ||
+      clockRate !== words[2 * at + WORD_CLOCK_RATE]
     ) {
       if (this.anchored && !this.reanchorPending) this.resyncs++;
       this.anchor(clockRate);
@@ -1099,8 +1132,8 @@ export class LegStream implements EventClock, LegStateHolder {
     }
     if (gap > 0) {
       let mode = GAP_SILENCE;
-      if (state[at + ROW_COMFORT_NOISE] !== 0) mode = GAP_COMFORT_NOISE;
-      else if (state[at + ROW_LOST_SINCE_AUDIO] !== 0 && PLAYING[SLOT_MARKER] === 0) mode = GAP_CONCEAL;
+      if (bytes[8 * at + BYTE_COMFORT_NOISE] !== 0) mode = GAP_COMFORT_NOISE;
+      else if (bytes[8 * at + BYTE_LOST_SINCE_AUDIO] !== 0 && PLAYING[SLOT_MARKER] === 0) mode = GAP_CONCEAL;
       this.fillGap(gap, mode, decoder);
     }
     const offset = (timestamp - this.anchorTimestamp) | 0;
@@ -1128,8 +1161,9 @@ export class LegStream implements EventClock, LegStateHolder {
   private positionOf(timestamp: number): number {
     const state = this.rowState;
     const at = this.rowBase;
-    const offset = (timestamp - state[at + ROW_ANCHOR_TIMESTAMP]) | 0;
-    const clockRate = state[at + ROW_CLOCK_RATE];
+    const words = this.rowWords;
+    const offset = (timestamp - words[2 * at + WORD_ANCHOR_TIMESTAMP]) | 0;
+    const clockRate = words[2 * at + WORD_CLOCK_RATE];
     // 8 kHz clocks (G.711, G.722, L16 narrowband) map one to one: the same value as the scaled form, no division.
     if (clockRate === SAMPLE_RATE) return state[at + ROW_ANCHOR_SAMPLE] + offset;
     return state[at + ROW_ANCHOR_SAMPLE] + Math.round((offset * SAMPLE_RATE) / clockRate);

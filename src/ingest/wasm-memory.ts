@@ -66,7 +66,7 @@ const END = CONCEAL_CODES_OFFSET + CONCEAL_CODES_BYTES;
 
 /** The part of the WebAssembly global used here (the project's TypeScript libs do not declare it). */
 interface WebAssemblyApi {
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }

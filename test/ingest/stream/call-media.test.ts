@@ -300,17 +300,21 @@ describe('CallMedia: a leg whose gaps keep coming out lost stops waiting for the
 });
 
 describe('CallMedia: stream changes', () => {
-  it('resyncs on an SSRC change mid-call without a gap', () => {
+  // The second pair has the top bit set: the leg keeps an SSRC as a signed 32-bit word, and must still tell them apart.
+  it.each([
+    [0xaaaa, 0xbbbb],
+    [0x8000_0001, 0xffff_fffe],
+  ])('resyncs on an SSRC change mid-call without a gap (SSRCs %i and %i)', (first, second) => {
     const sink = new RecordingSink();
     const media = new CallMedia(sink);
-    for (let n = 0; n < 25; n++) push(media, RX, n, T0 + n * 20, 100, 5000, 0xaaaa);
+    for (let n = 0; n < 25; n++) push(media, RX, n, T0 + n * 20, 100, 5000, first);
     // New stream: unrelated sequence and timestamp bases.
-    for (let n = 25; n < 50; n++) push(media, RX, n, T0 + n * 20, 40000, 3_000_000_000, 0xbbbb);
+    for (let n = 25; n < 50; n++) push(media, RX, n, T0 + n * 20, 40000, 3_000_000_000, second);
     // A straggler of the old stream is late, not a third stream.
-    expect(push(media, RX, 24, T0 + 50 * 20, 100, 5000, 0xaaaa)).toBe(DROP.late);
+    expect(push(media, RX, 24, T0 + 50 * 20, 100, 5000, first)).toBe(DROP.late);
     expect(media.stats[RX].late).toBe(1);
     // The old source resuming with newer numbers is a change back, not a straggler.
-    for (let n = 50; n < 60; n++) push(media, RX, n, T0 + n * 20, 100, 5000, 0xaaaa);
+    for (let n = 50; n < 60; n++) push(media, RX, n, T0 + n * 20, 100, 5000, first);
     media.end();
     expect(media.stats[RX].ssrcChanges).toBe(2);
     expect(media.stats[RX].lost).toBe(0);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CallMedia } from '../../../src/ingest/call-media.ts';
 import {
+  LEG_ROW_BYTES,
   LEG_ROW_DOUBLES,
   type LegStateHolder,
+  poolLineOffset,
   releaseRow,
   rowsInUse,
   takeRow,
@@ -11,7 +13,12 @@ import { type Leg, RX, TX } from '../../../src/ingest/media-sink.ts';
 import { levelOf, pcmuPayload, RecordingSink, rtpPacket, telephoneEvent } from './stream-helpers.ts';
 
 function holder(): LegStateHolder {
-  return { rowState: new Float64Array(0), rowWords: new Int32Array(0), rowBase: 0 };
+  return {
+    rowState: new Float64Array(0),
+    rowWords: new Int32Array(0),
+    rowBytes: new Uint8Array(0),
+    rowBase: 0,
+  };
 }
 
 function row(h: LegStateHolder): number[] {
@@ -28,6 +35,7 @@ describe('leg state pool', () => {
       expect(row(h).every((v) => v === 0)).toBe(true);
       for (let k = 0; k < LEG_ROW_DOUBLES; k++) h.rowState[h.rowBase + k] = i * 1000 + k;
       h.rowWords[2 * h.rowBase + 1] = -i; // the word view is the same memory as the row
+      h.rowBytes[8 * h.rowBase + 3] = i & 0xff; // so is the byte view
       holders.push(h);
     }
     for (let i = 0; i < holders.length; i++) {
@@ -35,9 +43,20 @@ describe('leg state pool', () => {
       expect(h.rowState.buffer).toBe(holders[0].rowState.buffer);
       expect(h.rowWords.buffer).toBe(h.rowState.buffer);
       expect(h.rowWords[2 * h.rowBase + 1]).toBe(-i | 0);
+      expect(h.rowBytes.buffer).toBe(h.rowState.buffer);
+      expect(h.rowBytes[8 * h.rowBase + 3]).toBe(i & 0xff);
       for (let k = 1; k < LEG_ROW_DOUBLES; k++) expect(h.rowState[h.rowBase + k]).toBe(i * 1000 + k);
     }
     for (const h of holders) releaseRow(h);
+  });
+
+  it('starts every row on a 64-byte cache line, so that a row is LEG_ROW_BYTES / 64 lines and no more', () => {
+    expect(LEG_ROW_BYTES % 64).toBe(0);
+    expect(poolLineOffset()).toBe(0);
+    const h = holder();
+    takeRow(h);
+    expect((h.rowState.byteOffset + 8 * h.rowBase) % 64).toBe(0);
+    releaseRow(h);
   });
 
   it('gives a released row to the next holder zeroed, and leaves the old holder a private copy', () => {

@@ -9,7 +9,7 @@ import {
   withPayloadTypes,
 } from '../../../src/ingest/payload-types.ts';
 import { FrameAssembler } from '../../../src/ingest/rtp/frame-assembler.ts';
-import { JITTER_FIELDS, JITTER_MS, updateJitter } from '../../../src/ingest/rtp/jitter.ts';
+import { JITTER_DOUBLES, JITTER_MS, JITTER_WORDS, updateJitter } from '../../../src/ingest/rtp/jitter.ts';
 import { telephoneEventName } from '../../../src/ingest/rtp/telephone-events.ts';
 import { pcmuPayload, RecordingSink, rtpPacket } from './stream-helpers.ts';
 
@@ -18,10 +18,11 @@ function jitterState(): {
   update: (arrivalMs: number, timestamp: number, clockRate: number) => void;
   ms: () => number;
 } {
-  const state = new Float64Array(JITTER_FIELDS);
+  const state = new Float64Array(JITTER_DOUBLES);
+  const words = new Int32Array(JITTER_WORDS);
   return {
     update: (arrivalMs, timestamp, clockRate) => {
-      updateJitter(state, 0, arrivalMs, timestamp, clockRate);
+      updateJitter(state, 0, words, 0, arrivalMs, timestamp, clockRate);
     },
     ms: () => state[JITTER_MS] as number,
   };
