@@ -51,7 +51,12 @@ import {
   PT_KIND_UNSUPPORTED,
   payloadKindOf,
 } from './payload-types.ts';
-import { FrameAssembler } from './rtp/frame-assembler.ts';
+import {
+  decodeOnTimeline,
+  FRAME_POSITION_WORDS,
+  FrameAssembler,
+  framePositionOf,
+} from './rtp/frame-assembler.ts';
 import { JITTER_DOUBLES, JITTER_MS, JITTER_WORDS, restartJitter, updateJitter } from './rtp/jitter.ts';
 import type { RtpHeaderView } from './rtp/rtp-header.ts';
 import { type EventClock, TELEPHONE_EVENT_BYTES, TelephoneEventTracker } from './rtp/telephone-events.ts';
@@ -221,6 +226,8 @@ const WORD_LOST_GAPS = 24;
 const WORD_ANCHOR_TIMESTAMP = 25;
 /** The jitter estimator's words (see jitter.ts). */
 const WORD_JITTER = 26;
+/** The frame assembler's position (see FramePositionRow): what a packet's audio lands after. */
+const WORD_FRAME_POSITION = 30;
 const BYTE_STREAM_STARTED = 112;
 const BYTE_PLAYING = 113;
 const BYTE_ANCHORED = 114;
@@ -236,7 +243,8 @@ const LINE_WORDS = 16;
 if (
   ROW_JITTER + JITTER_DOUBLES > LINE_WORDS / 2 ||
   WORD_JITTER + JITTER_WORDS > BYTE_STREAM_STARTED / 4 ||
-  BYTE_EVENT_OPEN >= 4 * WORD_SEQUENCE_RING ||
+  BYTE_EVENT_OPEN >= 4 * WORD_FRAME_POSITION ||
+  WORD_FRAME_POSITION + FRAME_POSITION_WORDS > WORD_SEQUENCE_RING ||
   WORD_SEQUENCE_RING !== 2 * LINE_WORDS
 ) {
   throw new Error('a leg row does not hold its fields in three lines');
@@ -354,6 +362,8 @@ export class LegStream implements EventClock, LegStateHolder {
   rowBase = 0;
   readonly stats: LegStats = new LegStreamStats(this);
   private readonly frames: FrameAssembler;
+  /** The frames' sink, also here: a whole-frame packet goes to it without reading `frames` (see decodeOnTimeline). */
+  private readonly sink: MediaSink;
   /** The decoder of the current audio PT (see audioPt). */
   private audioDecoder: PayloadDecoder | null = null;
   /** Where nextFlushMs() goes after every packet and flush: schedule.due[scheduleIndex]. */
@@ -574,7 +584,8 @@ export class LegStream implements EventClock, LegStateHolder {
     this.unsupportedCodecs = options.unsupportedCodecs ?? new Set();
     this.onUnsupportedCodec = options.onUnsupportedCodec ?? null;
     this.newDecoder = options.createDecoder ?? createDecoder;
-    this.frames = new FrameAssembler(leg, sink);
+    this.sink = sink;
+    this.frames = new FrameAssembler(leg, sink, this, WORD_FRAME_POSITION);
     this.events = new TelephoneEventTracker(leg, sink);
     this.ptTable = payloadTable(options.payloadTypes ?? DEFAULT_PAYLOAD_TYPES);
     takeRow(this);
@@ -603,7 +614,7 @@ export class LegStream implements EventClock, LegStateHolder {
   readAhead(): number {
     const words = this.rowWords;
     const at = 2 * this.rowBase;
-    const sum = words[at] + words[at + LINE_WORDS] + words[at + 2 * LINE_WORDS] + this.frames.frameIndex;
+    const sum = words[at] + words[at + LINE_WORDS] + words[at + 2 * LINE_WORDS];
     const decoder = this.audioDecoder;
     return decoder === null ? sum : sum + decoder.clockRate;
   }
@@ -1082,7 +1093,19 @@ export class LegStream implements EventClock, LegStateHolder {
     const outer = STAGES.enterInDatagram(words[2 * at + WORD_AUDIO_STAGE]);
     try {
       const overlap = this.advanceTo(decoder.clockRate, decoder);
-      this.frames.writeDecoded(decoder, bytes, offset, PLAYING[SLOT_LENGTH], overlap);
+      const length = PLAYING[SLOT_LENGTH];
+      decodeOnTimeline(
+        this.frames,
+        this,
+        WORD_FRAME_POSITION,
+        this.sink,
+        this.leg,
+        decoder,
+        bytes,
+        offset,
+        length,
+        overlap,
+      );
     } finally {
       STAGES.leave(outer);
     }
@@ -1124,11 +1147,11 @@ export class LegStream implements EventClock, LegStateHolder {
       this.anchor(clockRate);
     }
     const timestamp = PLAYING[SLOT_TIMESTAMP];
-    let gap = this.positionOf(timestamp) - this.frames.position;
+    let gap = this.positionOf(timestamp) - this.framePosition;
     if (gap > MAX_TIMESTAMP_GAP_SAMPLES || gap < -MAX_TIMESTAMP_OVERLAP_SAMPLES) {
       this.resyncs++;
       this.anchor(clockRate);
-      gap = this.anchorSample - this.frames.position;
+      gap = this.anchorSample - this.framePosition;
     }
     if (gap > 0) {
       let mode = GAP_SILENCE;
@@ -1167,6 +1190,10 @@ export class LegStream implements EventClock, LegStateHolder {
     // 8 kHz clocks (G.711, G.722, L16 narrowband) map one to one: the same value as the scaled form, no division.
     if (clockRate === SAMPLE_RATE) return state[at + ROW_ANCHOR_SAMPLE] + offset;
     return state[at + ROW_ANCHOR_SAMPLE] + Math.round((offset * SAMPLE_RATE) / clockRate);
+  }
+  /** The frames' position (FrameAssembler.position), read from the row rather than the assembler object. */
+  private get framePosition(): number {
+    return framePositionOf(this, WORD_FRAME_POSITION);
   }
 
   private fillIdle(nowMs: number, delayMs: number): void {
