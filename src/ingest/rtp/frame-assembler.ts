@@ -135,28 +135,6 @@ export class FrameAssembler {
     return framePositionOf(this.row, this.at);
   }
 
-  /** See decodeOnTimeline. */
-  writeDecoded(
-    decoder: PayloadDecoder,
-    payload: Uint8Array,
-    offset: number,
-    length: number,
-    skip: number,
-  ): number {
-    return decodeOnTimeline(
-      this,
-      this.row,
-      this.at,
-      this.sink,
-      this.leg,
-      decoder,
-      payload,
-      offset,
-      length,
-      skip,
-    );
-  }
-
   /**
    * Writes up to `count` samples of the decoder's loss concealment; returns how many it produced. The decoder
    * writes where the samples go without a copy: a whole frame into CONCEAL_FRAME, which goes to the sink as it is,
