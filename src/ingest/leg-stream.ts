@@ -238,7 +238,7 @@ const BYTE_COMFORT_NOISE = 117;
 const BYTE_EVENT_OPEN = 118;
 /** The sequence number each reorder slot holds (-1: none): REORDER_SLOTS words, the row's last line. */
 const WORD_SEQUENCE_RING = LEG_ROW_WORDS - REORDER_SLOTS;
-/** Words and bytes per double, and the first word of each of the row's three lines (what readAhead reads). */
+/** 32-bit words per 64-byte cache line: readAhead reads the first word of each of the row's three lines. */
 const LINE_WORDS = 16;
 if (
   ROW_JITTER + JITTER_DOUBLES > LINE_WORDS / 2 ||
