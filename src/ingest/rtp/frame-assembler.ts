@@ -73,9 +73,7 @@ export function decodeOnTimeline(
   length: number,
   skip: number,
 ): number {
-  const words = row.rowWords;
-  const w = 2 * row.rowBase + at;
-  if (words[w + FILL_WORD] !== 0 || skip !== 0) {
+  if (row.rowWords[2 * row.rowBase + at + FILL_WORD] !== 0 || skip !== 0) {
     const count = decoder.decode(payload, offset, length, SHARED_SCRATCH);
     if (skip < count) assembler.write(SHARED_SCRATCH, skip, count);
     return count;
@@ -85,9 +83,11 @@ export function decodeOnTimeline(
   let done = 0;
   while (count - done >= FRAME_SAMPLES) {
     if (done > 0) work.copyWithin(0, done, done + FRAME_SAMPLES);
-    // State first: a sink that throws must not make the same frame index come out twice.
-    const index = row.rowWords[w + FRAME_INDEX_WORD];
-    row.rowWords[w + FRAME_INDEX_WORD] = index + 1;
+    // State first: a sink that throws must not make the same frame index come out twice. The row is found afresh
+    // for every frame: a sink may open a call (the pool moves) or end this one (the leg takes a copy of its row).
+    const indexAt = 2 * row.rowBase + at + FRAME_INDEX_WORD;
+    const index = row.rowWords[indexAt];
+    row.rowWords[indexAt] = index + 1;
     sink.pushFrame(leg, index, SHARED_FRAME);
     done += FRAME_SAMPLES;
   }

@@ -4,7 +4,7 @@ import { FADE_SAMPLES } from '../../../src/ingest/codecs/conceal.ts';
 import { aLawToLinear, linearToALaw } from '../../../src/ingest/codecs/registry.ts';
 import { DROP } from '../../../src/ingest/drop-reasons.ts';
 import { IDLE_FILL_MS, NO_WAIT_AFTER_LOST_GAPS } from '../../../src/ingest/leg-stream.ts';
-import { RX, TX } from '../../../src/ingest/media-sink.ts';
+import { type Leg, RX, TX } from '../../../src/ingest/media-sink.ts';
 import {
   decodedLevel,
   expectContiguous,
@@ -671,6 +671,34 @@ function patternedPackets(count: number, a: number, b: number): Uint8Array[] {
     return rtpPacket({ sequence: n, timestamp: n * 160, payload });
   });
 }
+
+describe('CallMedia: a sink that ends its call', () => {
+  // A 60 ms packet is three frames handed over one by one; the leg keeps its frame position in its pooled row,
+  // and ending the call gives that row back (the leg goes on with a copy) between two of them.
+  it('numbers the rest of a multi-frame packet on from where it was when the sink ended the call mid-packet', () => {
+    const media: { current: CallMedia | null } = { current: null };
+    class EndingSink extends RecordingSink {
+      override pushFrame(leg: Leg, frameIndex: number, pcm: Int16Array): void {
+        super.pushFrame(leg, frameIndex, pcm);
+        if (this.indices[leg].length === 5) media.current?.end();
+      }
+    }
+    const sink = new EndingSink();
+    // Other legs hold rows first, so this one's row is not the pool's first (a stale row offset would show).
+    const others = Array.from({ length: 5 }, () => new CallMedia(new RecordingSink()));
+    media.current = new CallMedia(sink);
+    for (let n = 0; n < 3; n++) {
+      const bytes = rtpPacket({ sequence: n, timestamp: n * 480, payload: pcmuPayload(levelOf(n), 480) });
+      media.current.pushPacket(RX, bytes, 0, bytes.length, T0 + n * 60);
+    }
+    for (const other of others) other.end();
+    expect(media.current.failures).toBe(0);
+    expect(sink.ended).toBe(1);
+    // Frames 0-2 from the first packet, 3-5 from the second (the call ended after frame 4, frame 5 still goes out
+    // numbered on); the third packet comes after the end and is dropped.
+    expect(sink.indices[RX]).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
 
 describe('CallMedia input buffers', () => {
   // Datagrams reach CallMedia as their own small buffers (dgram) or at offsets inside one large buffer (a capture
