@@ -21,13 +21,13 @@
  *   npx tsx bench/ingest-udp-ab.bench.ts [--base REF] [--calls 2000] [--pps 200000] [--seconds 4] [--pairs 6]
  *                                        [--loss 0]
  */
-import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { baseWorktree } from '../src/bench-harness/base-worktree.ts';
 import { runMeasureChild } from '../src/bench-harness/measure-child.ts';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { startStreamSender } from '../src/bench-harness/stream-sender.ts';
@@ -179,21 +179,6 @@ function runChild(label: string, src: string | undefined): Measurement {
   );
 }
 
-/** A worktree of `ref` beside this checkout's node_modules; removed by the returned function. */
-function baseWorktree(ref: string): { src: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'forkguard-ab-'));
-  const tree = join(dir, 'tree');
-  execFileSync('git', ['-C', ROOT, 'worktree', 'add', '--detach', tree, ref], { stdio: 'ignore' });
-  symlinkSync(join(ROOT, 'node_modules'), join(tree, 'node_modules'));
-  return {
-    src: join(tree, 'src'),
-    remove: () => {
-      execFileSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', tree], { stdio: 'ignore' });
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** The median, the mean of the two middle values of an even count: a ratio of pairs, not one measured round. */
 function median(values: readonly number[]): number {
   return quantile(
@@ -202,7 +187,7 @@ function median(values: readonly number[]): number {
   );
 }
 
-const base = args.base === undefined ? null : baseWorktree(args.base);
+const base = args.base === undefined ? null : baseWorktree(ROOT, args.base);
 const a = { label: base === null ? 'bare' : `forkguard ${args.base}`, src: base?.src };
 const b = { label: 'forkguard (this checkout)', src: join(ROOT, 'src') };
 const pairs: { a: Measurement; b: Measurement; ratio: number }[] = [];
