@@ -14,10 +14,15 @@
  *   default       this checkout with 100 calls (the baseline: the state fits the caches) against --calls calls
  *   --base REF    the IngestServer of git ref REF against this checkout's, both with --calls calls
  *
- *   npx tsx bench/ingest-cache-misses.bench.ts [--base REF] [--calls 3000]   (needs valgrind; several minutes)
+ *   npx tsx bench/ingest-cache-misses.bench.ts [--base REF] [--calls 3000] [--repeats 1]
+ *   (needs valgrind; about three minutes per repeat on two cores)
  *
- * Prints per packet: instructions, first-level data misses, last-level misses (data and instructions), and B over A;
- * the JSON goes to bench/results/ingest-cache-misses.json.
+ * Not quite deterministic: the compiler's and the collector's timing still differ from run to run, and identical
+ * code has measured up to about 1 % apart in instructions, 5 % in data misses and 40 % in first-level instruction
+ * misses (where the compiled code lands in memory). --repeats N measures every configuration N times and reports
+ * the median and the range. Prints per packet: instructions, first-level data misses, last-level misses (data and
+ * instructions), first-level instruction misses, and B over A (of the medians); the JSON goes to
+ * bench/results/ingest-cache-misses.json.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +31,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { baseWorktree } from '../src/bench-harness/base-worktree.ts';
+import { median } from '../src/bench-harness/median.ts';
 import { shuffledOrder, strepPcmuDatagram, strepPcmuModel } from '../src/bench-harness/strep-pcmu-stream.ts';
 import type { MediaSink } from '../src/ingest/media-sink.ts';
 import type { IngestServer as IngestServerType } from '../src/ingest/udp/ingest-server.ts';
@@ -34,6 +40,7 @@ const { values: args } = parseArgs({
   options: {
     base: { type: 'string' },
     calls: { type: 'string', default: '3000' },
+    repeats: { type: 'string', default: '1' },
     // Set by the orchestrator for the process that drives one configuration under cachegrind.
     drive: { type: 'string' },
     rounds: { type: 'string' },
@@ -60,6 +67,7 @@ function positiveInteger(name: string, text: string | undefined): number {
 }
 
 const CALLS = positiveInteger('calls', args.calls);
+const REPEATS = positiveInteger('repeats', args.repeats);
 
 class DiscardingSink implements MediaSink {
   pushFrame(): void {}
@@ -116,8 +124,13 @@ interface Configuration {
 }
 
 /** cachegrind's event totals (Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw) of one run of the child. */
-async function countEvents(config: Configuration, rounds: number, dir: string): Promise<Map<string, number>> {
-  const out = join(dir, `${config.label.replace(/\W+/g, '-')}-${rounds}.cg`);
+async function countEvents(
+  config: Configuration,
+  rounds: number,
+  dir: string,
+  repeat: number,
+): Promise<Map<string, number>> {
+  const out = join(dir, `${config.label.replace(/\W+/g, '-')}-${rounds}-${repeat}.cg`);
   const argv = [
     '--tool=cachegrind',
     '--cache-sim=yes',
@@ -211,10 +224,10 @@ const a: Configuration =
     : { label: `${args.base}, ${CALLS} calls`, src: base.src, calls: CALLS };
 const b: Configuration = { label: `this checkout, ${CALLS} calls`, src: here, calls: CALLS };
 const dir = mkdtempSync(join(tmpdir(), 'forkguard-cachegrind-'));
-let results: PerPacket[];
+let runs: PerPacket[][];
 try {
   console.error(
-    `${a.label} against ${b.label}: cachegrind, ${MEASURED_PACKETS} packets measured per configuration`,
+    `${a.label} against ${b.label}: cachegrind, ${MEASURED_PACKETS} packets measured per configuration, ${REPEATS} time(s)`,
   );
   const plans = [a, b].map((config) => {
     const shortRounds = Math.ceil(SHORT_PACKETS / (2 * config.calls));
@@ -226,35 +239,58 @@ try {
       packets: 2 * config.calls * measuredRounds,
     };
   });
-  const counts = await inParallel(
-    plans.flatMap((plan) => [
-      () => countEvents(plan.config, plan.shortRounds, dir),
-      () => countEvents(plan.config, plan.longRounds, dir),
-    ]),
-    availableParallelism(),
+  const tasks = [];
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    for (const plan of plans) {
+      tasks.push(() => countEvents(plan.config, plan.shortRounds, dir, repeat));
+      tasks.push(() => countEvents(plan.config, plan.longRounds, dir, repeat));
+    }
+  }
+  const counts = await inParallel(tasks, availableParallelism());
+  runs = plans.map((plan, p) =>
+    Array.from({ length: REPEATS }, (_, repeat) => {
+      const at = 2 * (repeat * plans.length + p);
+      return perPacket(counts[at], counts[at + 1], plan.packets);
+    }),
   );
-  results = plans.map((plan, i) => perPacket(counts[2 * i], counts[2 * i + 1], plan.packets));
 } finally {
   rmSync(dir, { recursive: true, force: true });
   base?.remove();
 }
 
-const [ra, rb] = results;
-const rows = (Object.keys(ra) as (keyof PerPacket)[]).map((key) => ({
-  'per packet': key,
-  [a.label]: ra[key].toFixed(1),
-  [b.label]: rb[key].toFixed(1),
-  'B over A': (rb[key] / ra[key]).toFixed(3),
-}));
-console.table(rows);
+const KEYS = [
+  'instructions',
+  'firstLevelDataMisses',
+  'lastLevelMisses',
+  'firstLevelInstructionMisses',
+] as const;
+/** Median and range of one count over the repeats of a configuration. */
+function spread(values: number[]): { median: number; min: number; max: number } {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
+const summaries = runs.map((repeats) =>
+  Object.fromEntries(KEYS.map((key) => [key, spread(repeats.map((r) => r[key]))])),
+) as Record<(typeof KEYS)[number], { median: number; min: number; max: number }>[];
+const [sa, sb] = summaries;
+const shown = (x: { median: number; min: number; max: number }) =>
+  REPEATS === 1 ? x.median.toFixed(1) : `${x.median.toFixed(1)} (${x.min.toFixed(1)}-${x.max.toFixed(1)})`;
+console.table(
+  KEYS.map((key) => ({
+    'per packet': key,
+    [a.label]: shown(sa[key]),
+    [b.label]: shown(sb[key]),
+    'B over A': (sb[key].median / sa[key].median).toFixed(3),
+  })),
+);
 const result = {
   bench: 'ingest-cache-misses',
   node: process.version,
   caches: CACHES,
   measuredPackets: MEASURED_PACKETS,
-  a: { ...a, src: undefined, perPacket: ra },
-  b: { ...b, src: undefined, perPacket: rb },
-  ratios: Object.fromEntries((Object.keys(ra) as (keyof PerPacket)[]).map((key) => [key, rb[key] / ra[key]])),
+  repeats: REPEATS,
+  a: { label: a.label, calls: a.calls, perPacket: sa, runs: runs[0] },
+  b: { label: b.label, calls: b.calls, perPacket: sb, runs: runs[1] },
+  ratios: Object.fromEntries(KEYS.map((key) => [key, sb[key].median / sa[key].median])),
 };
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/ingest-cache-misses.json'), `${JSON.stringify(result, null, 2)}\n`);
