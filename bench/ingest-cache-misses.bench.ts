@@ -31,9 +31,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { baseWorktree } from '../src/bench-harness/base-worktree.ts';
+import { DiscardingSink, positiveIntegerArg } from '../src/bench-harness/bench-args.ts';
 import { median } from '../src/bench-harness/median.ts';
 import { shuffledOrder, strepPcmuDatagram, strepPcmuModel } from '../src/bench-harness/strep-pcmu-stream.ts';
-import type { MediaSink } from '../src/ingest/media-sink.ts';
 import type { IngestServer as IngestServerType } from '../src/ingest/udp/ingest-server.ts';
 
 const { values: args } = parseArgs({
@@ -57,23 +57,8 @@ const SHORT_PACKETS = 120_000;
 const MEASURED_PACKETS = 600_000;
 const CACHES = ['--I1=32768,8,64', '--D1=32768,8,64', '--LL=2097152,16,64'];
 
-function positiveInteger(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} must be a positive integer, got ${text}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const CALLS = positiveInteger('calls', args.calls);
-const REPEATS = positiveInteger('repeats', args.repeats);
-
-class DiscardingSink implements MediaSink {
-  pushFrame(): void {}
-  pushDigit(): void {}
-  end(): void {}
-}
+const CALLS = positiveIntegerArg('calls', args.calls);
+const REPEATS = positiveIntegerArg('repeats', args.repeats);
 
 /** The child: `calls` calls for `rounds` rounds through the IngestServer of source tree `src`. */
 async function drive(src: string, calls: number, rounds: number): Promise<void> {
@@ -105,7 +90,7 @@ async function drive(src: string, calls: number, rounds: number): Promise<void> 
 }
 
 if (args.drive !== undefined) {
-  await drive(args.drive, CALLS, positiveInteger('rounds', args.rounds));
+  await drive(args.drive, CALLS, positiveIntegerArg('rounds', args.rounds));
   process.exit(0);
 }
 

@@ -28,10 +28,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { baseWorktree } from '../src/bench-harness/base-worktree.ts';
+import { DiscardingSink, positiveIntegerArg } from '../src/bench-harness/bench-args.ts';
 import { runMeasureChild } from '../src/bench-harness/measure-child.ts';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { startStreamSender } from '../src/bench-harness/stream-sender.ts';
-import type { MediaSink } from '../src/ingest/media-sink.ts';
 import type { IngestServer as IngestServerType } from '../src/ingest/udp/ingest-server.ts';
 import { quantile } from '../src/score/training/evaluation.ts';
 
@@ -52,19 +52,10 @@ const { values: args } = parseArgs({
 const HOST = '127.0.0.1';
 const WARMUP_MS = 1500;
 
-function positiveInteger(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} must be a positive integer, got ${text}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const CALLS = positiveInteger('calls', args.calls);
-const PPS = args.pps === undefined ? CALLS * 100 : positiveInteger('pps', args.pps);
-const SECONDS = positiveInteger('seconds', args.seconds);
-const PAIRS = positiveInteger('pairs', args.pairs);
+const CALLS = positiveIntegerArg('calls', args.calls);
+const PPS = args.pps === undefined ? CALLS * 100 : positiveIntegerArg('pps', args.pps);
+const SECONDS = positiveIntegerArg('seconds', args.seconds);
+const PAIRS = positiveIntegerArg('pairs', args.pairs);
 const LOSS = Number(args.loss);
 if (!(LOSS >= 0 && LOSS < 1)) {
   console.error(`--loss must be a fraction from 0 up to (not including) 1, got ${args.loss}`);
@@ -82,12 +73,6 @@ interface Measurement {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class DiscardingSink implements MediaSink {
-  pushFrame(): void {}
-  pushDigit(): void {}
-  end(): void {}
-}
 
 /** A receiver on an OS-chosen STREP port: its port, its count of datagrams read, and how to close it. */
 interface Receiver {
