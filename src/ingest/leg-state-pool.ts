@@ -21,6 +21,7 @@
  * call that could open a leg.
  */
 
+import { OwnedSlots } from './owned-slots.ts';
 import { WASM } from './wasm-memory.ts';
 
 /** Bytes per row: three cache lines. */
@@ -47,24 +48,16 @@ let pool = new Float64Array(memory.buffer);
 let poolWords = new Int32Array(memory.buffer);
 let poolBytes = new Uint8Array(memory.buffer);
 let capacity = ROWS_PER_PAGE;
-/** Rows never handed out start at `fresh`; rows given back wait in `freeRows`. */
-let fresh = 0;
-const freeRows: number[] = [];
 /** The holder of each row handed out, weakly: a holder dropped without releaseRow is still collected. */
 const holders: (WeakRef<LegStateHolder> | undefined)[] = [];
-
-const collected = new FinalizationRegistry<number>((row) => {
+const rows = new OwnedSlots((row) => {
   holders[row] = undefined;
-  freeRows.push(row);
 });
 
 /** Gives `holder` a zeroed row of its own. */
 export function takeRow(holder: LegStateHolder): void {
-  let row = freeRows.pop();
-  if (row === undefined) {
-    if (fresh === capacity) grow();
-    row = fresh++;
-  }
+  const row = rows.take(holder);
+  if (row >= capacity) grow();
   const base = row * LEG_ROW_DOUBLES;
   pool.fill(0, base, base + LEG_ROW_DOUBLES);
   holder.rowState = pool;
@@ -72,7 +65,6 @@ export function takeRow(holder: LegStateHolder): void {
   holder.rowBytes = poolBytes;
   holder.rowBase = base;
   holders[row] = new WeakRef(holder);
-  collected.register(holder, row, holder);
 }
 
 /**
@@ -88,14 +80,13 @@ export function releaseRow(holder: LegStateHolder): void {
   holder.rowWords = new Int32Array(own.buffer);
   holder.rowBytes = new Uint8Array(own.buffer);
   holder.rowBase = 0;
-  collected.unregister(holder);
   holders[row] = undefined;
-  freeRows.push(row);
+  rows.release(holder, row);
 }
 
 /** Rows handed out and not given back (for tests and metrics). */
 export function rowsInUse(): number {
-  return fresh - freeRows.length;
+  return rows.inUse;
 }
 
 /** Byte offset of the pool's first row in its memory's buffer modulo 64, for tests: 0 (rows start on a line). */
@@ -114,7 +105,7 @@ function grow(): void {
   poolWords = new Int32Array(memory.buffer);
   poolBytes = new Uint8Array(memory.buffer);
   capacity = Math.floor(memory.buffer.byteLength / LEG_ROW_BYTES);
-  for (let row = 0; row < fresh; row++) {
+  for (let row = 0; row < rows.issued; row++) {
     const holder = holders[row]?.deref();
     if (holder !== undefined && holder.rowState === previous) {
       holder.rowState = pool;

@@ -9,30 +9,25 @@
  * Stored into one array, every packet's barrier finds the same page's, in cache.
  */
 
+import { OwnedSlots } from './owned-slots.ts';
+
 const datagrams: (Uint8Array | null)[] = [];
-const freeSlots: number[] = [];
 /** A decoder dropped without releasing its slot (a call nobody ended) still gives it back when collected. */
-const collected = new FinalizationRegistry<number>((slot) => {
+const slots = new OwnedSlots((slot) => {
   datagrams[slot] = null;
-  freeSlots.push(slot);
 });
 
 /** A slot of `owner`'s own, empty, until releaseRetainedSlot or until the owner is collected. */
 export function takeRetainedSlot(owner: object): number {
-  let slot = freeSlots.pop();
-  if (slot === undefined) {
-    slot = datagrams.length;
-    datagrams.push(null);
-  }
-  collected.register(owner, slot, owner);
+  const slot = slots.take(owner);
+  if (slot === datagrams.length) datagrams.push(null);
   return slot;
 }
 
 /** Drops the slot's datagram and gives the slot back; `owner` must be the one that took it. */
 export function releaseRetainedSlot(owner: object, slot: number): void {
   datagrams[slot] = null;
-  collected.unregister(owner);
-  freeSlots.push(slot);
+  slots.release(owner, slot);
 }
 
 /** Keeps `bytes` (or nothing, for null) in the slot. */
@@ -47,5 +42,5 @@ export function retainedDatagram(slot: number): Uint8Array | null {
 
 /** Slots taken and not given back (for tests). */
 export function retainedSlotsInUse(): number {
-  return datagrams.length - freeSlots.length;
+  return slots.inUse;
 }
