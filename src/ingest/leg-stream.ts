@@ -607,8 +607,8 @@ export class LegStream implements EventClock, LegStateHolder {
 
   /**
    * Reads, ahead of this leg's next packet, one number from each cache line of its state that the packet's handling
-   * starts with: its row (the fields and the sequence ring, at either end whatever the row's alignment), its frame
-   * assembler and its decoder. Returns their sum, which the caller keeps so that no read is dropped as unused. See
+   * starts with: the first word of each of its row's three lines (the row holds the frame position too) and its
+   * decoder. Returns their sum, which the caller keeps so that no read is dropped as unused. See
    * src/ingest/udp/call-state-read-ahead.ts for why.
    */
   readAhead(): number {
@@ -617,10 +617,6 @@ export class LegStream implements EventClock, LegStateHolder {
     const sum = words[at] + words[at + LINE_WORDS] + words[at + 2 * LINE_WORDS];
     const decoder = this.audioDecoder;
     return decoder === null ? sum : sum + decoder.clockRate;
-  }
-
-  get nextFrameIndex(): number {
-    return this.frames.frameIndex;
   }
 
   /**

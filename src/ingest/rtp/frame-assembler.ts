@@ -118,7 +118,7 @@ export class FrameAssembler {
   }
 
   /** Index of the frame being filled. Read from the row afresh: the pool may have moved it. */
-  get frameIndex(): number {
+  private get frameIndex(): number {
     return this.row.rowWords[2 * this.row.rowBase + this.at + FRAME_INDEX_WORD];
   }
   private set frameIndex(value: number) {
