@@ -30,7 +30,6 @@ export const LEG_ROW_BYTES = 192;
 export const LEG_ROW_DOUBLES = LEG_ROW_BYTES / 8;
 export const LEG_ROW_WORDS = LEG_ROW_BYTES / 4;
 const PAGE_BYTES = 64 * 1024;
-const ROWS_PER_PAGE = Math.floor(PAGE_BYTES / LEG_ROW_BYTES);
 
 /** What a row's owner keeps: where its row is. Written by this module only. */
 export interface LegStateHolder {
@@ -47,7 +46,6 @@ let memory = new WASM.Memory({ initial: 1 });
 let pool = new Float64Array(memory.buffer);
 let poolWords = new Int32Array(memory.buffer);
 let poolBytes = new Uint8Array(memory.buffer);
-let capacity = ROWS_PER_PAGE;
 /** The holder of each row handed out, weakly: a holder dropped without releaseRow is still collected. */
 const holders: (WeakRef<LegStateHolder> | undefined)[] = [];
 const rows = new OwnedSlots((row) => {
@@ -57,7 +55,7 @@ const rows = new OwnedSlots((row) => {
 /** Gives `holder` a zeroed row of its own. */
 export function takeRow(holder: LegStateHolder): void {
   const row = rows.take(holder);
-  if (row >= capacity) grow();
+  if ((row + 1) * LEG_ROW_BYTES > memory.buffer.byteLength) grow();
   const base = row * LEG_ROW_DOUBLES;
   pool.fill(0, base, base + LEG_ROW_DOUBLES);
   holder.rowState = pool;
@@ -104,7 +102,6 @@ function grow(): void {
   pool.set(previous);
   poolWords = new Int32Array(memory.buffer);
   poolBytes = new Uint8Array(memory.buffer);
-  capacity = Math.floor(memory.buffer.byteLength / LEG_ROW_BYTES);
   for (let row = 0; row < rows.issued; row++) {
     const holder = holders[row]?.deref();
     if (holder !== undefined && holder.rowState === previous) {
