@@ -87,13 +87,15 @@ function mergedPayloadTypes(overrides: PayloadTypeMap = NO_OVERRIDES): PayloadTy
 const RTP_HEADER = new RtpHeaderView();
 
 export class CallMedia {
-  // The fields every packet reads, first: with thousands of calls the object is cold at each packet, and these four
-  // then come in the line the read-ahead fetches for rx and tx (call-state-read-ahead.ts), not in a line of their own.
+  // The fields every packet reads, first, its leg last: with thousands of calls the object is cold at each packet,
+  // and the read-ahead (call-state-read-ahead.ts) reads its map and then rx or tx. What a packet reads then lies
+  // between those two reads, less than a line apart, so the line or two it spans are both read ahead. Declared
+  // after the six fields below, `ended` and `retainedDatagrams` were in a line nothing read ahead.
+  private ended = false;
+  private readonly retainedDatagrams: boolean;
   /** legs[0] and legs[1] as fields: the packet path reads them from this object, not from the array and its elements. */
   private readonly rx: LegStream;
   private readonly tx: LegStream;
-  private ended = false;
-  private readonly retainedDatagrams: boolean;
   readonly stats: readonly [LegStats, LegStats];
   /** Per DROP reason, both legs together. */
   readonly drops: Float64Array = newDropCounts();

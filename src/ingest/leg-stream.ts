@@ -617,7 +617,8 @@ export class LegStream implements EventClock, LegStateHolder {
     const words = this.rowWords;
     const at = 2 * this.rowBase;
     // The fields a packet reads span two or three lines of this object (where they break depends on where the
-    // object lies); reading the first and last of them, and sink and the decoder between, brings each line.
+    // object lies). The call to this method reads its first word (the map), and rowWords, sink, audioDecoder and
+    // quietMs, the last field a packet reads, follow at most 48 bytes apart: every one of those lines is read.
     let sum = words[at] + words[at + LINE_WORDS] + words[at + 2 * LINE_WORDS] + this.quietMs;
     const decoder = this.audioDecoder;
     if (decoder !== null) sum += decoder.clockRate;
