@@ -354,8 +354,9 @@ class LegStreamStats implements LegStats {
 }
 
 export class LegStream implements EventClock, LegStateHolder {
-  // The fields every packet reads, first, from rowState to quietMs: two or three cache lines of the object, which
-  // readAhead reads across (the rest of a packet's state is the pooled row: see leg-state-pool.ts).
+  // The fields every packet reads, first (after `leg`, the constructor's), through quietMs: two or three cache lines
+  // of the object, which readAhead reads across (the rest of a packet's state is the pooled row: see
+  // leg-state-pool.ts).
   /** The leg's pooled row: rowState[rowBase...] (LegStateHolder; leg-state-pool.ts keeps these up to date). */
   rowState!: Float64Array;
   rowWords!: Int32Array;

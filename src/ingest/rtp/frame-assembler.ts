@@ -56,6 +56,27 @@ export function framePositionOf(row: FramePositionRow, at: number): number {
 }
 
 /**
+ * Hands the complete frame in `samples` to `sink` as the frame at `row`/`at`, and moves the position to the start of
+ * the next frame. State first: a sink that throws must not make the same frame index come out twice. The row is
+ * read afresh at every call: a sink may open a call (the pool moves) or end this one (the leg takes a copy of its
+ * row), so a caller handing over several frames must not keep an offset across them.
+ */
+function pushNextFrame(
+  row: FramePositionRow,
+  at: number,
+  sink: MediaSink,
+  leg: Leg,
+  samples: Int16Array,
+): void {
+  const w = 2 * row.rowBase + at;
+  const words = row.rowWords;
+  const index = words[w + FRAME_INDEX_WORD];
+  words[w + FRAME_INDEX_WORD] = index + 1;
+  words[w + FILL_WORD] = 0;
+  sink.pushFrame(leg, index, samples);
+}
+
+/**
  * Decodes one payload onto the timeline of `assembler`, dropping its first `skip` samples (overlap with audio
  * already written); returns the decoder's sample count. On a frame boundary the decoder writes straight into the
  * frame the sink sees, so the common 20 ms packet costs no copy, and the assembler object is not read at all:
@@ -83,12 +104,7 @@ export function decodeOnTimeline(
   let done = 0;
   while (count - done >= FRAME_SAMPLES) {
     if (done > 0) work.copyWithin(0, done, done + FRAME_SAMPLES);
-    // State first: a sink that throws must not make the same frame index come out twice. The row is found afresh
-    // for every frame: a sink may open a call (the pool moves) or end this one (the leg takes a copy of its row).
-    const indexAt = 2 * row.rowBase + at + FRAME_INDEX_WORD;
-    const index = row.rowWords[indexAt];
-    row.rowWords[indexAt] = index + 1;
-    sink.pushFrame(leg, index, SHARED_FRAME);
+    pushNextFrame(row, at, sink, leg, SHARED_FRAME);
     done += FRAME_SAMPLES;
   }
   // A part frame left over (packets that are not whole 20 ms) waits in the leg's own frame.
@@ -117,13 +133,7 @@ export class FrameAssembler {
     this.at = at;
   }
 
-  /** Index of the frame being filled. Read from the row afresh: the pool may have moved it. */
-  private get frameIndex(): number {
-    return this.row.rowWords[2 * this.row.rowBase + this.at + FRAME_INDEX_WORD];
-  }
-  private set frameIndex(value: number) {
-    this.row.rowWords[2 * this.row.rowBase + this.at + FRAME_INDEX_WORD] = value;
-  }
+  /** Samples of the frame being filled. Read from the row afresh: the pool may have moved it. */
   private get fill(): number {
     return this.row.rowWords[2 * this.row.rowBase + this.at + FILL_WORD];
   }
@@ -231,12 +241,8 @@ export class FrameAssembler {
     if (this.fill > 0) this.writeSilence(FRAME_SAMPLES - this.fill);
   }
 
-  /** Hands the complete frame in `samples` (the leg's frame, or SHARED_FRAME) to the sink. */
+  /** Hands the complete frame in `samples` (the leg's frame, or a shared one) to the sink. */
   private emit(samples: Int16Array): void {
-    // State first: a sink that throws must not make the same frame index come out twice.
-    const index = this.frameIndex;
-    this.frameIndex = index + 1;
-    this.fill = 0;
-    this.sink.pushFrame(this.leg, index, samples);
+    pushNextFrame(this.row, this.at, this.sink, this.leg, samples);
   }
 }

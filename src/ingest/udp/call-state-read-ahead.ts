@@ -4,7 +4,7 @@
  * With thousands of live calls, a call's state has left the CPU caches by the time its next packet comes (20 ms and
  * thousands of other calls later), and handling a packet walks a chain of it: the call_leg_id table's row, the
  * session (which is also the leg latch), the call's media, the leg, and the leg's pooled row (its frame position
- * among it) and decoder. Each link is found only once the one before has arrived from memory, so a packet waits
+ * among it), decoder and sink. Each link is found only once the one before has arrived from memory, so a packet waits
  * for half a dozen memory round trips one after another, and a packet's handling is too long for the CPU to overlap
  * them with the next packet's.
  *
