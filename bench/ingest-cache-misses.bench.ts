@@ -29,23 +29,25 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { baseWorktree } from '../src/bench-harness/base-worktree.ts';
-import { DiscardingSink, positiveIntegerArg } from '../src/bench-harness/bench-args.ts';
+import { parseBenchOptions, positiveIntegerArg } from '../src/bench-harness/bench-options.ts';
+import { DiscardingSink } from '../src/bench-harness/discarding-sink.ts';
 import { median } from '../src/bench-harness/median.ts';
 import { shuffledOrder, strepPcmuDatagram, strepPcmuModel } from '../src/bench-harness/strep-pcmu-stream.ts';
 import type { IngestServer as IngestServerType } from '../src/ingest/udp/ingest-server.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    base: { type: 'string' },
-    calls: { type: 'string', default: '3000' },
-    repeats: { type: 'string', default: '1' },
+const args = parseBenchOptions(
+  'ingest-cache-misses.bench.ts',
+  'last-level cache misses and instructions per packet of the ingest path, counted under cachegrind',
+  {
+    base: { description: "measure the IngestServer of this git ref against this checkout's" },
+    calls: { description: 'STREP calls held', default: '3000' },
+    repeats: { description: 'runs of each configuration', default: '1' },
     // Set by the orchestrator for the process that drives one configuration under cachegrind.
-    drive: { type: 'string' },
-    rounds: { type: 'string' },
+    drive: { description: 'source tree to drive (internal)', internal: true },
+    rounds: { description: '20 ms rounds to drive (internal)', internal: true },
   },
-});
+);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** About what one I/O pass reads on a busy socket (as bench/ingest-calls). */

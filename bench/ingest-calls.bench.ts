@@ -18,6 +18,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { parseBenchOptions, positiveNumberArg } from '../src/bench-harness/bench-options.ts';
 import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
 import { median } from '../src/bench-harness/median.ts';
 import {
@@ -28,8 +29,14 @@ import {
 } from '../src/bench-harness/strep-pcmu-stream.ts';
 import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
 
-const secondsArg = process.argv.indexOf('--seconds');
-const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 2;
+const args = parseBenchOptions(
+  'ingest-calls.bench.ts',
+  'what holding many calls costs ingest per packet, in process',
+  {
+    seconds: { description: 'seconds per measurement', default: '2' },
+  },
+);
+const SECONDS = positiveNumberArg('seconds', args.seconds);
 const FEW_CALLS = 100;
 const MANY_CALLS = 3000;
 /** Each call count is measured this many times, interleaved, and the median is reported. */

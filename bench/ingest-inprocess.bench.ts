@@ -25,6 +25,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
+import {
+  parseBenchOptions,
+  positiveIntegerArg,
+  positiveNumberArg,
+} from '../src/bench-harness/bench-options.ts';
 import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
 import { runMeasureChild } from '../src/bench-harness/measure-child.ts';
 import { medianBy } from '../src/bench-harness/median.ts';
@@ -34,13 +39,22 @@ import type { DecoderFactory } from '../src/ingest/leg-stream.ts';
 import type { DigitEvent, Leg, MediaSink } from '../src/ingest/media-sink.ts';
 import { parseRtpHeader, RtpHeaderView } from '../src/ingest/rtp/rtp-header.ts';
 
-const secondsArg = process.argv.indexOf('--seconds');
-const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 3;
-const repeatsArg = process.argv.indexOf('--repeats');
-const REPEATS = repeatsArg > 0 ? Number(process.argv[repeatsArg + 1]) : 3;
-const measureArg = process.argv.indexOf('--measure');
+const args = parseBenchOptions(
+  'ingest-inprocess.bench.ts',
+  'in-process ingest throughput against werift-rtp',
+  {
+    seconds: { description: 'seconds per measure', default: '3' },
+    repeats: { description: 'runs of each measure (the median is reported)', default: '3' },
+    measure: {
+      description:
+        'run one measure in this process and print its JSON: werift, parse, stream, wire, datagrams, hot, server or service',
+    },
+  },
+);
+const SECONDS = positiveNumberArg('seconds', args.seconds);
+const REPEATS = positiveIntegerArg('repeats', args.repeats);
 /** Set in a child process: the one measure it runs. */
-const ONLY_MEASURE = measureArg > 0 ? process.argv[measureArg + 1] : null;
+const ONLY_MEASURE = args.measure ?? null;
 const PACKET_BYTES = 12 + 160;
 /** One full cycle of the 16-bit sequence space, so the full-path run crosses the wrap many times. */
 const PACKETS = 65536;

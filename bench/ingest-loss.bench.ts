@@ -30,7 +30,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import {
+  parseBenchOptions,
+  positiveIntegerArg,
+  positiveNumberArg,
+} from '../src/bench-harness/bench-options.ts';
 import { collectGarbage } from '../src/bench-harness/collect-garbage.ts';
 import { median } from '../src/bench-harness/median.ts';
 import {
@@ -42,15 +46,16 @@ import {
 import { xorshift32 } from '../src/bench-harness/xorshift32.ts';
 import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
 
-const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '2' }, calls: { type: 'string', default: '500' } },
-});
-const SECONDS = Number(args.seconds);
-const CALLS = Number(args.calls);
-if (!(SECONDS > 0) || !Number.isInteger(CALLS) || CALLS <= 0) {
-  console.error('--seconds must be a positive number and --calls a positive integer');
-  process.exit(2);
-}
+const args = parseBenchOptions(
+  'ingest-loss.bench.ts',
+  'what packet loss costs ingest per packet, in process',
+  {
+    seconds: { description: 'seconds of CPU per measurement', default: '2' },
+    calls: { description: 'STREP calls, two legs each', default: '500' },
+  },
+);
+const SECONDS = positiveNumberArg('seconds', args.seconds);
+const CALLS = positiveIntegerArg('calls', args.calls);
 /** Independent loss probabilities per packet; the first is the baseline. */
 const LOSS_RATES = [0, 0.02, 0.1, 0.25];
 const ROUNDS = 5;

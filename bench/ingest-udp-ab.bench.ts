@@ -26,28 +26,30 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { baseWorktree } from '../src/bench-harness/base-worktree.ts';
-import { DiscardingSink, positiveIntegerArg } from '../src/bench-harness/bench-args.ts';
+import { fractionArg, parseBenchOptions, positiveIntegerArg } from '../src/bench-harness/bench-options.ts';
+import { DiscardingSink } from '../src/bench-harness/discarding-sink.ts';
 import { runMeasureChild } from '../src/bench-harness/measure-child.ts';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { startStreamSender } from '../src/bench-harness/stream-sender.ts';
 import type { IngestServer as IngestServerType } from '../src/ingest/udp/ingest-server.ts';
 import { quantile } from '../src/score/training/evaluation.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    base: { type: 'string' },
-    calls: { type: 'string', default: '2000' },
-    pps: { type: 'string' },
-    seconds: { type: 'string', default: '4' },
-    pairs: { type: 'string', default: '6' },
-    loss: { type: 'string', default: '0' },
+const args = parseBenchOptions(
+  'ingest-udp-ab.bench.ts',
+  'CPU per datagram of two UDP receivers at one fixed load, alternating pair by pair',
+  {
+    base: { description: 'measure the IngestServer of this git ref rather than the bare dgram receiver' },
+    calls: { description: 'STREP calls, two streams each', default: '2000' },
+    pps: { description: 'datagrams per second in all (default: real time, 100 per call)' },
+    seconds: { description: 'seconds measured per measurement', default: '4' },
+    pairs: { description: 'pairs of measurements', default: '6' },
+    loss: { description: 'probability that the sender leaves a datagram unsent', default: '0' },
     // Set by the orchestrator for the process that runs one measurement.
-    measure: { type: 'string' },
-    src: { type: 'string' },
+    measure: { description: 'the receiver to measure (internal)', internal: true },
+    src: { description: 'its source tree (internal)', internal: true },
   },
-});
+);
 
 const HOST = '127.0.0.1';
 const WARMUP_MS = 1500;
@@ -56,11 +58,7 @@ const CALLS = positiveIntegerArg('calls', args.calls);
 const PPS = args.pps === undefined ? CALLS * 100 : positiveIntegerArg('pps', args.pps);
 const SECONDS = positiveIntegerArg('seconds', args.seconds);
 const PAIRS = positiveIntegerArg('pairs', args.pairs);
-const LOSS = Number(args.loss);
-if (!(LOSS >= 0 && LOSS < 1)) {
-  console.error(`--loss must be a fraction from 0 up to (not including) 1, got ${args.loss}`);
-  process.exit(2);
-}
+const LOSS = fractionArg('loss', args.loss);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** One measurement, as the child process prints it on its last line. */

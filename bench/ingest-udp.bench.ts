@@ -30,6 +30,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { RtpPacket } from 'werift-rtp';
+import { parseBenchOptions } from '../src/bench-harness/bench-options.ts';
 import { median, medianBy } from '../src/bench-harness/median.ts';
 import { pinProcess } from '../src/bench-harness/process-stats.ts';
 import { startStreamSender } from '../src/bench-harness/stream-sender.ts';
@@ -37,6 +38,11 @@ import { DROP_REASONS } from '../src/ingest/drop-reasons.ts';
 import type { CallIdentity, DigitEvent, Leg, MediaSink } from '../src/ingest/media-sink.ts';
 import { IngestServer } from '../src/ingest/udp/ingest-server.ts';
 
+const args = parseBenchOptions(
+  'ingest-udp.bench.ts',
+  "the real UDP receive path against a bare dgram receiver and werift-rtp, and each one's capacity in live calls",
+  { 'capacity-only': { description: 'run the capacity ramp alone (about half the time)', flag: true } },
+);
 const HOST = '127.0.0.1';
 const WARMUP_MS = 500;
 const MEASURE_MS = 1500;
@@ -476,7 +482,7 @@ async function runReadAhead(): Promise<Record<string, unknown>> {
 // Other work on the machine starves the receiver and shows up as loss in every column: say how busy it was.
 const loadBefore = loadavg()[0];
 const measured: Record<string, unknown>[] = [];
-const capacityOnly = process.argv.includes('--capacity-only');
+const capacityOnly = args['capacity-only'] !== undefined;
 if (capacityOnly) {
   // Alone, the ramp would start with forkguard's code not yet optimised (the phases otherwise warm it up): one
   // measurement at the real-time phase's load first, not reported.

@@ -20,6 +20,17 @@ const BENCHES = [
 ];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const only = process.argv.slice(2);
+if (only.includes('--help') || only.includes('-h')) {
+  console.log(
+    `Usage: npm run bench -- [name...]\nRuns the benchmarks one after another, or only those named: ${BENCHES.join(', ')}`,
+  );
+  process.exit(0);
+}
+const unknown = only.filter((name) => !BENCHES.includes(name));
+if (unknown.length > 0) {
+  console.error(`bench: no benchmark named ${unknown.join(', ')}; one of ${BENCHES.join(', ')}`);
+  process.exit(2);
+}
 const summary: Record<string, unknown> = { startedAt: new Date().toISOString(), loadavg: loadavg() };
 mkdirSync(`${root}bench/results`, { recursive: true });
 for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b))) {

@@ -16,6 +16,7 @@ import { logger } from '../service/logger.ts';
 import { MediaPipeline } from '../service/media-pipeline.ts';
 import { loadScorer } from '../service/service-startup.ts';
 import { AlertCollector } from './alert-collector.ts';
+import { parseBenchOptions, positiveIntegerArg, positiveNumberArg } from './bench-options.ts';
 import { collectGarbage } from './collect-garbage.ts';
 import { xorshift32 } from './xorshift32.ts';
 
@@ -118,11 +119,14 @@ export async function measureCallFootprint(options: {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const arg = (name: string, fallback: number) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? Number(process.argv[i + 1]) : fallback;
-  };
-  const result = await measureCallFootprint({ calls: arg('--calls', 200), seconds: arg('--seconds', 10) });
+  const args = parseBenchOptions('call-footprint.ts', 'heap and buffers one live call holds in the service', {
+    calls: { description: 'calls replayed at once', default: '200' },
+    seconds: { description: 'seconds they run before the heap is measured', default: '10' },
+  });
+  const result = await measureCallFootprint({
+    calls: positiveIntegerArg('calls', args.calls),
+    seconds: positiveNumberArg('seconds', args.seconds),
+  });
   console.log(JSON.stringify(result));
   process.exit(0);
 }

@@ -20,6 +20,7 @@ import { loadScorer } from '../service/service-startup.ts';
 import { STAGE_NAMES, STAGES, WORK_NAMES } from '../telemetry/stage-clock.ts';
 import { AlertCollector } from './alert-collector.ts';
 import { loadBenchRecordings } from './bench-corpus.ts';
+import { parseBenchOptions, positiveIntegerArg, positiveNumberArg } from './bench-options.ts';
 
 /** The socket callback of IngestServer (private: only its sockets call it), driven here without a socket. */
 type PairHandler = (pairIndex: number, leg: Leg, msg: Buffer, address: string, port: number) => void;
@@ -143,14 +144,19 @@ export async function measurePipelineCpu(options: {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const arg = (name: string, fallback: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1] : fallback;
-  };
+  const args = parseBenchOptions(
+    'pipeline-cpu.ts',
+    'where the service spends its CPU per packet, stage by stage',
+    {
+      corpus: { description: 'folder of recorded calls to replay', default: 'corpus' },
+      calls: { description: 'calls replayed at once', default: '200' },
+      seconds: { description: 'seconds measured', default: '15' },
+    },
+  );
   const result = await measurePipelineCpu({
-    corpus: arg('--corpus', 'corpus'),
-    calls: Number(arg('--calls', '200')),
-    seconds: Number(arg('--seconds', '15')),
+    corpus: args.corpus ?? 'corpus',
+    calls: positiveIntegerArg('calls', args.calls),
+    seconds: positiveNumberArg('seconds', args.seconds),
   });
   console.log(JSON.stringify(result));
   process.exit(0);
