@@ -17,11 +17,8 @@ export interface BenchOption {
   flag?: boolean;
 }
 
-/** What the command line gave: option name (camel case, as commander names it) to its text, or true for a flag. */
-export type BenchOptionValues<K extends string> = { [name in K]: string | undefined } & Record<
-  string,
-  unknown
->;
+/** What the command line gave, by option name as typed: its text ('true' for a flag given), undefined if absent. */
+export type BenchOptionValues<K extends string> = Record<K, string | undefined>;
 
 /** Reads `argv` (default: this process's) against `options`, keyed by option name as typed (`'capacity-only'`). */
 export function parseBenchOptions<K extends string>(
@@ -45,11 +42,12 @@ export function parseBenchOptions<K extends string>(
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     throw err;
   }
-  const opts = program.opts();
-  const values: Record<string, unknown> = {};
+  // commander keys its results in camel case ('capacityOnly'); callers ask by the name they declared.
+  const opts = program.opts<Record<string, string | true | undefined>>();
+  const values: Record<string, string | undefined> = {};
   for (const name of Object.keys(options)) {
     const value = opts[camelCase(name)];
-    values[name] = value === true ? 'true' : (value as string | undefined);
+    values[name] = value === true ? 'true' : value;
   }
   return values as BenchOptionValues<K>;
 }
