@@ -5,6 +5,8 @@
  * measured under its defaults).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { CliError } from '../cli/cli-error.ts';
+import { fraction, positiveInt, positiveNumber } from '../cli/parse-options.ts';
 
 export interface BenchOption {
   /** What `--help` says it does. */
@@ -56,32 +58,31 @@ function camelCase(name: string): string {
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Exits 2 naming `--name` and what it must be; `what` says it ("a positive integer"). */
-function rejectOption(name: string, what: string, text: string | undefined): never {
-  console.error(`--${name} must be ${what}, got ${text === undefined ? 'nothing' : `'${text}'`}`);
-  process.exit(2);
+/**
+ * The CLI's check of an option's value (src/cli/parse-options.ts), for a script: its one-line reason on stderr and
+ * exit 2 where the CLI would print it and exit 2.
+ */
+function checked<T>(check: (flag: string, value: string) => T, name: string, text: string | undefined): T {
+  try {
+    return check(`--${name}`, text ?? '');
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
 }
 
-/** The value of option `--name` as a positive integer; exits 2 naming the option when it is not one. */
+/** The value of option `--name` as a whole number >= 1. */
 export function positiveIntegerArg(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (text === undefined || !Number.isSafeInteger(value) || value <= 0)
-    rejectOption(name, 'a positive integer', text);
-  return value;
+  return checked(positiveInt, name, text);
 }
 
-/** The value of option `--name` as a number above zero (seconds, say); exits 2 naming the option otherwise. */
+/** The value of option `--name` as a number above zero (seconds, say). */
 export function positiveNumberArg(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (text === undefined || text.trim() === '' || !(value > 0) || !Number.isFinite(value))
-    rejectOption(name, 'a number above zero', text);
-  return value;
+  return checked(positiveNumber, name, text);
 }
 
-/** The value of option `--name` as a fraction in [0, 1); exits 2 naming the option otherwise. */
+/** The value of option `--name` as a fraction in [0, 1) (a probability). */
 export function fractionArg(name: string, text: string | undefined): number {
-  const value = Number(text);
-  if (text === undefined || text.trim() === '' || !(value >= 0 && value < 1))
-    rejectOption(name, 'a fraction from 0 up to (not including) 1', text);
-  return value;
+  return checked(fraction, name, text);
 }

@@ -56,10 +56,10 @@ describe('a benchmark script given a bad command line', () => {
   it('names an option whose value is not a number of the right kind', () => {
     const seconds = runBench('ingest-calls.bench.ts', ['--seconds', 'abc']);
     expect(seconds.status).toBe(2);
-    expect(seconds.stderr).toBe("--seconds must be a number above zero, got 'abc'");
+    expect(seconds.stderr).toBe("--seconds must be a number > 0, got 'abc'");
     const pairs = runBench('ingest-udp-ab.bench.ts', ['--pairs', '2.5']);
     expect(pairs.status).toBe(2);
-    expect(pairs.stderr).toBe("--pairs must be a positive integer, got '2.5'");
+    expect(pairs.stderr).toBe("--pairs must be a whole number >= 1, got '2.5'");
     const loss = runBench('ingest-udp-ab.bench.ts', ['--loss', '1']);
     expect(loss.status).toBe(2);
     expect(loss.stderr).toBe("--loss must be a fraction from 0 up to (not including) 1, got '1'");

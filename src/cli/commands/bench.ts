@@ -14,7 +14,7 @@ import { pairsNeeded } from '../../bench-harness/step-plan.ts';
 import { REPLAY_CODECS, type ReplayCodec } from '../../recordings/rtp-packetizer.ts';
 import { portRangeSchema } from '../../service/config/config-fields.ts';
 import { CliError } from '../cli-error.ts';
-import { positiveInt } from '../parse-options.ts';
+import { numberAtLeast, positiveInt } from '../parse-options.ts';
 
 const DEFAULT_STEPS = [50, 100, 200, 400, 700, 1000, 1400];
 
@@ -27,13 +27,6 @@ Per step: packets/s offered and received, loss, drops by reason, CPU per packet 
 receiving process (/proc), alert latency (packet completing the evidence -> alert stored in Redis) and accuracy
 against the NAME.json labels. Results: <out>/bench.json (or --json), <out>/bench.md, <out>/bench.svg.
 Needs a C compiler (cc) for the sender, Redis, and a model (models/default.json, or --model).`;
-
-function numberFlag(flag: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min)
-    throw new CliError(`${flag} must be a number >= ${min}, got '${value}'`);
-  return n;
-}
 
 /** `--step 100` = 100, 200, ... up to --max-calls; `--step 50,200,800` = exactly those. */
 export function concurrencySteps(step: string | undefined, maxCalls: number): number[] {
@@ -111,14 +104,14 @@ function benchOptions(flags: BenchFlags): BenchOptions {
       `--first-port must be even and leave ${2 * pairsNeeded(largest)} ports below 65536, got ${firstPort}`,
     );
   }
-  const durationS = numberFlag('--duration', flags.duration, 3);
+  const durationS = numberAtLeast('--duration', flags.duration, 3);
   return {
     corpus: flags.corpus,
     steps,
     durationS,
-    bareDurationS: Math.min(durationS, numberFlag('--bare-duration', flags.bareDuration, 3)),
+    bareDurationS: Math.min(durationS, numberAtLeast('--bare-duration', flags.bareDuration, 3)),
     recordings: positiveInt('--recordings', flags.recordings),
-    evidenceS: numberFlag('--evidence-s', flags.evidenceS, 0),
+    evidenceS: numberAtLeast('--evidence-s', flags.evidenceS, 0),
     host: flags.host,
     redisUrl: flags.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     firstPort,

@@ -2,7 +2,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { generateCorpus } from '../../recordings/corpus/generate-corpus.ts';
 import { CliError } from '../cli-error.ts';
-import { positiveInt } from '../parse-options.ts';
+import { positiveInt, wholeNumber } from '../parse-options.ts';
 
 export function registerCorpus(program: Command): void {
   program
@@ -14,9 +14,7 @@ export function registerCorpus(program: Command): void {
     .option('--concurrency <n>', 'calls synthesised at once', '6')
     .action(async (opts: { out: string; calls: string; seed: string; concurrency: string }) => {
       const calls = positiveInt('--calls', opts.calls);
-      const seed = Number.parseInt(opts.seed, 10);
-      if (!Number.isSafeInteger(seed) || seed < 0)
-        throw new CliError(`--seed must be a whole number >= 0, got '${opts.seed}'`);
+      const seed = wholeNumber('--seed', opts.seed);
       const bar = new SingleBar({
         format: 'corpus [{bar}] {value}/{total} calls  {eta_formatted} left',
         stream: process.stderr,

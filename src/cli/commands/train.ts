@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { MODELS_DIR } from '../../score/model-manifest.ts';
 import { trainModel } from '../../score/training/train-model.ts';
 import { CliError } from '../cli-error.ts';
+import { wholeNumber } from '../parse-options.ts';
 
 export function registerTrain(program: Command): void {
   program
@@ -17,9 +18,7 @@ export function registerTrain(program: Command): void {
     .option('--seed <s>', 'seed for the split and the optimiser', '1')
     .option('--no-default', 'do not make the new model the default (models/default.json)')
     .action(async (opts: { corpus: string; out: string; name: string; seed: string; default: boolean }) => {
-      const seed = Number(opts.seed);
-      if (!Number.isSafeInteger(seed) || seed < 0)
-        throw new CliError(`--seed must be a whole number >= 0, got '${opts.seed}'`);
+      const seed = wholeNumber('--seed', opts.seed);
       if (!/^[a-z0-9][a-z0-9._-]*$/i.test(opts.name))
         throw new CliError(`--name may use letters, digits, '.', '_' and '-'`);
       const bars = new MultiBar(
