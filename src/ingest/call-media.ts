@@ -31,6 +31,7 @@ import { DROP, newDropCounts } from './drop-reasons.ts';
 import { type DecoderFactory, LegStream } from './leg-stream.ts';
 import type { Leg, LegStats, MediaSink } from './media-sink.ts';
 import { type PayloadTypeMap, withPayloadTypes } from './payload-types.ts';
+import { readRtcp } from './rtp/rtcp.ts';
 import { parseRtpHeader, RtpHeaderView } from './rtp/rtp-header.ts';
 import type { FlushSlot } from './sessions/flush-schedule.ts';
 
@@ -169,6 +170,11 @@ export class CallMedia {
     } catch (error) {
       return this.fail(error);
     }
+  }
+
+  /** Reads an RTCP datagram of `leg` (from the leg's own source) into its stats; media and frames are untouched. */
+  pushRtcp(leg: Leg, data: Buffer, offset: number, length: number): void {
+    readRtcp(data, offset, length, this.stats[leg]);
   }
 
   /** The leg whose state a packet of `leg` reads, for reading it ahead (see SessionMedia.legState). */

@@ -14,7 +14,7 @@ export const DROP_REASONS = [
   'not_allowed', // source outside the configured CIDR allow-list
   'rate_limited', // source above its packet-rate cap
   'session_limit', // no room for another session
-  'rtcp', // RTCP on the media port: not media, counted apart
+  'rtcp', // RTCP on the media port: not media, counted apart (and read into the leg's stats: rtp/rtcp.ts)
   'unknown_payload_type', // payload type with no codec mapping
   'unsupported_codec', // known codec forkguard does not decode (G.729, AMR-WB)
   'duplicate', // same sequence number seen already

@@ -32,6 +32,7 @@ import {
 import { DROP, newDropCounts } from './drop-reasons.ts';
 import { LEG_ROW_WORDS, type LegStateHolder, releaseRow, takeRow } from './leg-state-pool.ts';
 import {
+  emptyLegStats,
   FRAME_MS,
   FRAME_SAMPLES,
   type Leg,
@@ -330,6 +331,13 @@ class LegStreamStats implements LegStats {
   late = 0;
   ssrcChanges = 0;
   codec = '';
+  rtcpPackets = 0;
+  rtcpMalformed = 0;
+  rtcpSenderReports = 0;
+  rtcpReportBlocks = 0;
+  reportedFractionLost = 0;
+  reportedCumulativeLost = 0;
+  reportedJitter = 0;
 
   constructor(private readonly owner: LegStateHolder) {}
 
@@ -346,10 +354,15 @@ class LegStreamStats implements LegStats {
     this.owner.rowState[this.owner.rowBase + ROW_JITTER + JITTER_MS] = value;
   }
 
-  /** What JSON and logs show: every statistic, as plain emptyLegStats() fields. */
+  /**
+   * What JSON and logs show: every statistic, as plain emptyLegStats() fields (packets and jitterMs are getters,
+   * which JSON leaves out, and `owner` must stay out).
+   */
   toJSON(): LegStats {
-    const { packets, lost, duplicates, reordered, late, jitterMs, ssrcChanges, codec } = this;
-    return { packets, lost, duplicates, reordered, late, jitterMs, ssrcChanges, codec };
+    const json = emptyLegStats();
+    const fields = json as unknown as Record<string, unknown>;
+    for (const key of Object.keys(json) as (keyof LegStats)[]) fields[key] = this[key];
+    return json;
   }
 }
 

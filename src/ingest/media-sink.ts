@@ -58,6 +58,23 @@ export interface LegStats {
   ssrcChanges: number;
   /** Name of the codec last seen ('pcmu', 'pcma', 'g722', 'opus', 'l16', or 'unsupported:<pt>'). */
   codec: string;
+  /**
+   * RTCP datagrams multiplexed on the leg's port from its own source (RFC 5761; see rtp/rtcp.ts), and of those the
+   * ones that were not valid RTCP. Counted apart from `packets`, which are RTP.
+   */
+  rtcpPackets: number;
+  rtcpMalformed: number;
+  /** Sender reports, and reception report blocks (in SRs and RRs), read from them. */
+  rtcpSenderReports: number;
+  rtcpReportBlocks: number;
+  /**
+   * The last reception report block's figures, as the receiver of a stream states them (RFC 3550 §6.4.1): the
+   * fraction of its packets lost since its previous report (0-1), the cumulative count lost, and its interarrival
+   * jitter in the reported stream's timestamp units. 0 until a block has come.
+   */
+  reportedFractionLost: number;
+  reportedCumulativeLost: number;
+  reportedJitter: number;
 }
 
 export function emptyLegStats(): LegStats {
@@ -70,6 +87,13 @@ export function emptyLegStats(): LegStats {
     jitterMs: 0,
     ssrcChanges: 0,
     codec: '',
+    rtcpPackets: 0,
+    rtcpMalformed: 0,
+    rtcpSenderReports: 0,
+    rtcpReportBlocks: 0,
+    reportedFractionLost: 0,
+    reportedCumulativeLost: 0,
+    reportedJitter: 0,
   };
 }
 

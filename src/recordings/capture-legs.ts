@@ -13,6 +13,7 @@
  *   with any of them is timed from RTP sequence numbers at 20 ms per packet.
  */
 import { type Leg, RX, TX } from '../ingest/media-sink.ts';
+import { isRtcpSecondOctet } from '../ingest/rtp/rtcp.ts';
 import { parseStrepHeader, StrepHeaderView } from '../ingest/strep.ts';
 import { type CaptureContents, type CapturedDatagram, recordingError } from './capture-file.ts';
 
@@ -40,8 +41,8 @@ type FlowKind = 'rtp' | 'strep' | 'other';
 
 function looksLikeRtp(payload: Uint8Array): boolean {
   if (payload.length < RTP_HEADER_BYTES || payload[0] >> 6 !== 2) return false;
-  // Second byte 200-207 is an RTCP packet type (SR, RR, SDES, BYE, APP, ...), not marker + payload type.
-  return payload[1] < 200 || payload[1] > 207;
+  // An RTCP packet type (SR, RR, SDES, BYE, APP, feedback, XR), not marker + payload type.
+  return !isRtcpSecondOctet(payload[1]);
 }
 
 function flowKind(datagrams: CapturedDatagram[], strep: StrepHeaderView): FlowKind {

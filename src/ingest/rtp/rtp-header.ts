@@ -12,10 +12,11 @@
  *   what follows the headers, is malformed and dropped as `truncated`. werift accepts both and returns an empty
  *   or unpadded payload.
  * - A truncated extension block is dropped; werift reads past the end and returns an empty payload.
- * - Version must be 2, and RTCP (second octet 200-204: SR, RR, SDES, BYE, APP multiplexed on the media port,
- *   RFC 5761 §4) is recognised and dropped as `rtcp`; werift parses both as RTP.
+ * - Version must be 2, and RTCP multiplexed on the media port (second octet 192-223, RFC 5761 §4: SR, RR, SDES,
+ *   BYE, APP, feedback, XR; see rtcp.ts) is recognised and dropped as `rtcp`; werift parses both as RTP.
  */
 import { DROP } from '../drop-reasons.ts';
+import { isRtcpSecondOctet } from './rtcp.ts';
 
 export const RTP_FIXED_HEADER_BYTES = 12;
 
@@ -56,7 +57,7 @@ export function parseRtpHeader(data: Uint8Array, offset: number, length: number,
   const version = b0 >>> 6;
   out.version = version;
   if (version !== 2) return DROP.bad_version;
-  if (b1 >= 200 && b1 <= 204) return DROP.rtcp;
+  if (isRtcpSecondOctet(b1)) return DROP.rtcp;
   const padding = (b0 & 0x20) !== 0;
   const extension = (b0 & 0x10) !== 0;
   const csrcCount = b0 & 0x0f;

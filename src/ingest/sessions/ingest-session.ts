@@ -20,6 +20,8 @@ export interface SessionMedia {
   /** Arrival time of the last packet of either leg (NaN before the first). */
   readonly lastArrivalMs: number;
   pushPacket(leg: 0 | 1, data: Uint8Array, offset: number, length: number, arrivalMs: number): number;
+  /** Reads an RTCP datagram that came from the leg's own source into the leg's stats (see rtp/rtcp.ts). */
+  pushRtcp(leg: 0 | 1, data: Buffer, offset: number, length: number): void;
   flush(nowMs: number): void;
   end(): void;
   /** The state a packet of `leg` is handled with, to be read ahead of it. */

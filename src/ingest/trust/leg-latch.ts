@@ -28,6 +28,12 @@ export class LegLatch {
     return (leg === 0 ? this.rxPort : this.txPort) === port && latched === address;
   }
 
+  /** True when the leg is latched to this source already; latches nothing (for what may not open a leg: RTCP). */
+  isLatchedTo(leg: Leg, address: string, port: number): boolean {
+    const latched = leg === 0 ? this.rxAddress : this.txAddress;
+    return latched === address && (leg === 0 ? this.rxPort : this.txPort) === port;
+  }
+
   /** Source of a leg as `address:port` (IPv6 in brackets), or null before its first packet. */
   describe(leg: Leg): string | null {
     const address = leg === 0 ? this.rxAddress : this.txAddress;

@@ -414,7 +414,13 @@ export class IngestServer {
   ): void {
     const length = msg.length;
     const verdict = this.admit(msg, 0, length, address, now);
-    const session = verdict === PASS ? this.table.forPair(pairIndex, now) : null;
+    // RTCP opens no session: it is read only for a call whose media already flows (see deliver).
+    const session =
+      verdict === PASS
+        ? this.table.forPair(pairIndex, now)
+        : verdict === DROP.rtcp
+          ? this.table.findPair(pairIndex)
+          : null;
     this.deliver(verdict, session, leg, msg, 0, length, address, port, now);
   }
 
@@ -440,6 +446,8 @@ export class IngestServer {
       // What the read-ahead found is still this call_leg_id's session unless it has ended since: a session leaves
       // the table only by ending, and an announcement that replaces it ends it first.
       session = found !== null && found.endReason === null ? found : this.table.forStrep(view, now);
+    } else if (verdict === DROP.rtcp) {
+      session = this.table.findStrep(view);
     }
     const offset = view.headerLength;
     this.deliver(verdict, session, view.direction, msg, offset, length - offset, address, port, now);
@@ -467,6 +475,9 @@ export class IngestServer {
   ): void {
     if (verdict !== PASS) {
       this.counters.drops[verdict]++;
+      // Not media, so counted as a drop; still read, when it comes from the source the leg's media comes from.
+      if (verdict === DROP.rtcp && session !== null && session.latch.isLatchedTo(leg, address, port))
+        session.media.pushRtcp(leg, msg, offset, length);
     } else if (session === null) {
       this.counters.drops[this.table.refusal]++;
     } else if (!session.latch.accept(leg, address, port)) {

@@ -173,7 +173,9 @@ function checkAgainstWerift(bytes: Uint8Array, offsetPad = 0): void {
     return;
   }
   if (result === DROP.rtcp) {
-    expect(bytes[1] >= 200 && bytes[1] <= 204).toBe(true);
+    // RFC 5761 §4: RTP payload types 64-95 are left free for RTCP's packet types 192-223.
+    expect(bytes[1] & 0x7f).toBeGreaterThanOrEqual(64);
+    expect(bytes[1] & 0x7f).toBeLessThanOrEqual(95);
     return;
   }
   expect(result).toBe(DROP.truncated);
@@ -194,7 +196,7 @@ describe('parseRtpHeader against werift-rtp RtpPacket.deSerialize', () => {
         buffer.set(bytes, offsetPad);
         const view = new RtpHeaderView();
         const result = parseRtpHeader(buffer, offsetPad, bytes.length, view);
-        if (spec.marker && spec.payloadType >= 72 && spec.payloadType <= 76) {
+        if (spec.payloadType >= 64 && spec.payloadType <= 95) {
           expect(result).toBe(DROP.rtcp);
           expect(view.ok).toBe(false);
           return;

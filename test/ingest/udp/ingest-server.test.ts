@@ -17,6 +17,7 @@ import {
   pcmuPacket,
   RecordingHandlers,
   type RecordingSink,
+  receiverReport,
   sendAll,
   strepWrap,
   waitFor,
@@ -261,6 +262,56 @@ describe('IngestServer on loopback UDP', () => {
     expect(limited).toBeGreaterThan(0);
     expect(100 - limited).toBeGreaterThanOrEqual(20);
     expect(100 - limited).toBeLessThan(100);
+  });
+
+  it('reads RTCP muxed on a leg from its own source into the leg stats, never from a stranger or before media', async () => {
+    const handlers = new RecordingHandlers();
+    const srv = await startServer({ strepPort: 0 }, handlers);
+    const strepPort = srv.strepAddress()!.port;
+    const owner = await sender();
+    const stranger = await sender();
+    const report = receiverReport(64, 258, 123);
+    const id = randomUUID();
+    // Before any media: pair FIRST + 4 and this call_leg_id get no session from RTCP alone.
+    await sendAll(owner, FIRST + 4, [report]);
+    await sendAll(owner, strepPort, [strepWrap(id, 1, report)]);
+    await sendAll(owner, FIRST, stream(5, 5, 0x25));
+    await sendAll(
+      owner,
+      strepPort,
+      stream(5, 6, 0x25).map((rtp) => strepWrap(id, 1, rtp)),
+    );
+    await waitFor(() => srv.activeSessions === 2, 'the two calls');
+    await sendAll(owner, FIRST, [report, receiverReport(32, 300, 50)]); // rx leg, from its source: read
+    await sendAll(stranger, FIRST, [receiverReport(255, 9999, 9999)]); // a stranger: not read
+    await sendAll(owner, FIRST + 1, [report]); // tx leg, which no media latched yet: not read
+    await sendAll(owner, strepPort, [strepWrap(id, 1, receiverReport(16, 7, 8))]); // STREP tx, from its source
+    await waitFor(() => srv.counters.received === 17, 'all datagrams');
+    expect(srv.counters.drops[DROP.rtcp]).toBe(7);
+    expect(handlers.calls).toHaveLength(2);
+    // Ended, their sessions reach the handlers, stats and all.
+    srv.end(`udp:${FIRST}`);
+    srv.end(`strep:${id}`);
+    const pair = handlers.byStream(`udp:${FIRST}`).session!.media.stats;
+    expect(pair[0]).toMatchObject({
+      packets: 5,
+      rtcpPackets: 2,
+      rtcpMalformed: 0,
+      rtcpReportBlocks: 2,
+      reportedFractionLost: 0.125,
+      reportedCumulativeLost: 300,
+      reportedJitter: 50,
+    });
+    expect(pair[1].rtcpPackets).toBe(0);
+    const strep = handlers.byStream(`strep:${id}`).session!.media.stats;
+    expect(strep[1]).toMatchObject({
+      packets: 5,
+      rtcpPackets: 1,
+      reportedCumulativeLost: 7,
+      reportedJitter: 8,
+    });
+    expect(strep[0].rtcpPackets).toBe(0);
+    expect(srv.counters.errors).toBe(0);
   });
 
   it('counts garbage, truncated, oversized, RTCP and bad STREP by reason and keeps working', async () => {

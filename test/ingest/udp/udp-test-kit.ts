@@ -16,6 +16,21 @@ export function pcmuPacket(seq: number, ssrc: number, fill: number, marker = fal
   return b;
 }
 
+/** An RTCP receiver report with one report block, written out by hand (RFC 3550 §6.4.2). */
+export function receiverReport(fractionLost: number, cumulativeLost: number, jitter: number): Buffer {
+  const b = Buffer.alloc(32);
+  b[0] = 0x81; // V=2, P=0, RC=1
+  b[1] = 201;
+  b.writeUInt16BE(7, 2); // 8 words - 1
+  b.writeUInt32BE(0x11111111, 4); // sender of the report
+  b.writeUInt32BE(0x22222222, 8); // the stream it reports on
+  b[12] = fractionLost;
+  b.writeUIntBE(cumulativeLost, 13, 3);
+  b.writeUInt32BE(70_000, 16); // extended highest sequence number
+  b.writeUInt32BE(jitter, 20);
+  return b;
+}
+
 /** `rtp` behind a STREP header (leg A) of `callLegId` and `direction`. */
 export function strepWrap(callLegId: string, direction: 0 | 1, rtp: Buffer): Buffer {
   const out = Buffer.alloc(24 + rtp.length);
