@@ -3,7 +3,8 @@
  *
  * - Flows are keyed by destination port, as a fork target sees them. A flow is STREP when its first packets
  *   all parse as STREP headers (first bits `11`, where RTP has `10`), RTP when they parse as RTP version 2 that
- *   is not RTCP; anything else (SIP, DNS, RTCP) is ignored and reported in `warnings`.
+ *   is not RTCP; anything else (SIP, DNS, RTCP) is ignored and reported in `warnings`. RTCP and STUN among a
+ *   media flow's packets (RTCP multiplexed on the media port, ICE checks) neither decide its kind nor reach a leg.
  * - Plain RTP: rx = the flow to the lowest destination port, tx = the next one. More than two RTP flows is an
  *   error: guessing which pair is the call would silently analyse the wrong media.
  * - STREP: direction from the D bit, header stripped. A capture holding several call_leg_ids yields the one with
@@ -45,20 +46,48 @@ function looksLikeRtp(payload: Uint8Array): boolean {
   return !isRtcpSecondOctet(payload[1]);
 }
 
+/**
+ * A STUN message (RFC 8489 §5: first two bits 00, the magic cookie at bytes 4-7): ICE checks share the media's
+ * ports in WebRTC-style calls and come before the first RTP packet.
+ */
+function isStun(payload: Uint8Array): boolean {
+  return (
+    payload.length >= 20 &&
+    (payload[0] & 0xc0) === 0 &&
+    payload[4] === 0x21 &&
+    payload[5] === 0x12 &&
+    payload[6] === 0xa4 &&
+    payload[7] === 0x42
+  );
+}
+
+/** RTCP (RFC 5761) or STUN on a media port: what a flow of media may carry besides its media. */
+function isMediaControl(payload: Uint8Array): boolean {
+  return isStun(payload) || (payload.length >= 2 && payload[0] >> 6 === 2 && isRtcpSecondOctet(payload[1]));
+}
+
+/**
+ * RTP, STREP or other, by the flow's first PROBE_PACKETS datagrams that are not media control: a call whose
+ * RTCP is multiplexed on its media port, or whose ICE checks come first, is still RTP.
+ */
 function flowKind(datagrams: CapturedDatagram[], strep: StrepHeaderView): FlowKind {
-  const n = Math.min(PROBE_PACKETS, datagrams.length);
+  let probed = 0;
   let rtp = 0;
   let strepCount = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < datagrams.length && probed < PROBE_PACKETS; i++) {
     const payload = datagrams[i].payload;
+    if (isMediaControl(payload)) continue;
     if (looksLikeRtp(payload)) rtp++;
     else if (parseStrepHeader(payload, 0, payload.length, strep) === 0) {
       const inner = payload.subarray(strep.headerLength);
+      if (isMediaControl(inner)) continue;
       if (looksLikeRtp(inner)) strepCount++;
     }
+    probed++;
   }
-  if (strepCount === n) return 'strep';
-  if (rtp === n) return 'rtp';
+  if (probed === 0) return 'other';
+  if (strepCount === probed) return 'strep';
+  if (rtp === probed) return 'rtp';
   return 'other';
 }
 

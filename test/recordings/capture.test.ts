@@ -98,6 +98,42 @@ describe('pcap reader', () => {
     expectLegs(await readFile('be-nano.pcap', toBigEndianNano(encodePcap(datagrams))), datagrams);
   });
 
+  it('reads the media of flows that also carry STUN checks and multiplexed RTCP, whatever comes first', async () => {
+    const media = twoLegDatagrams();
+    // A STUN binding request (RFC 8489: type 0x0001, length 0, magic cookie, transaction id).
+    const stun = Uint8Array.from([
+      0,
+      1,
+      0,
+      0,
+      0x21,
+      0x12,
+      0xa4,
+      0x42,
+      ...Array.from({ length: 12 }, (_, i) => i),
+    ]);
+    // An RTCP receiver report without report blocks, and a transport feedback packet (type 205).
+    const rr = Uint8Array.from([0x80, 201, 0, 1, 0, 0, 0x11, 0x11]);
+    const feedback = Uint8Array.from([0x81, 205, 0, 2, 0, 0, 0x11, 0x11, 0, 0, 0x22, 0x22]);
+    const control = (timeMs: number, dstPort: number, data: Uint8Array): PcapDatagram => ({
+      timeMs,
+      srcPort: dstPort === 40000 ? 30000 : 30002,
+      dstPort,
+      data,
+    });
+    const all = [
+      control(T0 - 5, 40000, stun),
+      control(T0 - 4, 40000, stun),
+      control(T0 - 3, 40000, rr),
+      control(T0 - 2, 40001, stun),
+      ...media,
+      control(T0 + 30, 40001, feedback),
+      control(T0 + 45, 40001, rr),
+      control(T0 + 46, 40000, feedback),
+    ].sort((a, b) => a.timeMs - b.timeMs);
+    expectLegs(await readFile('muxed.pcap', encodePcap(all)), media);
+  });
+
   it('writes valid IPv4 and UDP checksums', () => {
     const bytes = encodePcap([{ timeMs: 0, srcPort: 1234, dstPort: 5678, data: new Uint8Array([1, 2, 3]) }]);
     const ip = bytes.subarray(24 + 16);
