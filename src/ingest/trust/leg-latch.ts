@@ -25,13 +25,16 @@ export class LegLatch {
       }
       return true;
     }
-    return (leg === 0 ? this.rxPort : this.txPort) === port && latched === address;
+    return this.isLatchedTo(leg, address, port);
   }
 
   /** True when the leg is latched to this source already; latches nothing (for what may not open a leg: RTCP). */
   isLatchedTo(leg: Leg, address: string, port: number): boolean {
-    const latched = leg === 0 ? this.rxAddress : this.txAddress;
-    return latched === address && (leg === 0 ? this.rxPort : this.txPort) === port;
+    // The port first: a number, where the address is a string (interned, so compared by identity as a rule).
+    return (
+      (leg === 0 ? this.rxPort : this.txPort) === port &&
+      (leg === 0 ? this.rxAddress : this.txAddress) === address
+    );
   }
 
   /** Source of a leg as `address:port` (IPv6 in brackets), or null before its first packet. */
