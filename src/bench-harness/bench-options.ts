@@ -30,12 +30,14 @@ export function parseBenchOptions<K extends string>(
   argv: readonly string[] = process.argv,
 ): BenchOptionValues<K> {
   const program = new Command(script).description(summary).exitOverride().allowExcessArguments(false);
+  const declared = new Map<string, Option>();
   for (const name of Object.keys(options) as K[]) {
     const spec = options[name];
     const option = new Option(spec.flag ? `--${name}` : `--${name} <value>`, spec.description);
     if (spec.default !== undefined) option.default(spec.default);
     if (spec.internal) option.hideHelp();
     program.addOption(option);
+    declared.set(name, option);
   }
   try {
     program.parse(argv);
@@ -44,18 +46,14 @@ export function parseBenchOptions<K extends string>(
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     throw err;
   }
-  // commander keys its results in camel case ('capacityOnly'); callers ask by the name they declared.
+  // commander keys its results by each option's attribute name ('capacityOnly'); callers ask by the name declared.
   const opts = program.opts<Record<string, string | true | undefined>>();
   const values: Record<string, string | undefined> = {};
-  for (const name of Object.keys(options)) {
-    const value = opts[camelCase(name)];
+  for (const [name, option] of declared) {
+    const value = opts[option.attributeName()];
     values[name] = value === true ? 'true' : value;
   }
   return values as BenchOptionValues<K>;
-}
-
-function camelCase(name: string): string {
-  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /**
